@@ -1,0 +1,120 @@
+"""One interface for every face solver, a registry by name, and the Solution they return.
+
+A solver takes a :class:`~lptrain.face.Face` and returns a :class:`Solution`: status,
+objective (the face LP's optimum), the optimal grid point a* (the face's vertex), and a
+dual certificate.  Solvers that solve the explicit LP return its primal and row-dual
+vectors; structured solvers return the certificate of DESIGN §4 in compact form
+(u_d = c_d(a*)), which :meth:`Solution.explicit` expands into LP vectors:
+
+    u_d = c_d(a*),   p_d(a) = sum_{d' <= d} (u_d' - c_d'(a)),   r_d = 1/D,
+    (literal form) h_d(a) = c_d(a), all other duals 0.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import InputError
+
+
+@dataclass
+class Solution:
+    """The result of solving one face LP."""
+
+    status: str
+    objective: float
+    grid_index: int
+    params: np.ndarray
+    solver: str
+    dual_u: np.ndarray
+    evaluations: int
+    seconds: float = 0.0
+    primal: np.ndarray | None = None
+    dual: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def explicit(self, face, lp):
+        """(x, y): primal and row-dual vectors of the explicit face LP ``lp``."""
+        if self.primal is not None and self.dual is not None:
+            return self.primal, self.dual
+        D, GN = face.samples, face.param_points
+        rows = face.rows()
+        a = self.grid_index
+        ell = rows[face.inverse, a]
+        x = np.zeros(lp.A.shape[1])
+        lam = lp.cols["lam"].start + np.arange(D) * GN + a
+        x[lam] = 1.0
+        x[lp.cols["L"]] = ell
+        y = np.zeros(lp.A.shape[0])
+        c = rows[face.inverse] / D
+        u = np.asarray(self.dual_u, dtype=np.float64)
+        y[lp.rows["S"]] = u
+        if D > 1:
+            p = np.cumsum(u[:, None] - c, axis=0)[:-1]
+            y[lp.rows["E"]] = p.reshape(-1)
+        y[lp.rows["R"]] = 1.0 / D
+        if "leaf" in lp.cols:
+            x[lp.cols["leaf"].start + np.arange(D) * GN + a] = 1.0
+            x[lp.cols["z"]] = _bits(face, a)
+            y[lp.rows["H"]] = c.reshape(-1)
+        return x, y
+
+
+def _bits(face, a):
+    """Values of the binary variables z (data bits per bag, then parameter bits)."""
+    B = face.grid.bits
+    shifts = np.arange(B - 1, -1, -1)
+    data = np.concatenate([face.x_index, face.y_index], axis=1)
+    dbits = (data[..., None] >> shifts) & 1
+    pbits = (face.param_index(a)[:, None] >> shifts) & 1
+    return np.concatenate([dbits.reshape(-1), pbits.reshape(-1)]).astype(np.float64)
+
+
+class Solver(ABC):
+    """A face solver; subclasses set ``name`` and implement :meth:`_solve`."""
+
+    name = "abstract"
+
+    def solve(self, face, memory, progress=False) -> Solution:
+        t0 = time.perf_counter()
+        sol = self._solve(face, memory, progress)
+        sol.seconds = time.perf_counter() - t0
+        return sol
+
+    @abstractmethod
+    def _solve(self, face, memory, progress) -> Solution:  # pragma: no cover
+        ...
+
+    @staticmethod
+    def available() -> bool:
+        return True
+
+
+SOLVERS: dict[str, type] = {}
+
+
+def register(cls):
+    SOLVERS[cls.name] = cls
+    return cls
+
+
+def get_solver(name: str) -> Solver:
+    """The solver registered under ``name``; a clear error for unknown or unavailable ones."""
+    from . import highs, structured  # noqa: F401  (registration)
+
+    if name not in SOLVERS:
+        raise InputError(f"unknown solver {name!r}; choose one of {', '.join(sorted(SOLVERS))} or auto")
+    cls = SOLVERS[name]
+    if not cls.available():
+        raise InputError(f"solver {name!r} is not available here (missing optional dependency)")
+    return cls()
+
+
+def installed_solvers():
+    from . import highs, structured  # noqa: F401
+
+    return sorted(n for n, c in SOLVERS.items() if c.available())
