@@ -91,6 +91,13 @@ class Face:
         x, y = self.polytope.evaluator.points(self.distinct)
         yield from self.polytope.evaluator.blocks(x, y)
 
+    def loss_at(self, a: int) -> np.ndarray:
+        """l(f(x~_p, a), y~_p) for every distinct point p at one grid point a: (P,)."""
+        if self._rows is not None or self.polytope.table is not None:
+            return self.rows(memory=float("inf"))[:, a].copy()
+        x, y = self.polytope.evaluator.points(self.distinct)
+        return self.polytope.evaluator.block(x, y, a, a + 1)[:, 0]
+
     # -- back to the network -------------------------------------------------------
 
     def param_index(self, a: int) -> np.ndarray:
@@ -143,3 +150,21 @@ class Face:
             rest = np.arange(lamP, lamP + D)
         parts.append(rest)
         return np.concatenate(parts)
+
+    def rows_in_polytope(self) -> np.ndarray:
+        """For each row of the face LP, its row in P's LP.
+
+        P's other rows restricted to the face's columns are empty (0 = 0): in the literal
+        form, the leaf gluing rows H[d, v] of the assignments v the face discards.
+        """
+        p = self.polytope
+        D, GN, k = self.samples, self.param_points, p.data_points
+        head = np.arange(2 * D + (D - 1) * GN)
+        if p.form == "compact":
+            return head
+        lamP = D * k * GN
+        r_H = head[-1] + 1 + D
+        h = r_H + ((np.arange(D)[:, None] * k + self.xy[:, None]) * GN + np.arange(GN)).reshape(-1)
+        nbits = (D * (p.n + p.m) + p.N) * self.grid.bits
+        return np.concatenate([head, np.arange(head[-1] + 1, r_H), h,
+                               np.arange(r_H + lamP, r_H + lamP + nbits)])

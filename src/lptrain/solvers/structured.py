@@ -31,9 +31,7 @@ class StructuredSolver(Solver):
                     best, best_a = float(s[j]), a0 + j
                 pb.update(a1 - a0)
         D = face.samples
-        ev = face.polytope.evaluator
-        x, y = ev.points(face.distinct)
-        ell = ev.block(x, y, best_a, best_a + 1)[:, 0]
+        ell = face.loss_at(best_a)
         return Solution(
             status="optimal",
             objective=best / D,

@@ -1,0 +1,26 @@
+"""lptrain: train neural networks to epsilon-global optimality by linear programming.
+
+Implements *Principled Deep Neural Network Training through Linear Programming*
+(Bienstock, Munoz, Pokutta): for an architecture, a loss, a sample size D and a grid,
+one data-independent polytope (Thm 3.1); every data set fixes a face of it whose LP
+optimum is an epsilon-approximate global minimizer of the empirical risk (Sec. 3.3).
+"""
+
+__version__ = "0.1.0"
+
+from .api import train  # noqa: E402
+from .arch import Architecture  # noqa: E402
+from .data import Dataset, Scaling, make_dataset, read_dataset  # noqa: E402
+from .face import Face  # noqa: E402
+from .grid import Grid  # noqa: E402
+from .network import Network  # noqa: E402
+from .polytope import Polytope  # noqa: E402
+
+
+def load_model(path) -> Network:
+    """The trained :class:`Network` a ``--model`` file holds."""
+    return Network.load(path)
+
+
+__all__ = ["Architecture", "Dataset", "Face", "Grid", "Network", "Polytope", "Scaling",
+           "load_model", "make_dataset", "read_dataset", "train", "__version__"]

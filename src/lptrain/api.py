@@ -1,0 +1,215 @@
+"""The one pipeline: architecture -> grid -> polytope -> face -> solver -> certificate -> network.
+
+The CLI and the Python estimators call these functions and nothing below them;
+each returns a plain dict of results (what ``--json`` writes) alongside the objects.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .arch import Architecture
+from .certificate import check
+from .exceptions import InputError
+from .face import Face
+from .grid import Grid
+from .lipschitz import architecture_lipschitz, paper_constant
+from .losses import get_loss
+from .network import Network
+from .polytope import DEFAULT_MEMORY, Polytope
+from .solvers import get_solver
+
+AUTO_HIGHS_MAX_VARIABLES = 200_000
+
+
+def architecture(spec, activation="relu") -> Architecture:
+    """An :class:`Architecture` from ``n-w1-...-m`` (or an existing one)."""
+    if isinstance(spec, Architecture):
+        return spec
+    if isinstance(spec, str) and spec.lower().endswith(".json"):
+        return _arch_file(spec)
+    return Architecture.parse(spec, activation)
+
+
+def _arch_file(path):
+    import json
+
+    try:
+        with open(path) as fh:
+            d = json.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such architecture file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: not a valid JSON architecture file ({e})") from None
+    try:
+        return Architecture.from_dict(d)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def grid_for(arch, loss, bits=None, epsilon=None, reg=None, lam=0.0) -> Grid:
+    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (DESIGN §1)."""
+    if (bits is None) == (epsilon is None):
+        raise InputError("give exactly one of bits and epsilon")
+    if bits is not None:
+        return Grid(bits)
+    L = architecture_lipschitz(arch, get_loss(loss) if isinstance(loss, str) else loss, reg, lam)
+    return Grid.for_epsilon(epsilon, L.value)
+
+
+def polytope(arch, loss, samples, bits=None, epsilon=None, form="compact", reg=None,
+             lam=0.0, activation="relu") -> Polytope:
+    """The (unbuilt) polytope P for these choices."""
+    arch = architecture(arch, activation)
+    loss = get_loss(loss) if isinstance(loss, str) else loss
+    return Polytope(arch, loss, grid_for(arch, loss, bits, epsilon, reg, lam), samples, form,
+                    reg, lam)
+
+
+def describe_polytope(p: Polytope, requested_epsilon=None) -> dict:
+    """Sizes (exact), Thm 3.1(a) bounds and constants of P: ``size``/``build``'s JSON."""
+    s = p.sizes()
+    out = {
+        "architecture": p.arch.describe(),
+        "loss": p.loss.name,
+        "form": p.form,
+        "samples": p.samples,
+        "bits": p.grid.bits,
+        "grid_values": p.grid.size,
+        "parameters": p.N,
+        "epsilon": p.epsilon,
+        "requested_epsilon": requested_epsilon,
+        "lipschitz": p.lipschitz.value,
+        "lipschitz_paper": _paper_L(p),
+        "reg": p.reg,
+        "lam": p.lam,
+        **s,
+        "memory_bytes": s["lp_bytes"],
+        "within_bound": s["variables"] <= s["bound_variables"] and s["constraints"] <= s["bound_constraints"],
+    }
+    return out
+
+
+def _paper_L(p: Polytope):
+    w = getattr(p.arch, "widths", None)
+    if w is None or p.reg:
+        return None
+    return paper_constant(w, p.loss)
+
+
+@dataclass
+class TrainResult:
+    """What ``train``/``solve`` produce: the network, the solution, the certificate, a report."""
+
+    network: Network
+    solution: object
+    certificate: object
+    report: dict = field(default_factory=dict)
+
+
+def choose_solver(face: Face, name: str, memory: int):
+    """``auto``: HiGHS on the explicit face LP when small, else the structured solver."""
+    if name != "auto":
+        return get_solver(name), ""
+    v = face.lp_sizes()["variables"]
+    if v <= AUTO_HIGHS_MAX_VARIABLES and face.fits(memory):
+        return get_solver("highs"), f"auto: highs (explicit face LP has {v} variables)"
+    return get_solver("structured"), (
+        f"auto: structured (the explicit face LP would have {v:,} variables; "
+        f"the structured solver returns the same optimum without it)"
+    )
+
+
+def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
+               progress=False) -> TrainResult:
+    """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
+    face = Face(p, dataset.x, dataset.y)
+    slv, note = choose_solver(face, solver, memory)
+    sol = slv.solve(face, memory, progress)
+    cert = check(face, sol, memory) if certify else None
+    net = Network(p.arch, sol.params, dataset.scaling,
+                  info={"loss": p.loss.name, "bits": p.grid.bits, "objective": sol.objective,
+                        "reg": p.reg, "lam": p.lam})
+    z = p.arch.predict(dataset.x, sol.params)
+    risk = p.loss.evaluate(z, dataset.y)
+    train_loss = float(risk.mean())
+    if p.reg and p.lam:
+        from .evaluation import regularizer
+
+        train_loss += p.lam * float(regularizer(sol.params[None, :], p.reg)[0])
+    report = {
+        "status": sol.status if cert is None or cert.valid else "certificate_failed",
+        "objective": sol.objective,
+        "params": [float(v) for v in sol.params],
+        "param_names": list(p.arch.param_names),
+        "train_loss": train_loss,
+        "epsilon": p.epsilon,
+        "lipschitz": p.lipschitz.value,
+        "lipschitz_paper": _paper_L(p),
+        "bits": p.grid.bits,
+        "samples": p.samples,
+        "distinct_points": int(len(face.distinct)),
+        "grid_points": p.param_points,
+        "evaluations": sol.evaluations,
+        "solver": sol.solver,
+        "solver_note": note,
+        "solve_seconds": sol.seconds,
+        "certificate": cert.to_dict() if cert is not None else None,
+        "polytope": describe_polytope(p),
+        "face_lp": face.lp_sizes(),
+        "warnings": rounding_warnings(face, dataset),
+    }
+    return TrainResult(net, sol, cert, report)
+
+
+def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="relu",
+          solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
+          certify=True, progress=False) -> TrainResult:
+    """Build P for ``dataset``'s size (lazily: only the face's table rows are evaluated) and solve."""
+    p = polytope(arch, loss, dataset.samples, bits, epsilon, form, reg, lam, activation)
+    if p.n != dataset.x.shape[1] or p.m != dataset.y.shape[1]:
+        raise InputError(
+            f"data has {dataset.x.shape[1]} inputs and {dataset.y.shape[1]} outputs; "
+            f"the architecture needs {p.n} and {p.m}"
+        )
+    res = solve_face(p, dataset, solver, memory, certify, progress)
+    res.report["requested_epsilon"] = epsilon
+    return res
+
+
+def rounding_warnings(face: Face, dataset) -> list:
+    """Say when rounding onto the grid destroys information (DESIGN §1), and how to avoid it."""
+    out = []
+    g = face.grid
+    for j in range(dataset.y.shape[1]):
+        raw = np.unique(dataset.y[:, j])
+        got = np.unique(face.y_index[:, j])
+        if len(raw) > 1 and len(got) < len(raw):
+            need = _bits_to_separate(dataset.y[:, j], g.bits)
+            what = "maps every target to one value" if len(got) == 1 else (
+                f"merges {len(raw)} distinct target values into {len(got)}")
+            out.append(f"rounding to {g.bits} bits {what} in output column {j + 1}"
+                       + (f"; {need} bits keep them apart" if need else ""))
+    raw_x = len(np.unique(dataset.x, axis=0))
+    got_x = len(np.unique(face.x_index, axis=0))
+    if raw_x > 1 and got_x <= raw_x // 2:
+        need = _bits_to_separate(dataset.x, g.bits)
+        out.append(f"rounding to {g.bits} bits merges {raw_x} distinct inputs into {got_x}"
+                   + (f"; {need} bits keep them apart" if need else ""))
+    return out
+
+
+def _bits_to_separate(values, bits, limit=24):
+    v = np.asarray(values).reshape(len(values), -1)
+    want = len(np.unique(v, axis=0))
+    for b in range(bits + 1, limit + 1):
+        if len(np.unique(Grid(b).round_index(v), axis=0)) == want:
+            return b
+    return None
+
+
+def demo_data_path() -> str:
+    return os.path.join(os.path.dirname(__file__), "data", "demo.csv")

@@ -1,0 +1,351 @@
+"""Command-line interface: argument parsing and printing only; the work is in ``api``.
+
+Every command takes ``--json PATH`` (machine-readable results, written atomically) and
+prints a readable summary.  User errors print one line on stderr and exit non-zero;
+no output file is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+
+import numpy as np
+
+from . import __version__, api
+from .data import read_dataset, read_table
+from .exceptions import InputError, LPTrainError
+from .fileio import atomic_write_text
+from .network import Network
+from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message}")
+
+
+def parse_memory(text: str) -> int:
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid memory size {text!r} (e.g. 2G, 512M)")
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
+    value = int(float(m.group(1)) * mult)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("memory must be positive")
+    return value
+
+
+def positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def nonneg_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return v
+
+
+def _common(p, outputs=True):
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
+    p.add_argument("--memory", type=parse_memory, default=DEFAULT_MEMORY,
+                   help="memory limit for tables and explicit LPs (default 2G)")
+
+
+def _model_args(p, samples=False):
+    p.add_argument("--arch", required=True, help="widths n-w1-...-m, e.g. 1-2-1, or an architecture .json file")
+    p.add_argument("--activation", default="relu", help="relu, leaky_relu, elu or tanh (hidden layers)")
+    p.add_argument("--loss", default="quadratic", help="absolute, quadratic, hinge or cross_entropy")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--bits", type=positive_int, help="bits per number (default 2 when --epsilon is not given)")
+    g.add_argument("--epsilon", type=positive_float, help="accuracy; bits = ceil(log2(2L/epsilon))")
+    p.add_argument("--form", default="compact", choices=["compact", "literal"],
+                   help="compact (default) or literal (Thm 2.8 with leaf bags)")
+    p.add_argument("--reg", choices=["l1", "l2"], help="regularizer R(phi) (App. B)")
+    p.add_argument("--lam", type=nonneg_float, default=0.0, help="regularization weight")
+    if samples:
+        p.add_argument("--samples", type=positive_int, required=True, help="sample size D")
+
+
+def _solve_args(p):
+    p.add_argument("--solver", default="auto", help="auto, highs or structured")
+    p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
+    p.add_argument("--scale", action="store_true",
+                   help="map each column affinely onto [-1, 1] (stored in the model)")
+    p.add_argument("--no-check", action="store_true", help="skip the certificate check")
+
+
+def build_parser():
+    p = _Parser(prog="lptrain", description="Train neural networks by linear programming "
+                "(Bienstock, Munoz, Pokutta): one data-independent polytope, one face per data set.")
+    p.add_argument("--version", action="version", version=f"lptrain {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    b = sub.add_parser("build", help="write the data-independent polytope P to a file")
+    _model_args(b, samples=True)
+    b.add_argument("--out", required=True, metavar="PATH", help="polytope file (.npz)")
+    _common(b)
+
+    s = sub.add_parser("solve", help="solve a data set on its face of a built polytope")
+    s.add_argument("polytope")
+    s.add_argument("data")
+    _solve_args(s)
+    _common(s)
+
+    t = sub.add_parser("train", help="build and solve in one go (only the data's face is evaluated)")
+    t.add_argument("data")
+    _model_args(t)
+    _solve_args(t)
+    _common(t)
+
+    z = sub.add_parser("size", help="sizes of P and Thm 3.1(a)'s bounds, nothing built")
+    _model_args(z, samples=True)
+    _common(z)
+
+    r = sub.add_parser("predict", help="apply a trained model to a CSV of inputs")
+    r.add_argument("model")
+    r.add_argument("data")
+    r.add_argument("--out", metavar="PATH", help="write predictions as CSV to PATH (default: stdout)")
+    _common(r)
+
+    d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
+    d.add_argument("--solver", default="auto", help="auto, highs or structured")
+    d.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
+    _common(d)
+    return p
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def _check_out(*paths):
+    for path in paths:
+        if path is None:
+            continue
+        if os.path.isdir(path):
+            raise InputError(f"{path}: is a folder; give a file path")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise InputError(f"{path}: folder {folder} does not exist")
+
+
+def _progress(args):
+    return not args.json
+
+
+def _write_json(path, obj):
+    if path:
+        atomic_write_text(path, json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
+
+
+def _jsonable(o):
+    if isinstance(o, dict):
+        return {k: _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        f = float(o)
+        return f if math.isfinite(f) else None
+    return o
+
+
+def _bits_eps(args):
+    if args.bits is None and args.epsilon is None:
+        args.bits = 2
+    return args.bits, args.epsilon
+
+
+def _fmt(x):
+    return f"{x:,}" if isinstance(x, int) and x < 10**15 else (big(x) if isinstance(x, int) else f"{x:.6g}")
+
+
+def _print_sizes(r, out):
+    print(f"polytope P ({r['form']} form): {r['architecture']}, {r['loss']} loss, D = {r['samples']}", file=out)
+    print(f"  grid: {r['bits']} bits ({r['grid_values']} values per number), {r['parameters']} parameters", file=out)
+    lp = f", paper's Cor. 4.2 constant {r['lipschitz_paper']:.6g}" if r.get("lipschitz_paper") else ""
+    print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
+    print(f"  variables   {_fmt(r['variables']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_variables'])})", file=out)
+    print(f"  constraints {_fmt(r['constraints']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_constraints'])})", file=out)
+    print(f"  nonzeros    {_fmt(r['nonzeros']):>16}", file=out)
+    print(f"  evaluations of f and l: {_fmt(r['evaluations'])} (one bag, independent of D)", file=out)
+    print(f"  memory: table {human_bytes(r['table_bytes'])}, explicit LP about {human_bytes(r['lp_bytes'])}", file=out)
+
+
+def _print_result(rep, net, out):
+    print(f"status: {rep['status']}   solver: {rep['solver']}", file=out)
+    if rep.get("solver_note"):
+        print(f"  ({rep['solver_note']})", file=out)
+    print(f"objective (face LP optimum = mean loss on the rounded data): {rep['objective']:.10g}", file=out)
+    print(f"train loss (mean loss on the original data):                {rep['train_loss']:.10g}", file=out)
+    print(f"grid: {rep['bits']} bits, L = {rep['lipschitz']:.6g}, epsilon = {rep['epsilon']:.6g} "
+          f"(the optimum is within 2 epsilon of the best network, Lemma 3.5)", file=out)
+    print(f"data: {rep['samples']} samples, {rep['distinct_points']} distinct after rounding; "
+          f"{_fmt(rep['grid_points'])} grid points of the parameters searched", file=out)
+    c = rep.get("certificate")
+    if c:
+        verdict = "valid" if c["valid"] else f"INVALID ({c['reason']})"
+        print(f"certificate: {verdict} ({c['method']} check: primal residual {c['primal_residual']:.2g}, "
+              f"dual violation {c['dual_violation']:.2g}, gap {c['gap']:.2g})", file=out)
+    print("network:", file=out)
+    print(net.describe(), file=out)
+    for w in rep.get("warnings", []):
+        print(f"lptrain: warning: {w}", file=sys.stderr)
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_size(args):
+    bits, eps = _bits_eps(args)
+    p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
+                     args.lam, args.activation)
+    r = api.describe_polytope(p, eps)
+    other = "literal" if p.form == "compact" else "compact"
+    q = Polytope(p.arch, p.loss, p.grid, p.samples, other, p.reg, p.lam)
+    r["forms"] = {p.form: {k: r[k] for k in ("variables", "constraints", "nonzeros")},
+                  other: {k: v for k, v in q.sizes().items() if k in ("variables", "constraints", "nonzeros")}}
+    r["fits_memory"] = r["table_bytes"] <= args.memory
+    _print_sizes(r, sys.stdout)
+    _write_json(args.json, r)
+    return 0
+
+
+def cmd_build(args):
+    _check_out(args.out, args.json)
+    bits, eps = _bits_eps(args)
+    p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
+                     args.lam, args.activation)
+    p.check_buildable(args.memory)
+    import time
+
+    t0 = time.perf_counter()
+    p.build(args.memory, progress=_progress(args))
+    r = api.describe_polytope(p, eps)
+    r["build_seconds"] = time.perf_counter() - t0
+    r["out"] = args.out
+    p.save(args.out)
+    _print_sizes(r, sys.stdout)
+    print(f"wrote {args.out} ({human_bytes(os.path.getsize(args.out))}) in {r['build_seconds']:.3g} s")
+    _write_json(args.json, r)
+    return 0
+
+
+def _finish(args, res):
+    rep = res.report
+    if args.model:
+        res.network.save(args.model)
+        rep["model"] = args.model
+    _print_result(rep, res.network, sys.stdout)
+    _write_json(args.json, rep)
+    return 0 if rep["status"] == "optimal" else 1
+
+
+def cmd_solve(args):
+    _check_out(args.model, args.json)
+    p = Polytope.load(args.polytope)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
+    return _finish(args, res)
+
+
+def cmd_train(args):
+    _check_out(args.model, args.json)
+    bits, eps = _bits_eps(args)
+    arch = api.architecture(args.arch, args.activation)
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+    res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
+                    args.reg, args.lam, args.memory, not args.no_check, _progress(args))
+    return _finish(args, res)
+
+
+def cmd_predict(args):
+    _check_out(args.out, args.json)
+    net = Network.load(args.model)
+    n, m = net.n_inputs, net.n_outputs
+    header, table = read_table(args.data, accept={n, n + m})
+    pred = net.predict(table[:, :n])
+    names = [f"o{j + 1}" for j in range(m)]
+    lines = [",".join(header[:n] + names)]
+    for xr, zr in zip(table[:, :n], pred):
+        lines.append(",".join(repr(float(v)) for v in list(xr) + list(zr)))
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f"wrote {len(pred)} predictions to {args.out}")
+    else:
+        sys.stdout.write(text)
+    _write_json(args.json, {"predictions": pred.tolist(), "inputs": table[:, :n].tolist()})
+    return 0
+
+
+def cmd_demo(args):
+    _check_out(args.json)
+    path = api.demo_data_path()
+    ds = read_dataset(path, 1, 1)
+    print(f"lptrain demo: 1-2-1 ReLU network, quadratic loss, 3 bits, on the shipped data "
+          f"({ds.samples} points of y = 0.5 relu(-x) + 0.25 relu(x) - 0.5 + noise, {path})")
+    res = api.train(ds, "1-2-1", "quadratic", bits=3, solver=args.solver, memory=args.memory,
+                    progress=_progress(args))
+    p = res.report["polytope"]
+    print(f"polytope for D = {p['samples']}: {p['variables']:,} variables, {p['constraints']:,} "
+          f"constraints (Thm 3.1(a) bounds {p['bound_variables']:,} / {p['bound_constraints']:,}); "
+          f"{p['evaluations']:,} evaluations of f and l, independent of D\n")
+    return _finish(args, res)
+
+
+COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+            "predict": cmd_predict, "demo": cmd_demo}
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except LPTrainError as e:
+        print(f"lptrain: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except MemoryError:
+        print("lptrain: error: out of memory; lower --memory, the bits or the sample size", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("lptrain: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # pragma: no cover - a bug: still one line, traceback on request
+        if os.environ.get("LPTRAIN_DEBUG"):
+            raise
+        print(f"lptrain: internal error ({type(e).__name__}: {e}); set LPTRAIN_DEBUG=1 for a traceback",
+              file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

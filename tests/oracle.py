@@ -1,0 +1,91 @@
+"""An independent reference for the tests: brute force over the grid in plain Python.
+
+Nothing here imports lptrain's evaluation, face or solver code: the network, the
+losses, the rounding and the grid are re-implemented from the paper's formulas.
+"""
+
+import itertools
+import math
+
+
+def grid_values(bits):
+    G = 2**bits
+    return [-1 + 2 * j / G for j in range(G)]
+
+
+def round_down(r, bits):
+    vals = grid_values(bits)
+    best = vals[0]
+    for v in vals:
+        if v <= r:
+            best = v
+    return best
+
+
+def act(name, t):
+    if name == "relu":
+        return max(t, 0.0)
+    if name == "leaky_relu":
+        return t if t >= 0 else 0.01 * t
+    if name == "elu":
+        return t if t > 0 else math.exp(t) - 1
+    if name == "tanh":
+        return math.tanh(t)
+    raise ValueError(name)
+
+
+def forward(widths, activation, params, x):
+    """Layered net, parameters per layer per neuron: weights then bias (DESIGN §9)."""
+    k = 0
+    z = list(x)
+    L = len(widths) - 1
+    for layer in range(1, L + 1):
+        out = []
+        for _ in range(widths[layer]):
+            s = 0.0
+            for v in z:
+                s += params[k] * v
+                k += 1
+            s += params[k]
+            k += 1
+            out.append(s if layer == L else act(activation, s))
+        z = out
+    assert k == len(params)
+    return z
+
+
+def loss(name, z, y):
+    if name == "absolute":
+        return sum(abs(a - b) for a, b in zip(z, y))
+    if name == "quadratic":
+        return sum((a - b) ** 2 for a, b in zip(z, y))
+    if name == "hinge":
+        return max(1 - sum(a * b for a, b in zip(z, y)), 0.0)
+    if name == "cross_entropy":
+        mx = max(z)
+        lse = mx + math.log(sum(math.exp(a - mx) for a in z))
+        return -sum(b * (a - lse) for a, b in zip(z, y))
+    raise ValueError(name)
+
+
+def n_params(widths):
+    return sum(widths[i] * (widths[i - 1] + 1) for i in range(1, len(widths)))
+
+
+def brute_force(widths, activation, lossname, bits, X, Y, reg=None, lam=0.0):
+    """min over all grid parameter vectors of the mean loss on the rounded data."""
+    Xr = [[round_down(v, bits) for v in row] for row in X]
+    Yr = [[round_down(v, bits) for v in row] for row in Y]
+    best, arg = math.inf, None
+    for params in itertools.product(grid_values(bits), repeat=n_params(widths)):
+        tot = 0.0
+        for x, y in zip(Xr, Yr):
+            tot += loss(lossname, forward(widths, activation, params, x), y)
+        val = tot / len(Xr)
+        if reg == "l1":
+            val += lam * sum(abs(p) for p in params)
+        elif reg == "l2":
+            val += lam * sum(p * p for p in params)
+        if val < best - 1e-12:
+            best, arg = val, params
+    return best, arg

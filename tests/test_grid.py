@@ -1,0 +1,75 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lptrain.exceptions import InputError
+from lptrain.grid import Grid
+from oracle import grid_values, round_down
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 20), st.floats(-1.0, 1.0, allow_nan=False))
+def test_round_down_brackets_value(bits, r):
+    g = Grid(bits)
+    j = int(g.round_index(r))
+    assert 0 <= j < g.size
+    assert g.value(j) <= r
+    if j < g.size - 1:
+        assert r < g.value(j + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.floats(-1.0, 1.0, allow_nan=False))
+def test_round_matches_oracle(bits, r):
+    assert Grid(bits).round(r) == round_down(r, bits)
+
+
+def test_grid_points_and_edges():
+    g = Grid(2)
+    assert list(g.values()) == grid_values(2) == [-1, -0.5, 0, 0.5]
+    assert g.round(1.0) == 0.5  # r = 1 maps to the top point
+    assert g.round(-1.0) == -1.0
+    assert g.round(0.4999999) == 0.0
+    assert g.round(np.nextafter(-0.5, -1)) == -1.0
+    assert Grid(1).round(1.0) == 0.0  # with one bit a label of 1 rounds to 0 (DESIGN §1)
+    assert g.gamma == 0.25 and g.epsilon(10.0) == 5.0
+
+
+def test_points_just_below_grid_values_round_down():
+    for bits in range(1, 12):
+        g = Grid(bits)
+        vals = g.values()[1:]
+        below = np.nextafter(vals, -2)
+        assert np.all(g.round_index(below) == np.arange(g.size - 1))
+        assert np.all(g.round_index(vals) == np.arange(1, g.size))
+
+
+@pytest.mark.parametrize("L,eps", [(264.0, 132.0), (264.0, 100.0), (10.0, 0.3), (2.0, 4.0)])
+def test_bits_for_epsilon(L, eps):
+    g = Grid.for_epsilon(eps, L)
+    assert g.bits == max(1, math.ceil(math.log2(2 * L / eps)))
+    assert g.epsilon(L) <= eps or g.bits == 1
+    if g.bits > 1:
+        assert Grid(g.bits - 1).epsilon(L) > eps
+
+
+@pytest.mark.parametrize("bad", [0, -1, 31, 2.5, "2", True])
+def test_bad_bits(bad):
+    with pytest.raises(InputError):
+        Grid(bad)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_epsilon(bad):
+    with pytest.raises(InputError, match="epsilon"):
+        Grid.for_epsilon(bad, 10.0)
+
+
+def test_rounding_rejects_out_of_range_and_nan():
+    with pytest.raises(InputError):
+        Grid(2).round_index([1.5])
+    with pytest.raises(InputError):
+        Grid(2).round_index([float("nan")])
