@@ -26,7 +26,8 @@ from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        raise InputError(f"{self.prog}: {message}")
+        sub = self.prog.split()[1:]
+        raise InputError(f"{' '.join(sub)}: {message}" if sub else message)
 
 
 def parse_memory(text: str) -> int:
