@@ -89,3 +89,36 @@ def brute_force(widths, activation, lossname, bits, X, Y, reg=None, lam=0.0):
         if val < best - 1e-12:
             best, arg = val, params
     return best, arg
+
+
+def dag_param_names(spec):
+    """Distinct parameter names in order of first appearance (weights, then bias, per node)."""
+    names = []
+    for nd in spec["nodes"]:
+        for w in nd["weights"] + ([nd["bias"]] if nd.get("bias") else []):
+            if w not in names:
+                names.append(w)
+    return names
+
+
+def dag_forward(spec, params, x):
+    """Evaluate an architecture-file DAG with a dict of parameter values by name."""
+    val = {f"x{i + 1}": v for i, v in enumerate(x)}
+    for nd in spec["nodes"]:
+        s = sum(params[w] * val[u] for u, w in zip(nd["from"], nd["weights"]))
+        if nd.get("bias"):
+            s += params[nd["bias"]]
+        val[nd["name"]] = act(nd["activation"], s) if nd.get("activation") else s
+    return [val[o] for o in spec["outputs"]]
+
+
+def brute_force_dag(spec, lossname, bits, X, Y):
+    names = dag_param_names(spec)
+    Xr = [[round_down(v, bits) for v in row] for row in X]
+    Yr = [[round_down(v, bits) for v in row] for row in Y]
+    best = math.inf
+    for values in itertools.product(grid_values(bits), repeat=len(names)):
+        p = dict(zip(names, values))
+        tot = sum(loss(lossname, dag_forward(spec, p, x), y) for x, y in zip(Xr, Yr))
+        best = min(best, tot / len(Xr))
+    return best

@@ -34,6 +34,11 @@ def architecture(spec, activation="relu") -> Architecture:
     return Architecture.parse(spec, activation)
 
 
+def parse_widths(text):
+    """``2-2-2-1`` -> [2, 2, 2, 1], with the same errors as ``--arch``."""
+    return list(Architecture.parse(text).widths)
+
+
 def _arch_file(path):
     import json
 

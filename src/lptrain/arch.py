@@ -179,6 +179,10 @@ class Architecture:
         """A JSON-able description that :meth:`from_dict` reads back."""
         if getattr(self, "spec", None):
             return self.spec
+        return self.dag_dict()
+
+    def dag_dict(self) -> dict:
+        """The full DAG description (the architecture-file format), also for layered nets."""
         nodes = []
         for nd in self.nodes:
             e = {
@@ -208,6 +212,55 @@ class Architecture:
     def max_in_degree(self) -> int:
         """Delta of Lemma 4.5."""
         return max(len(nd.sources) for nd in self.nodes)
+
+    def levels(self) -> dict:
+        """Depth of every node: inputs 0, a node 1 + the deepest of its sources."""
+        lv = {x: 0 for x in self.input_names}
+        for nd in self.nodes:
+            lv[nd.name] = 1 + max(lv[s] for s in nd.sources)
+        return lv
+
+    @property
+    def depth(self) -> int:
+        """k: the number of layers (longest path from an input to an output, in edges)."""
+        lv = self.levels()
+        return max(lv[o] for o in self.outputs)
+
+    @property
+    def width(self) -> int:
+        """w: the most nodes on one level below the output level (inputs included)."""
+        lv = self.levels()
+        k = self.depth
+        counts = {}
+        for v, d in lv.items():
+            if d < k:
+                counts[d] = counts.get(d, 0) + 1
+        return max(counts.values())
+
+    @property
+    def n_edges(self) -> int:
+        return sum(len(nd.sources) for nd in self.nodes)
+
+    @property
+    def has_shared_parameters(self) -> bool:
+        uses = sum(len(nd.weights) + (nd.bias is not None) for nd in self.nodes)
+        return uses > self.n_params
+
+    @property
+    def has_skip_connections(self) -> bool:
+        lv = self.levels()
+        return any(lv[s] < lv[nd.name] - 1 for nd in self.nodes for s in nd.sources)
+
+    @property
+    def kind(self) -> str:
+        """DNN, CNN (shared weights), ResNet (skip connections) or DAG, for Table 1."""
+        if getattr(self, "widths", None) is not None:
+            return "DNN"
+        if self.has_skip_connections:
+            return "ResNet"
+        if self.has_shared_parameters:
+            return "CNN"
+        return "DAG"
 
     def describe(self) -> str:
         w = getattr(self, "widths", None)

@@ -134,6 +134,40 @@ def build_parser():
     r.add_argument("--out", metavar="PATH", help="write predictions as CSV to PATH (default: stdout)")
     _common(r)
 
+    a = sub.add_parser("arch", help="write architecture files for common shapes (conv1d, resnet)")
+    asub = a.add_subparsers(dest="shape", metavar="SHAPE", parser_class=_Parser)
+    asub.required = True
+    c1 = asub.add_parser("conv1d", help="one 1-D convolution (shared weights) and dense outputs")
+    c1.add_argument("--inputs", type=positive_int, required=True)
+    c1.add_argument("--kernel", type=positive_int, required=True)
+    c1.add_argument("--channels", type=positive_int, default=1)
+    c1.add_argument("--stride", type=positive_int, default=1)
+    c1.add_argument("--outputs", type=positive_int, default=1)
+    rn = asub.add_parser("resnet", help="a layered net with skip edges from two layers back")
+    rn.add_argument("--widths", required=True, help="e.g. 2-2-2-1")
+    for q in (c1, rn):
+        q.add_argument("--activation", default="relu")
+        q.add_argument("--out", required=True, metavar="PATH", help="architecture file (.json)")
+        _common(q)
+
+    t1 = sub.add_parser("table1", help="the paper's Table 1: formulas, numbers, exact sizes")
+    t1.add_argument("--arch", required=True)
+    t1.add_argument("--activation", default="relu")
+    t1.add_argument("--epsilon", type=positive_float, required=True)
+    t1.add_argument("--samples", type=positive_int, default=1000)
+    _common(t1)
+
+    g = sub.add_parser("sample-size", help="Thm 6.2's sample size for generalization and its LP size")
+    g.add_argument("--arch", required=True)
+    g.add_argument("--activation", default="relu")
+    g.add_argument("--loss", default="quadratic")
+    g.add_argument("--epsilon", type=positive_float, required=True)
+    g.add_argument("--alpha", type=positive_float, required=True, help="failure probability in (0, 1)")
+    g.add_argument("--sigma2", type=positive_float, help="variance bound (default: from the loss range)")
+    g.add_argument("--reg", choices=["l1", "l2"])
+    g.add_argument("--lam", type=nonneg_float, default=0.0)
+    _common(g)
+
     d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
     d.add_argument("--solver", default="auto", help="auto, highs or structured")
     d.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
@@ -321,7 +355,63 @@ def cmd_demo(args):
     return _finish(args, res)
 
 
-COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+def cmd_arch(args):
+    from . import architectures
+
+    _check_out(args.out, args.json)
+    if args.shape == "conv1d":
+        arch = architectures.conv1d(args.inputs, args.kernel, args.channels, args.stride,
+                                    args.outputs, args.activation)
+    else:
+        arch = architectures.resnet(api.parse_widths(args.widths), args.activation)
+    d = arch.dag_dict()
+    atomic_write_text(args.out, json.dumps(d, indent=1) + "\n")
+    info = {"out": args.out, "kind": arch.kind, "inputs": arch.n_inputs, "outputs": arch.n_outputs,
+            "nodes": len(arch.nodes), "edges": arch.n_edges, "parameters": arch.n_params,
+            "max_in_degree": arch.max_in_degree, "depth": arch.depth}
+    print(f"wrote {args.out}: {arch.kind}, {info['nodes']} nodes, {info['edges']} edges, "
+          f"{info['parameters']} distinct parameters, max in-degree {info['max_in_degree']}")
+    _write_json(args.json, info)
+    return 0
+
+
+def cmd_table1(args):
+    from .table1 import table1
+
+    arch = api.architecture(args.arch, args.activation)
+    r = table1(arch, args.epsilon, args.samples)
+    print(f"Table 1 for {r['architecture']} ({r['kind']}): n={r['n']} m={r['m']} N={r['N']} "
+          f"(edges {r['edges']}) k={r['k']} w={r['w']} Delta={r['Delta']}, eps={r['epsilon']:g}, D={r['samples']}")
+    print(f"{'type':<7} {'loss':<25} {'size (paper, Table 1)':<44} value, O(.)=1")
+    for row in r["rows"]:
+        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {row['value']:.3g}")
+    print(f"\nexact sizes for this architecture (base raised to n+m+N = {r['exponent']}):")
+    print(f"{'loss':<14} {'Table 1 value':>14} {'paper L':>10} {'4D(2L/eps)^e':>14} {'lptrain L':>10} "
+          f"{'bits':>4} {'Thm 3.1(a)':>12} {'variables':>12}")
+    for e in r["sizes"]:
+        print(f"{e['loss']:<14} {e['table1_value']:>14.3g} {e['paper_lipschitz']:>10.4g} "
+              f"{e['paper_bound']:>14.3g} {e['lipschitz']:>10.4g} {e['bits']:>4} "
+              f"{float(e['bound_variables']):>12.3g} {float(e['variables']):>12.3g}")
+    _write_json(args.json, r)
+    return 0
+
+
+def cmd_sample_size(args):
+    from .table1 import sample_size
+
+    arch = api.architecture(args.arch, args.activation)
+    r = sample_size(arch, args.loss, args.epsilon, args.alpha, args.sigma2, args.reg, args.lam)
+    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {r['samples']:,}")
+    print(f"  sigma^2 = {r['sigma2']:.6g} ({r['sigma2_source']}), N = {r['N']}, L = {r['lipschitz']:.6g}, "
+          f"eps = {r['epsilon']:g}, alpha = {r['alpha']:g}")
+    print(f"  LP for that D (Cor. 6.3): {_fmt(r['variables'])} variables, {_fmt(r['constraints'])} constraints, "
+          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits)")
+    print(f"  {r['guarantee']}")
+    _write_json(args.json, r)
+    return 0
+
+
+COMMANDS = {"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo}
 
 
