@@ -21,6 +21,9 @@ import numpy as np
 from .activations import get_activation
 from .exceptions import InputError
 
+MAX_INPUTS = 10_000
+MAX_EDGES = 1_000_000
+
 
 @dataclass(frozen=True)
 class Node:
@@ -48,6 +51,15 @@ class Architecture:
     def __init__(self, n_inputs, nodes, outputs, *, spec=None):
         if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
             raise InputError(f"architecture needs a positive number of inputs, got {n_inputs!r}")
+        if n_inputs > MAX_INPUTS:
+            raise InputError(f"architecture has {n_inputs} inputs; at most {MAX_INPUTS} are supported")
+        if not isinstance(nodes, (list, tuple)):
+            raise InputError("architecture 'nodes' must be a list")
+        if not isinstance(outputs, (list, tuple)) or not all(isinstance(o, str) for o in outputs):
+            raise InputError("architecture 'outputs' must be a list of node names")
+        edges = sum(len(nd.get("from", ()) or ()) if isinstance(nd, dict) else 1 for nd in nodes)
+        if edges > MAX_EDGES:
+            raise InputError(f"architecture has {edges} edges; at most {MAX_EDGES} are supported")
         self.n_inputs = n_inputs
         self.input_names = tuple(f"x{i + 1}" for i in range(n_inputs))
         self.param_names: list[str] = []
@@ -106,6 +118,8 @@ class Architecture:
             raise InputError(f"node {name!r}: 'bias' must be a parameter name")
         act = raw.get("activation")
         if act is not None:
+            if not isinstance(act, str):
+                raise InputError(f"node {name!r}: 'activation' must be a name")
             get_activation(act)
 
         def pid(p):
@@ -123,9 +137,17 @@ class Architecture:
     @classmethod
     def layered(cls, widths, activation="relu") -> "Architecture":
         """The fully connected network n-w1-...-m (DESIGN §9 parameter order)."""
+        if not isinstance(widths, (list, tuple)) or not all(
+            isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in widths
+        ):
+            raise InputError("'layers' must be a list of integer widths")
         widths = [int(w) for w in widths]
         if len(widths) < 2 or any(w < 1 for w in widths):
             raise InputError("a layered architecture needs at least two positive widths")
+        if sum(a * b for a, b in zip(widths, widths[1:])) > MAX_EDGES or widths[0] > MAX_INPUTS:
+            raise InputError(f"architecture {'-'.join(map(str, widths))} is too large (over {MAX_EDGES} edges)")
+        if not isinstance(activation, str):
+            raise InputError("'activation' must be a name")
         get_activation(activation)
         prev = [f"x{i + 1}" for i in range(widths[0])]
         nodes = []

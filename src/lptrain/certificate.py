@@ -43,9 +43,9 @@ class Certificate:
 def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
     """Verify ``solution`` on ``face``: explicitly when the face LP fits, else implicitly."""
     if face.fits(memory):
-        return check_explicit(face.lp(memory), *solution.explicit(face, face.lp(memory)),
-                              objective=solution.objective, tol=tol)
-    return check_implicit(face, solution, tol)
+        lp = face.lp(memory)
+        return check_explicit(lp, *solution.explicit(face, lp), objective=solution.objective, tol=tol)
+    return check_implicit(face, solution, tol, memory)
 
 
 def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
@@ -70,7 +70,7 @@ def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
     return Certificate(not bad, "explicit", prim, dual, gap, "; ".join(bad))
 
 
-def check_implicit(face, solution, tol=TOL) -> Certificate:
+def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY) -> Certificate:
     """DESIGN §4's certificate without the explicit LP (see the module docstring)."""
     D = face.samples
     u = np.asarray(solution.dual_u, dtype=np.float64)
@@ -78,7 +78,7 @@ def check_implicit(face, solution, tol=TOL) -> Certificate:
     total = float(u.sum())
     worst = -np.inf
     at_star = None
-    for a0, a1, blk in face.blocks():
+    for a0, a1, blk in face.blocks(memory):
         s = (blk * counts[:, None]).sum(axis=0) / D
         worst = max(worst, float(np.max(total - s)))
         if a0 <= solution.grid_index < a1:

@@ -61,10 +61,10 @@ class Evaluator:
         """Grid parameter vectors for flat indices a_start..a_stop-1: (C, N)."""
         return self.grid.value(digits(np.arange(a_start, a_stop), self.N, self.grid.size))
 
-    def chunk(self, n_points: int) -> int:
-        """Parameter vectors per block so that one block's arrays stay near CHUNK_BYTES."""
-        per = 8 * max(1, n_points) * (len(self.arch.nodes) + self.m + 2) + 8 * self.N
-        return int(max(1, min(self.param_points, CHUNK_BYTES // per)))
+    def chunk(self, n_points: int, budget: int = CHUNK_BYTES) -> int:
+        """Parameter vectors per block so that one block's arrays stay near ``budget`` bytes."""
+        per = 8 * max(1, n_points) * (len(self.arch.nodes) + self.m + 3) + 8 * 3 * self.N
+        return int(max(1, min(self.param_points, min(budget, CHUNK_BYTES) // per)))
 
     def block(self, x, y, a_start: int, a_stop: int) -> np.ndarray:
         """loss[p, a - a_start] for the points (x, y) and a in [a_start, a_stop): (P, C)."""
@@ -75,9 +75,9 @@ class Evaluator:
             val = val + self.lam * regularizer(phi, self.reg)[:, None]
         return np.ascontiguousarray(val.T)
 
-    def blocks(self, x, y):
+    def blocks(self, x, y, budget: int = CHUNK_BYTES):
         """Yield (a_start, a_stop, loss block) over all parameter vectors in order."""
-        step = self.chunk(len(x))
+        step = self.chunk(len(x), budget)
         for a0 in range(0, self.param_points, step):
             a1 = min(self.param_points, a0 + step)
             yield a0, a1, self.block(x, y, a0, a1)

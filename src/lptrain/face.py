@@ -79,17 +79,22 @@ class Face:
             self._rows = self.polytope.rows(self.distinct)
         return self._rows
 
-    def blocks(self, progress=False):
-        """Yield (a0, a1, loss block (P, a1 - a0)) over all parameter grid points, in order."""
+    def blocks(self, memory=DEFAULT_MEMORY):
+        """Yield (a0, a1, loss block (P, a1 - a0)) over all parameter grid points, in order.
+
+        Blocks are sized to a small fraction of ``memory`` (at most 64 MiB), so a scan's
+        peak memory does not grow with the grid or with D.
+        """
+        budget = max(1 << 20, int(memory) // 16)
         if self._rows is not None or self.polytope.table is not None:
             rows = self.rows(memory=float("inf"))
-            step = self.polytope.evaluator.chunk(len(self.distinct))
+            step = self.polytope.evaluator.chunk(len(self.distinct), budget)
             for a0 in range(0, self.param_points, step):
                 a1 = min(self.param_points, a0 + step)
                 yield a0, a1, rows[:, a0:a1]
             return
         x, y = self.polytope.evaluator.points(self.distinct)
-        yield from self.polytope.evaluator.blocks(x, y)
+        yield from self.polytope.evaluator.blocks(x, y, budget)
 
     def loss_at(self, a: int) -> np.ndarray:
         """l(f(x~_p, a), y~_p) for every distinct point p at one grid point a: (P,)."""

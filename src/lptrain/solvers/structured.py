@@ -24,7 +24,7 @@ class StructuredSolver(Solver):
         counts = face.counts.astype(np.float64)
         best, best_a = np.inf, -1
         with bar(face.param_points, "solving", progress) as pb:
-            for a0, a1, blk in face.blocks():
+            for a0, a1, blk in face.blocks(memory):
                 s = (blk * counts[:, None]).sum(axis=0)
                 j = int(np.argmin(s))
                 if s[j] < best:
