@@ -168,6 +168,15 @@ def build_parser():
     g.add_argument("--lam", type=nonneg_float, default=0.0)
     _common(g)
 
+    ac = sub.add_parser("achievable", help="Remark 3.3: is a loss level achievable on this sample? witness or certificate")
+    ac.add_argument("polytope")
+    ac.add_argument("data")
+    tg = ac.add_mutually_exclusive_group(required=True)
+    tg.add_argument("--average", type=float, metavar="T", help="target mean loss")
+    tg.add_argument("--losses", metavar="FILE", help="CSV with a header and one column: a loss per data point")
+    ac.add_argument("--scale", action="store_true")
+    _common(ac)
+
     st_ = sub.add_parser("structure", help="Sec. 5: the network-structure formulation's treewidth, measured")
     st_.add_argument("--arch", required=True)
     st_.add_argument("--activation", default="relu")
@@ -418,6 +427,34 @@ def cmd_sample_size(args):
     return 0
 
 
+def cmd_achievable(args):
+    from . import achievability
+    from .face import Face
+
+    _check_out(args.json)
+    p = Polytope.load(args.polytope)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    face = Face(p, ds.x, ds.y)
+    if args.losses is not None:
+        _, t = read_table(args.losses, 1)
+        r = achievability.losses(face, t[:, 0], args.memory)
+        what = f"the loss vector of {args.losses}"
+    else:
+        r = achievability.average(face, args.average, args.memory)
+        what = f"a mean loss <= {args.average:g}"
+    print(f"{what}: {'ACHIEVABLE' if r.achievable else 'NOT achievable'} on this sample "
+          f"(certificate checked: {r.checked}, by {r.check_method})")
+    if r.witness and "params" in r.witness:
+        print(f"  witness network: params {r.witness['params']}, mean loss {r.witness['mean_loss']:.6g}")
+    elif r.witness:
+        print(f"  witness: a mixture of {len(r.witness['networks'])} grid network(s)")
+    else:
+        print(f"  certificate: weights w >= 0 with min_a sum_d w_d l_d(a) - sum_d w_d t_d = "
+              f"{r.certificate['margin']:.6g} > 0")
+    _write_json(args.json, r.to_dict())
+    return 0 if r.checked else 1
+
+
 def cmd_structure(args):
     from .structure import measure
 
@@ -439,7 +476,7 @@ def cmd_structure(args):
     return 0
 
 
-COMMANDS = {"structure": cmd_structure,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+COMMANDS = {"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo}
 
 
