@@ -122,3 +122,24 @@ def brute_force_dag(spec, lossname, bits, X, Y):
         tot = sum(loss(lossname, dag_forward(spec, p, x), y) for x, y in zip(Xr, Yr))
         best = min(best, tot / len(Xr))
     return best
+
+
+def bnn_brute_force(widths, X, Y):
+    """Binarized layered net: min over {-1,1}^N of the mean number of wrong output bits."""
+    N = n_params(widths)
+    best = math.inf
+    for params in itertools.product((-1, 1), repeat=N):
+        wrong = 0
+        for x, y in zip(X, Y):
+            k, z = 0, list(x)
+            for layer in range(1, len(widths)):
+                out = []
+                for _ in range(widths[layer]):
+                    s = sum(params[k + i] * z[i] for i in range(len(z)))
+                    k += len(z)
+                    out.append(1 if s > params[k] else 0)
+                    k += 1
+                z = out
+            wrong += sum(abs(a - b) for a, b in zip(z, y))
+        best = min(best, wrong / len(X))
+    return best

@@ -122,6 +122,8 @@ def build_parser():
     t.add_argument("data")
     _model_args(t)
     _solve_args(t)
+    t.add_argument("--bnn", action="store_true",
+                   help="binarized units, parameters in {-1,1}, 0/1 data, exact (App. C)")
     _common(t)
 
     z = sub.add_parser("size", help="sizes of P and Thm 3.1(a)'s bounds, nothing built")
@@ -328,12 +330,47 @@ def cmd_solve(args):
 
 def cmd_train(args):
     _check_out(args.model, args.json)
+    if args.bnn:
+        return _train_bnn(args)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
     res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
                     args.reg, args.lam, args.memory, not args.no_check, _progress(args))
     return _finish(args, res)
+
+
+def _train_bnn(args):
+    from . import bnn
+
+    if args.bits is not None or args.epsilon is not None or args.scale or args.reg:
+        raise InputError("--bnn trains exactly on 0/1 data: --bits, --epsilon, --scale and --reg do not apply")
+    if args.loss not in ("quadratic", "absolute"):
+        raise InputError("--bnn uses the absolute loss (the number of wrong output bits)")
+    arch = api.architecture(args.arch, args.activation)
+    header, table = read_table(args.data, arch.n_inputs + arch.n_outputs)
+    face = bnn.BinaryFace(arch, table[:, : arch.n_inputs], table[:, arch.n_inputs:], args.form)
+    sol, cert = bnn.solve(face, args.solver, args.memory)
+    net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
+    sz = bnn.sizes(arch, face.samples, args.form)
+    rep = {"status": sol.status if cert.valid else "certificate_failed", "objective": sol.objective,
+           "params": [float(v) for v in sol.params], "param_names": list(arch.param_names),
+           "train_loss": sol.objective, "epsilon": 0.0, "lipschitz": None, "bits": 1,
+           "samples": face.samples, "distinct_points": int(len(face.distinct)),
+           "grid_points": face.param_points, "evaluations": sol.evaluations, "solver": sol.solver,
+           "solver_note": "", "solve_seconds": sol.seconds, "certificate": cert.to_dict(),
+           "polytope": sz, "warnings": [], "binarized": True}
+    print(f"binarized network (App. C), exact: mean wrong output bits {sol.objective:.6g} on {face.samples} samples")
+    print(f"polytope: {sz['variables']:,} variables ({sz['evaluations']:,} evaluations); "
+          f"Thm C.1's stated size 2^p |V(G)| D = {sz['thm_c1_size']:,} (p = {sz['fan_in']})")
+    print(f"certificate: {'valid' if cert.valid else 'INVALID'} ({cert.method})")
+    print("network:")
+    print(net.describe())
+    if args.model:
+        net.save(args.model)
+        rep["model"] = args.model
+    _write_json(args.json, rep)
+    return 0 if cert.valid else 1
 
 
 def cmd_predict(args):

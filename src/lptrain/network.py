@@ -50,6 +50,10 @@ class Network:
         n = self.n_inputs
         if self.scaling is not None:
             x = self.scaling.forward(x, slice(0, n))
+        if self.info.get("binarized"):
+            from .bnn import forward
+
+            return forward(self.arch, x, self.params[None, :])[0]
         z = self.arch.predict(x, self.params)
         if self.scaling is not None:
             z = self.scaling.inverse(z, slice(n, None))
@@ -64,7 +68,11 @@ class Network:
             if nd.bias is not None:
                 terms.append(f"{self.params[nd.bias]:+.4g}")
             expr = " ".join(terms)
-            expr = f"{nd.activation}({expr})" if nd.activation else expr
+            if self.info.get("binarized"):
+                w = " ".join(f"{self.params[w]:+.0f}*{s}" for s, w in zip(nd.sources, nd.weights))
+                expr = f"[{w} > {self.params[nd.bias]:+.0f}]"
+            else:
+                expr = f"{nd.activation}({expr})" if nd.activation else expr
             lines.append(f"  {nd.name:<{width}} = {expr}")
         return "\n".join(lines)
 
