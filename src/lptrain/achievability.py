@@ -125,8 +125,6 @@ def _farkas(lp: ExplicitLP, y, T):
 
 def losses(face: Face, t, memory=DEFAULT_MEMORY) -> Achievability:
     """Is the loss vector t achievable (losses <= t_d for every d, convex combinations allowed)?"""
-    from .solvers.highs import solve_lp
-
     t = np.asarray(t, dtype=np.float64).reshape(-1)
     D = face.samples
     if t.shape != (D,) or not np.all(np.isfinite(t)):
@@ -176,38 +174,15 @@ class _Ineq:
 
 
 def solve_lp_ineq(lp: _Ineq):
-    """HiGHS on min c^T x, A x (<= upper | = 1 in the last row), x_lam >= 0, s free."""
-    import highspy
+    """HiGHS on min c^T x, A x (<= upper, and = 1 in the last row), lambda >= 0, s free."""
+    from .solvers.highs import highs_model, run
 
-    from .solvers.highs import STATUS_MAP
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    inf = highspy.kHighsInf
-    m = highspy.HighsLp()
     K1 = lp.A.shape[1]
-    m.num_col_, m.num_row_ = K1, lp.A.shape[0]
-    m.col_cost_ = lp.c
     lower = np.zeros(K1)
-    lower[-1] = -inf
-    m.col_lower_ = lower
-    m.col_upper_ = np.full(K1, inf)
-    m.row_lower_ = np.concatenate([np.full(len(lp.upper), -inf), [1.0]])
-    m.row_upper_ = np.concatenate([lp.upper, [1.0]])
-    A = lp.A.tocsc()
-    A.sort_indices()
-    m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    m.a_matrix_.start_ = A.indptr.astype(np.int32)
-    m.a_matrix_.index_ = A.indices.astype(np.int32)
-    m.a_matrix_.value_ = A.data
-    h.passModel(m)
-    h.run()
-    key = str(h.getModelStatus()).split(".")[-1]
-    sol = h.getSolution()
-    return STATUS_MAP.get(key, key), float(h.getInfo().objective_function_value), \
-        np.array(sol.col_value), np.array(sol.row_dual)
+    lower[-1] = -np.inf
+    rl = np.concatenate([np.full(len(lp.upper), -np.inf), [1.0]])
+    ru = np.concatenate([lp.upper, [1.0]])
+    return run(highs_model(lp.A, lp.c, lower, np.full(K1, np.inf), rl, ru))
 
 
 __all__ = ["Achievability", "average", "losses", "check_weights", "check_explicit"]

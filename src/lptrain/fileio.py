@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from .exceptions import InputError
+from .exceptions import FileFormatError, InputError
 
 
 def atomic_write(path, data: bytes):
@@ -31,3 +31,16 @@ def atomic_write(path, data: bytes):
 
 def atomic_write_text(path, text: str):
     atomic_write(path, text.encode())
+
+
+def read_bytes(path, what: str) -> bytes:
+    """The bytes of ``path``; a :class:`FileFormatError` naming ``what`` if it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise FileFormatError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise FileFormatError(f"{path}: is a folder, not a {what} file") from None
+    except OSError as e:
+        raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None

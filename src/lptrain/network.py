@@ -15,7 +15,7 @@ import numpy as np
 from .arch import Architecture
 from .data import Scaling
 from .exceptions import FileFormatError, InputError
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, read_bytes
 
 FORMAT = "lptrain-model"
 VERSION = 1
@@ -94,13 +94,7 @@ class Network:
 
     @classmethod
     def load(cls, path) -> "Network":
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            raise FileFormatError(f"{path}: no such model file") from None
-        except OSError as e:
-            raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None
+        raw = read_bytes(path, "model")
         try:
             d = json.loads(raw.decode())
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -25,7 +25,7 @@ from . import lp as lpmod
 from .arch import Architecture
 from .evaluation import Evaluator
 from .exceptions import FileFormatError, InputError, SizeError
-from .fileio import atomic_write
+from .fileio import atomic_write, read_bytes
 from .grid import Grid
 from .lipschitz import architecture_lipschitz
 from .losses import get_loss
@@ -208,13 +208,7 @@ class Polytope:
     @classmethod
     def load(cls, path) -> "Polytope":
         """Read a file written by :meth:`save`; refuse missing, corrupt or altered files."""
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            raise FileFormatError(f"{path}: no such polytope file") from None
-        except OSError as e:
-            raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None
+        raw = read_bytes(path, "polytope")
         try:
             with np.load(io.BytesIO(raw), allow_pickle=False) as z:
                 meta = json.loads(bytes(z["meta"]).decode())

@@ -24,11 +24,11 @@ STATUS_MAP = {
 }
 
 
-def solve_lp(lp, method="choose"):
-    """Solve an :class:`~lptrain.lp.ExplicitLP` with HiGHS; returns (status, obj, x, y)."""
+def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose"):
+    """A configured ``highspy.Highs`` (quiet, one thread, fixed seed) holding the LP."""
     import highspy
 
-    A = lp.A.tocsc(copy=True)
+    A = A.tocsc(copy=True)
     A.eliminate_zeros()
     A.sort_indices()
     h = highspy.Highs()
@@ -36,28 +36,32 @@ def solve_lp(lp, method="choose"):
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("solver", method)
+    fix = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731  (HiGHS reads +-inf as infinite)
     model = highspy.HighsLp()
-    model.num_col_ = A.shape[1]
-    model.num_row_ = A.shape[0]
-    inf = highspy.kHighsInf
-    model.col_cost_ = np.asarray(lp.c, dtype=np.float64)
-    model.col_lower_ = np.where(np.isinf(lp.lower), -inf, lp.lower)
-    model.col_upper_ = np.where(np.isinf(lp.upper), inf, lp.upper)
-    model.row_lower_ = np.asarray(lp.b, dtype=np.float64)
-    model.row_upper_ = np.asarray(lp.b, dtype=np.float64)
+    model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
+    model.col_cost_ = np.asarray(c, dtype=np.float64)
+    model.col_lower_, model.col_upper_ = fix(col_lower), fix(col_upper)
+    model.row_lower_, model.row_upper_ = fix(row_lower), fix(row_upper)
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = A.indptr.astype(np.int32)
     model.a_matrix_.index_ = A.indices.astype(np.int32)
     model.a_matrix_.value_ = A.data
     h.passModel(model)
+    return h
+
+
+def run(h):
+    """Run HiGHS; (status, objective, primal, row duals)."""
     h.run()
-    status = h.modelStatusToString(h.getModelStatus())
     key = str(h.getModelStatus()).split(".")[-1]
     sol = h.getSolution()
-    x = np.array(sol.col_value)
-    y = np.array(sol.row_dual)
-    obj = h.getInfo().objective_function_value
-    return STATUS_MAP.get(key, status), float(obj), x, y
+    return (STATUS_MAP.get(key, key), float(h.getInfo().objective_function_value),
+            np.array(sol.col_value), np.array(sol.row_dual))
+
+
+def solve_lp(lp, method="choose"):
+    """Solve an :class:`~lptrain.lp.ExplicitLP` (rows A x = b) with HiGHS."""
+    return run(highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b, method))
 
 
 @register
