@@ -1,0 +1,100 @@
+"""A fused CPU kernel (numba) for the structured solver on one-hidden-layer nets n-w-m.
+
+The face's optimum is min over grid points a of S(a) = sum_p count_p l(f(x_p, a), y_p)
+(+ D lam R(a)) over the distinct rounded points p (DESIGN §4).  For a layered net with one
+hidden layer, the network's structure makes this cheap:
+
+* a hidden neuron's output depends only on (its own n+1 grid parameters, the point), so
+  H[t, p] = act(A_t x_p + b_t) is computed once for each of the K = G^(n+1) neuron
+  parameter vectors t;
+* permuting hidden units (with their output weights) does not change f, so only
+  nondecreasing tuples t_1 <= ... <= t_w are enumerated (about K^w / w! instead of K^w);
+* for m = 1, the output's weights fix r_p = sum_j v_j H[t_j, p] once and the output bias c
+  is swept over the grid without recomputing r.
+
+Every tuple's best value and output index are stored and reduced in order, so the
+argmin is deterministic (the first minimizer in (tuple, output) order).  The result is the
+exact grid optimum; the canonical grid index a* is rebuilt from the tuple and the output
+digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..activations import get_activation
+from ..evaluation import digits, regularizer
+
+LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
+COMBO_CHUNK = 1 << 15
+
+
+
+def available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def applies(arch) -> bool:
+    w = getattr(arch, "widths", None)
+    return w is not None and len(w) == 3 and available()
+
+
+def kernels():
+    """(fill_combos, scan_m1, scan_general), compiled (or loaded from numba's cache) on first use."""
+    from . import _fused_kernels as k
+
+    return k.fill_combos, k.scan_m1, k.scan_general
+
+
+def n_combos(K: int, w: int) -> int:
+    return math.comb(K + w - 1, w)
+
+
+def solve(face, progress_bar=None):
+    """(S*, a*) for a one-hidden-layer face: the exact minimum of sum_p count_p l_p(a) + D lam R(a)."""
+    fill_combos, scan_m1, scan_general = kernels()
+    p = face.polytope
+    n, w, m = p.arch.widths
+    G = p.grid.size
+    gv = p.grid.values()
+    K = G ** (n + 1)
+    X, Y = p.evaluator.points(face.distinct)
+    Y = np.ascontiguousarray(Y)
+    theta = gv[digits(np.arange(K), n + 1, G)]  # (K, n+1): weights, then bias
+    act = get_activation(p.arch.nodes[0].activation)
+    H = np.ascontiguousarray(act(theta[:, :n] @ X.T + theta[:, n:]))  # (K, P)
+    lam = p.lam if p.reg else 0.0
+    Rh = regularizer(theta, p.reg) if p.reg else np.zeros(K)
+    lamD = np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0])
+    cnt = face.counts.astype(np.float64)
+    code = LOSS_CODES[p.loss.name]
+    total = n_combos(K, w)
+    best = (np.inf, -1, -1)
+    buf = np.empty((COMBO_CHUNK, w), np.int64)
+    for start in range(0, total, COMBO_CHUNK):
+        cnt_c = min(COMBO_CHUNK, total - start)
+        fill_combos(start, cnt_c, K, w, buf)
+        combos = buf[:cnt_c]
+        bv = np.empty(cnt_c)
+        bo = np.empty(cnt_c, np.int64)
+        if m == 1:
+            scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, bv, bo)
+        else:
+            scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, m, bv, bo)
+        i = int(np.argmin(bv))
+        if bv[i] < best[0]:
+            best = (float(bv[i]), combos[i].copy(), int(bo[i]))
+        if progress_bar is not None:
+            progress_bar.update(cnt_c)
+    s, tup, o = best
+    a = 0
+    for t in tup:
+        a = a * K + int(t)
+    a = a * G ** (m * (w + 1)) + o
+    return s, a
