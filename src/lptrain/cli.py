@@ -95,6 +95,10 @@ def _solve_args(p):
     p.add_argument("--scale", action="store_true",
                    help="map each column affinely onto [-1, 1] (stored in the model)")
     p.add_argument("--no-check", action="store_true", help="skip the certificate check")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="shard the scan over a dask.distributed cluster (implies --solver dask; "
+                        "default from LPTRAIN_SCHEDULER)")
+    p.add_argument("--workers", type=positive_int, help="with --solver dask and no scheduler: a LocalCluster of K workers")
 
 
 def build_parser():
@@ -317,8 +321,21 @@ def _finish(args, res):
     return 0 if rep["status"] == "optimal" else 1
 
 
+def _dask_options(args):
+    if args.scheduler or args.workers:
+        if args.solver not in ("auto", "dask"):
+            raise InputError("--scheduler and --workers go with --solver dask")
+        args.solver = "dask"
+    if args.solver == "dask":
+        from .solvers.distributed import DaskSolver
+
+        DaskSolver.scheduler = args.scheduler
+        DaskSolver.workers = args.workers
+
+
 def cmd_solve(args):
     _check_out(args.model, args.json)
+    _dask_options(args)
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
@@ -329,6 +346,7 @@ def cmd_train(args):
     _check_out(args.model, args.json)
     if args.bnn:
         return _train_bnn(args)
+    _dask_options(args)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)

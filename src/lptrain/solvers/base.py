@@ -104,7 +104,7 @@ def register(cls):
 
 def get_solver(name: str) -> Solver:
     """The solver registered under ``name``; a clear error for unknown or unavailable ones."""
-    from . import bnb, highs, structured  # noqa: F401  (registration)
+    from . import bnb, distributed, highs, structured  # noqa: F401  (registration)
 
     if name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}; choose one of {', '.join(sorted(SOLVERS))} or auto")
@@ -115,6 +115,6 @@ def get_solver(name: str) -> Solver:
 
 
 def installed_solvers():
-    from . import bnb, highs, structured  # noqa: F401
+    from . import bnb, distributed, highs, structured  # noqa: F401
 
     return sorted(n for n, c in SOLVERS.items() if c.available())

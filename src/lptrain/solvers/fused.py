@@ -56,45 +56,66 @@ def n_combos(K: int, w: int) -> int:
     return math.comb(K + w - 1, w)
 
 
-def solve(face, progress_bar=None):
-    """(S*, a*) for a one-hidden-layer face: the exact minimum of sum_p count_p l_p(a) + D lam R(a)."""
-    fill_combos, scan_m1, scan_general = kernels()
+def prepare(face) -> dict:
+    """The arrays a scan needs (plain numpy: they can be shipped to other processes)."""
     p = face.polytope
     n, w, m = p.arch.widths
     G = p.grid.size
     gv = p.grid.values()
     K = G ** (n + 1)
     X, Y = p.evaluator.points(face.distinct)
-    Y = np.ascontiguousarray(Y)
     theta = gv[digits(np.arange(K), n + 1, G)]  # (K, n+1): weights, then bias
     act = get_activation(p.arch.nodes[0].activation)
     H = np.ascontiguousarray(act(theta[:, :n] @ X.T + theta[:, n:]))  # (K, P)
     lam = p.lam if p.reg else 0.0
-    Rh = regularizer(theta, p.reg) if p.reg else np.zeros(K)
-    lamD = np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0])
-    cnt = face.counts.astype(np.float64)
-    code = LOSS_CODES[p.loss.name]
-    total = n_combos(K, w)
-    best = (np.inf, -1, -1)
-    buf = np.empty((COMBO_CHUNK, w), np.int64)
-    for start in range(0, total, COMBO_CHUNK):
-        cnt_c = min(COMBO_CHUNK, total - start)
-        fill_combos(start, cnt_c, K, w, buf)
-        combos = buf[:cnt_c]
-        bv = np.empty(cnt_c)
-        bo = np.empty(cnt_c, np.int64)
+    return {
+        "H": H, "Rh": regularizer(theta, p.reg) if p.reg else np.zeros(K), "gv": gv,
+        "Y": np.ascontiguousarray(Y), "cnt": face.counts.astype(np.float64),
+        "code": LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0]),
+        "n": n, "w": w, "m": m, "G": G, "K": K, "total": n_combos(K, w),
+    }
+
+
+def scan(prep: dict, start: int, count: int):
+    """(best S, its hidden tuple, its output index) over combo ranks start..start+count-1."""
+    fill_combos, scan_m1, scan_general = kernels()
+    w, m = prep["w"], prep["m"]
+    best = (np.inf, None, -1)
+    buf = np.empty((min(COMBO_CHUNK, count), w), np.int64)
+    for s0 in range(start, start + count, COMBO_CHUNK):
+        c = min(COMBO_CHUNK, start + count - s0)
+        fill_combos(s0, c, prep["K"], w, buf)
+        combos = buf[:c]
+        bv = np.empty(c)
+        bo = np.empty(c, np.int64)
+        args = (combos, prep["H"], prep["Rh"], prep["gv"], prep["Y"], prep["cnt"], prep["code"], prep["lamD"])
         if m == 1:
-            scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, bv, bo)
+            scan_m1(*args, bv, bo)
         else:
-            scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, m, bv, bo)
+            scan_general(*args, m, bv, bo)
         i = int(np.argmin(bv))
         if bv[i] < best[0]:
-            best = (float(bv[i]), combos[i].copy(), int(bo[i]))
-        if progress_bar is not None:
-            progress_bar.update(cnt_c)
-    s, tup, o = best
+            best = (float(bv[i]), tuple(int(t) for t in combos[i]), int(bo[i]))
+    return best
+
+
+def grid_index(prep: dict, tup, o) -> int:
+    """The canonical flat grid index of (hidden tuple, output digits)."""
     a = 0
     for t in tup:
-        a = a * K + int(t)
-    a = a * G ** (m * (w + 1)) + o
-    return s, a
+        a = a * prep["K"] + int(t)
+    return a * prep["G"] ** (prep["m"] * (prep["w"] + 1)) + o
+
+
+def solve(face, progress_bar=None):
+    """(S*, a*) for a one-hidden-layer face: the exact minimum of sum_p count_p l_p(a) + D lam R(a)."""
+    prep = prepare(face)
+    best = (np.inf, None, -1)
+    for start in range(0, prep["total"], COMBO_CHUNK):
+        c = min(COMBO_CHUNK, prep["total"] - start)
+        r = scan(prep, start, c)
+        if r[0] < best[0]:
+            best = r
+        if progress_bar is not None:
+            progress_bar.update(c)
+    return best[0], grid_index(prep, best[1], best[2])
