@@ -32,6 +32,10 @@ class Plain(StructuredSolver):
     plain = True
 
 
+class Fused(StructuredSolver):
+    force_fused = True
+
+
 CASES = [("1-2-1", 2, "quadratic", "relu"), ("1-2-1", 2, "absolute", "tanh"), ("2-2-1", 2, "hinge", "elu"),
          ("1-3-1", 2, "absolute", "leaky_relu"), ("1-2-2", 1, "cross_entropy", "relu"),
          ("1-2-2", 1, "quadratic", "tanh"), ("2-1-2", 2, "hinge", "relu"), ("1-1-1", 3, "cross_entropy", "relu"),
@@ -47,7 +51,7 @@ def test_fused_equals_plain_scan(spec, bits, loss, act, reg, rng):
     y = rng.uniform(-1, 1, (D, arch.n_outputs))
     P = Polytope(arch, loss, Grid(bits), D, reg=reg, lam=0.07 if reg else 0.0)
     face = Face(P, x, y)
-    a = get_solver("structured").solve(face, 1 << 30)
+    a = Fused().solve(face, 1 << 30)
     b = Plain().solve(face, 1 << 30)
     assert a.info["kernel"] == "fused" and b.info["kernel"] == "blocks"
     assert a.objective == pytest.approx(b.objective, rel=1e-9, abs=1e-12)
@@ -65,7 +69,7 @@ def test_fused_against_brute_force(seed):
     rng = np.random.default_rng(seed)
     x, y = rng.uniform(-1, 1, (9, 1)), rng.uniform(-1, 1, (9, 1))
     P = Polytope(Architecture.parse("1-2-1"), "absolute", Grid(1), 9)
-    sol = get_solver("structured").solve(Face(P, x, y), 1 << 30)
+    sol = Fused().solve(Face(P, x, y), 1 << 30)
     ref, _ = brute_force((1, 2, 1), "relu", "absolute", 1, x.tolist(), y.tolist())
     assert sol.objective == pytest.approx(ref, rel=1e-9)
 
@@ -73,6 +77,6 @@ def test_fused_against_brute_force(seed):
 def test_fused_is_deterministic(rng):
     x, y = rng.uniform(-1, 1, (30, 2)), rng.uniform(-1, 1, (30, 1))
     P = Polytope(Architecture.parse("2-2-1"), "quadratic", Grid(2), 30)
-    a = get_solver("structured").solve(Face(P, x, y), 1 << 30)
-    b = get_solver("structured").solve(Face(P, x, y), 1 << 30)
+    a = Fused().solve(Face(P, x, y), 1 << 30)
+    b = Fused().solve(Face(P, x, y), 1 << 30)
     assert a.grid_index == b.grid_index and a.objective == b.objective

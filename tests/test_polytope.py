@@ -112,3 +112,18 @@ def test_far_too_large_is_refused_before_allocating():
         P.build()
     assert time.perf_counter() - t0 < 5  # sanity only: nothing was allocated
     assert s["variables"] > 10**300
+
+
+@pytest.mark.parametrize("D,k,GN", [(1, 1, 4), (2, 1, 8), (3, 2, 4), (5, 4, 16), (9, 1, 1)])
+def test_direct_csc_equals_coo_route(D, k, GN, rng):
+    from lptrain import lp as lpmod
+
+    table = rng.normal(size=(k + 2, GN))
+    xy = rng.integers(0, 50, (D, k))
+    rows_of = rng.integers(0, k + 2, (D, k))
+    a = lpmod.assemble("compact", xy, rows_of, table, D, 1, 1, 2, 1, direct=True)
+    b = lpmod.assemble("compact", xy, rows_of, table, D, 1, 1, 2, 1, direct=False)
+    assert a.A.shape == b.A.shape and (a.A != b.A).nnz == 0 and a.A.has_sorted_indices
+    for f in ("c", "b", "lower", "upper"):
+        assert np.array_equal(getattr(a, f), getattr(b, f))
+    assert a.rows == b.rows and a.cols == b.cols

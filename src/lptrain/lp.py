@@ -70,11 +70,12 @@ def counts(form, D, k, GN, n, m, N, bits, popcount_total=None):
     return var, con, nnz
 
 
-def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits) -> ExplicitLP:
+def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits, direct=True) -> ExplicitLP:
     """Assemble the LP for bags whose data points are ``xy_sets`` (D, k).
 
     ``table[rows_of[d, j], a]`` is l(f(x, a), y) for the j-th point of bag d; the
-    objective is ``sum_d L[d] / D_scale``.
+    objective is ``sum_d L[d] / D_scale``.  The compact form is written straight into CSC
+    arrays (``direct``); ``direct=False`` takes the general COO route (a reference in tests).
     """
     D, k = xy_sets.shape
     GN = table.shape[1]
@@ -96,6 +97,8 @@ def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits) -> ExplicitL
     r_Z = r_H + lam
     nrow = r_Z + nbits if literal else r_S2
 
+    if not literal and direct:
+        return _assemble_compact(D, k, GN, rows_of, table, D_scale)
     d_of = np.repeat(np.arange(D, dtype=np.int64), k * GN)
     a_of = np.tile(np.arange(GN, dtype=np.int64), D * k)
     col = np.arange(lam, dtype=np.int64)
@@ -154,3 +157,47 @@ def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits) -> ExplicitL
         rows.update(S2=slice(r_S2, r_H), H=slice(r_H, r_Z), Z=slice(r_Z, nrow))
         cols.update(leaf=slice(c_leaf, c_leaf + lam), z=slice(c_z, ncol))
     return ExplicitLP(c, A, b, lower, upper, rows, cols)
+
+
+def _assemble_compact(D, k, GN, rows_of, table, D_scale) -> ExplicitLP:
+    """The compact form straight into CSC arrays: a lambda column's rows are S_d, E_{d-1,a},
+    E_{d,a}, R_d (already in increasing order), so no COO sort is needed.  Bags 0 and D-1
+    lack one gluing row; the bags in between share one pattern, built by broadcasting."""
+    lam = D * k * GN
+    r_E, r_R = D, D + (D - 1) * GN
+    nrow = 2 * D + (D - 1) * GN
+    a = np.tile(np.arange(GN, dtype=np.int64), k)  # the a of each column within a bag
+    loss = -table[rows_of.reshape(-1)].reshape(D, k * GN)
+    idx_parts, val_parts, per = [], [], []
+    for d0, d1 in ((0, 1), (1, D - 1), (D - 1, D)) if D > 1 else ((0, 1),):
+        if d1 <= d0:
+            continue
+        d = np.arange(d0, d1, dtype=np.int64)[:, None]
+        cols = [np.broadcast_to(d, (d1 - d0, k * GN))]
+        vals = [np.ones((d1 - d0, k * GN))]
+        if d0 > 0:
+            cols.append(r_E + (d - 1) * GN + a[None])
+            vals.append(np.ones((d1 - d0, k * GN)))
+        if d1 < D:
+            cols.append(r_E + d * GN + a[None])
+            vals.append(-np.ones((d1 - d0, k * GN)))
+        cols.append(np.broadcast_to(r_R + d, (d1 - d0, k * GN)))
+        vals.append(loss[d0:d1])
+        idx_parts.append(np.stack(cols, axis=-1).reshape(-1))
+        val_parts.append(np.stack(vals, axis=-1).reshape(-1))
+        per.append(np.full((d1 - d0) * k * GN, len(cols), dtype=np.int64))
+    indptr = np.zeros(lam + D + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(per), out=indptr[1 : lam + 1])
+    indptr[lam + 1 :] = indptr[lam] + np.arange(1, D + 1)
+    indices = np.concatenate(idx_parts + [r_R + np.arange(D)])
+    data = np.concatenate(val_parts + [np.ones(D)])
+    A = sp.csc_matrix((data, indices, indptr), shape=(nrow, lam + D))
+    c = np.zeros(lam + D)
+    c[lam:] = 1.0 / D_scale
+    b = np.zeros(nrow)
+    b[:D] = 1.0
+    lower = np.zeros(lam + D)
+    lower[lam:] = -np.inf
+    return ExplicitLP(c, A, b, lower, np.full(lam + D, np.inf),
+                      {"S": slice(0, D), "E": slice(r_E, r_R), "R": slice(r_R, nrow)},
+                      {"lam": slice(0, lam), "L": slice(lam, lam + D)})

@@ -40,9 +40,14 @@ def available() -> bool:
     return True
 
 
-def applies(arch) -> bool:
+MIN_WORK = 20_000_000
+
+
+def applies(arch, work=None) -> bool:
+    """One hidden layer, numba present, and (when given) enough work (grid points x distinct
+    points) to pay for loading the compiled kernel."""
     w = getattr(arch, "widths", None)
-    return w is not None and len(w) == 3 and available()
+    return w is not None and len(w) == 3 and (work is None or work >= MIN_WORK) and available()
 
 
 def kernels():

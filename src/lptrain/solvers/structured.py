@@ -22,12 +22,14 @@ from .base import Solution, Solver, register
 class StructuredSolver(Solver):
     name = "structured"
     plain = False
+    force_fused = False
 
     def _solve(self, face, memory, progress):
         from . import fused
 
         D = face.samples
-        if fused.applies(face.polytope.arch) and not self.plain:
+        work = face.param_points * len(face.distinct)
+        if fused.applies(face.polytope.arch, None if self.force_fused else work) and not self.plain:
             n, w, m = face.polytope.arch.widths
             K = face.grid.size ** (n + 1)
             with bar(fused.n_combos(K, w), "solving", progress) as pb:
