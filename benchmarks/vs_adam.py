@@ -46,7 +46,7 @@ def adam(spec, act, x, y, restarts=10, steps=2000, lr=0.02, seed=0):
             with torch.no_grad():
                 for p in params:
                     p.clamp_(-1, 1)
-        best = min(best, float(loss))
+        best = min(best, float(loss.detach()))
     return best, time.perf_counter() - t0
 
 
