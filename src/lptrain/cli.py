@@ -111,12 +111,14 @@ def build_parser():
     b = sub.add_parser("build", help="write the data-independent polytope P to a file")
     _model_args(b, samples=True)
     b.add_argument("--out", required=True, metavar="PATH", help="polytope file (.npz)")
+    b.add_argument("--mps", metavar="PATH", help="also write P's explicit LP in MPS")
     _common(b)
 
     s = sub.add_parser("solve", help="solve a data set on its face of a built polytope")
     s.add_argument("polytope")
     s.add_argument("data")
     _solve_args(s)
+    s.add_argument("--mps", metavar="PATH", help="also write the face LP in MPS")
     _common(s)
 
     t = sub.add_parser("train", help="build and solve in one go (only the data's face is evaluated)")
@@ -186,6 +188,12 @@ def build_parser():
     st_.add_argument("--bits", type=positive_int, default=1)
     st_.add_argument("--samples", type=positive_int, required=True)
     _common(st_)
+
+    ex = sub.add_parser("export", help="export a trained model to ONNX or TorchScript")
+    ex.add_argument("model")
+    ex.add_argument("--onnx", metavar="PATH")
+    ex.add_argument("--torch", metavar="PATH", help="TorchScript file (torch.jit.load)")
+    _common(ex)
 
     d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
     d.add_argument("--solver", default="auto", help="auto, highs or structured")
@@ -292,7 +300,7 @@ def cmd_size(args):
 
 
 def cmd_build(args):
-    _check_out(args.out, args.json)
+    _check_out(args.out, args.json, args.mps)
     bits, eps = _bits_eps(args)
     p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
                      args.lam, args.activation)
@@ -304,7 +312,13 @@ def cmd_build(args):
     r = api.describe_polytope(p, eps)
     r["build_seconds"] = time.perf_counter() - t0
     r["out"] = args.out
+    lp = p.lp(args.memory) if args.mps else None
     p.save(args.out)
+    if lp is not None:
+        from .lp import write_mps
+
+        write_mps(lp, args.mps)
+        r["mps"] = args.mps
     _print_sizes(r, sys.stdout)
     print(f"wrote {args.out} ({human_bytes(os.path.getsize(args.out))}) in {r['build_seconds']:.3g} s")
     _write_json(args.json, r)
@@ -334,11 +348,21 @@ def _dask_options(args):
 
 
 def cmd_solve(args):
-    _check_out(args.model, args.json)
+    _check_out(args.model, args.json, args.mps)
     _dask_options(args)
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    face_lp = None
+    if args.mps:
+        from .face import Face
+
+        face_lp = Face(p, ds.x, ds.y).lp(args.memory)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
+    if face_lp is not None:
+        from .lp import write_mps
+
+        write_mps(face_lp, args.mps)
+        res.report["mps"] = args.mps
     return _finish(args, res)
 
 
@@ -528,7 +552,26 @@ def cmd_structure(args):
     return 0
 
 
-COMMANDS = {"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+def cmd_export(args):
+    from . import export
+
+    if not args.onnx and not args.torch:
+        raise InputError("export: give --onnx PATH and/or --torch PATH")
+    _check_out(args.onnx, args.torch, args.json)
+    net = Network.load(args.model)
+    out = {}
+    if args.onnx:
+        export.to_onnx(net, args.onnx)
+        out["onnx"] = args.onnx
+    if args.torch:
+        export.save_torch(net, args.torch)
+        out["torch"] = args.torch
+    print("wrote " + ", ".join(out.values()))
+    _write_json(args.json, out)
+    return 0
+
+
+COMMANDS = {"export": cmd_export,"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo}
 
 

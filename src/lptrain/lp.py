@@ -201,3 +201,28 @@ def _assemble_compact(D, k, GN, rows_of, table, D_scale) -> ExplicitLP:
     return ExplicitLP(c, A, b, lower, np.full(lam + D, np.inf),
                       {"S": slice(0, D), "E": slice(r_E, r_R), "R": slice(r_R, nrow)},
                       {"lam": slice(0, lam), "L": slice(lam, lam + D)})
+
+
+def write_mps(lp: ExplicitLP, path):
+    """Write ``lp`` in (free) MPS through HiGHS, atomically: a temporary file, then a rename.
+
+    Any LP/MIP solver (HiGHS, Gurobi, CPLEX, SCIP, cuPDLP) can read it; its optimal objective
+    value is the ``objective`` lptrain reports for the same face.
+    """
+    import os
+    import tempfile
+
+    from .solvers.highs import highs_model
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mps", dir=folder)
+    os.close(fd)
+    try:
+        h = highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b)
+        h.writeModel(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -76,6 +76,18 @@ class Network:
             lines.append(f"  {nd.name:<{width}} = {expr}")
         return "\n".join(lines)
 
+    def to_torch(self):
+        """An ``nn.Module`` with identical outputs (see :mod:`lptrain.export`)."""
+        from .export import to_torch
+
+        return to_torch(self)
+
+    def to_onnx(self, path):
+        """Export to ONNX; onnxruntime reproduces :meth:`predict`."""
+        from .export import to_onnx
+
+        to_onnx(self, path)
+
     def to_dict(self) -> dict:
         d = {
             "format": FORMAT,

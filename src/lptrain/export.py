@@ -1,0 +1,117 @@
+"""Trained networks into PyTorch and ONNX (``pip install ".[torch,onnx]"``).
+
+:func:`to_torch` returns an ``nn.Module`` that evaluates the network's DAG with the grid
+parameters (float64, the canonical order of DESIGN §9) and, when the model was trained with
+``--scale``, the same input and output maps, so its outputs equal ``Network.predict`` in raw
+units.  :func:`to_onnx` exports that module; onnxruntime reproduces ``predict``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import LEAKY_SLOPE
+from .exceptions import InputError
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise InputError("export needs PyTorch: pip install 'lptrain[torch]'") from None
+    return torch
+
+
+def to_torch(network):
+    """An ``nn.Module`` with outputs identical to ``network.predict`` (float64)."""
+    torch = _torch()
+    arch = network.arch
+    binar = bool(network.info.get("binarized"))
+    n = arch.n_inputs
+    zero = torch.zeros((), dtype=torch.float64)
+    acts = {  # elementary ops only: onnxruntime lacks float64 Elu and LeakyRelu kernels
+        "relu": lambda t: torch.where(t > 0, t, zero), "tanh": torch.tanh, "identity": lambda t: t,
+        "leaky_relu": lambda t: torch.where(t >= 0, t, LEAKY_SLOPE * t),
+        "elu": lambda t: torch.where(t > 0, t, torch.exp(torch.minimum(t, zero)) - 1.0),
+    }
+    if network.scaling is not None:
+        lo = np.asarray(network.scaling.lo, dtype=np.float64)
+        hi = np.asarray(network.scaling.hi, dtype=np.float64)
+    else:
+        lo = hi = None
+
+    class LPTrainNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.phi = torch.nn.Parameter(torch.tensor(network.params, dtype=torch.float64), requires_grad=False)
+            if lo is not None:
+                span = hi - lo
+                self.register_buffer("in_lo", torch.tensor(lo[:n]))
+                self.register_buffer("in_span", torch.tensor(np.where(span[:n] > 0, span[:n], 1.0)))
+                self.register_buffer("in_const", torch.tensor((span[:n] <= 0).astype(np.float64)))
+                self.register_buffer("out_lo", torch.tensor(lo[n:]))
+                self.register_buffer("out_span", torch.tensor(span[n:]))
+
+        def forward(self, x):
+            x = x.to(torch.float64)
+            if lo is not None:
+                x = (2.0 * (x - self.in_lo) / self.in_span - 1.0) * (1.0 - self.in_const)
+            vals = {name: x[:, i] for i, name in enumerate(arch.input_names)}
+            for nd in arch.nodes:
+                acc = torch.zeros_like(x[:, 0])
+                for s, w in zip(nd.sources, nd.weights):
+                    acc = acc + self.phi[w] * vals[s]
+                if binar:
+                    vals[nd.name] = (acc > self.phi[nd.bias]).to(torch.float64)
+                    continue
+                if nd.bias is not None:
+                    acc = acc + self.phi[nd.bias]
+                vals[nd.name] = acts[nd.activation](acc) if nd.activation else acc
+            z = torch.stack([vals[o] for o in arch.outputs], dim=1)
+            if lo is not None and not binar:
+                z = self.out_lo + (z + 1.0) * self.out_span / 2.0
+            return z
+
+    return LPTrainNet().eval()
+
+
+def to_onnx(network, path):
+    """Export to ONNX (opset 17) with a dynamic batch dimension, written atomically."""
+    import os
+    import tempfile
+
+    torch = _torch()
+    module = to_torch(network)
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        x = torch.zeros((2, network.n_inputs), dtype=torch.float64)
+        torch.onnx.export(module, (x,), tmp, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17,
+                          dynamo=False)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_torch(network, path):
+    """``torch.save`` of the module's state and a TorchScript trace, atomically."""
+    import os
+    import tempfile
+
+    torch = _torch()
+    module = to_torch(network)
+    traced = torch.jit.trace(module, torch.zeros((2, network.n_inputs), dtype=torch.float64))
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
+    os.close(fd)
+    try:
+        traced.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
