@@ -17,10 +17,19 @@ from .network import Network  # noqa: E402
 from .polytope import Polytope  # noqa: E402
 
 
+def __getattr__(name):
+    """The scikit-learn estimators, imported on first use (scikit-learn is optional)."""
+    if name in ("LPTrainRegressor", "LPTrainClassifier"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'lptrain' has no attribute {name!r}")
+
+
 def load_model(path) -> Network:
     """The trained :class:`Network` a ``--model`` file holds."""
     return Network.load(path)
 
 
-__all__ = ["Architecture", "Dataset", "Face", "Grid", "Network", "Polytope", "Scaling",
+__all__ = ["LPTrainClassifier", "LPTrainRegressor", "Architecture", "Dataset", "Face", "Grid", "Network", "Polytope", "Scaling",
            "load_model", "make_dataset", "read_dataset", "train", "__version__"]

@@ -1,0 +1,158 @@
+"""scikit-learn estimators around the one pipeline (``api.train``).
+
+``LPTrainRegressor`` and ``LPTrainClassifier`` follow scikit-learn's contract: ``__init__``
+only stores its arguments, ``fit`` validates and returns ``self``, learned attributes end in
+``_``.  Raw data are mapped onto [-1, 1] column by column (the CLI's ``--scale``), so
+``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``; the letters ``n`` and
+``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
+
+The classifier encodes labels inside: one-hot targets with the cross-entropy loss (outputs =
+classes), or +-1 targets with the hinge loss (two classes, one output).  The grid stops at
+1 - 2 gamma, so a target of 1 becomes 1 - 2 gamma (0.5 at 2 bits): use bits >= 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import api
+from .data import Scaling, make_dataset
+from .exceptions import LPTrainError
+
+
+def _arch(spec, n, m):
+    parts = str(spec).split("-")
+    if len(parts) < 2:
+        raise ValueError(f"arch={spec!r}: expected widths like '1-2-1' or 'n-2-m'")
+    if parts[0] == "n":
+        parts[0] = str(n)
+    if parts[-1] == "m":
+        parts[-1] = str(m)
+    text = "-".join(parts)
+    widths = [int(p) for p in parts] if all(p.isdigit() for p in parts) else None
+    if widths is None:
+        raise ValueError(f"arch={spec!r}: widths must be integers (or n and m at the ends)")
+    if widths[0] != n or widths[-1] != m:
+        raise ValueError(f"arch={spec!r} has {widths[0]} inputs and {widths[-1]} outputs, the data "
+                         f"{n} and {m}; use arch='n-...-m' to take them from the data")
+    return text
+
+
+class _LPTrainBase(BaseEstimator):
+    def __init__(self, arch="1-2-1", activation="relu", loss="absolute", bits=2, epsilon=None,
+                 solver="auto", reg=None, lam=0.0):
+        self.arch = arch
+        self.activation = activation
+        self.loss = loss
+        self.bits = bits
+        self.epsilon = epsilon
+        self.solver = solver
+        self.reg = reg
+        self.lam = lam
+
+    def _train(self, X, T, loss):
+        n, m = X.shape[1], T.shape[1]
+        spec = _arch(self.arch, n, m)
+        table = np.column_stack([X, T])
+        sc = Scaling.fit(table)
+        if self._scale_targets:
+            scaling = sc
+        else:  # targets are already in [-1, 1]: only the inputs are scaled
+            scaling = Scaling(sc.lo[:n] + tuple([-1.0] * m), sc.hi[:n] + tuple([1.0] * m))
+        ds = make_dataset(table, n, scaling=scaling)
+        bits, eps = (None, self.epsilon) if self.epsilon is not None else (self.bits, None)
+        try:
+            res = api.train(ds, spec, loss, bits=bits, epsilon=eps, activation=self.activation,
+                            solver=self.solver, reg=self.reg, lam=self.lam)
+        except LPTrainError as e:
+            raise ValueError(str(e)) from None
+        self.network_ = res.network
+        self.params_ = np.array(res.report["params"])
+        self.objective_ = res.report["objective"]
+        self.train_loss_ = res.report["train_loss"]
+        self.epsilon_ = res.report["epsilon"]
+        self.certificate_ = res.report["certificate"]
+        self.report_ = res.report
+        return self
+
+    def _raw_outputs(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self.network_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+class LPTrainRegressor(RegressorMixin, _LPTrainBase):
+    """A network trained to the grid optimum of its empirical risk (Thm 3.1), for regression."""
+
+    _scale_targets = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+        T = y.reshape(len(y), -1).astype(np.float64)
+        self._single = y.ndim == 1
+        return self._train(X, T, self.loss)
+
+    def predict(self, X):
+        out = self._raw_outputs(X)
+        return out[:, 0] if self._single else out
+
+
+class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
+    """Classification: labels in, one-hot + cross-entropy (or +-1 + hinge) inside."""
+
+    _scale_targets = False
+
+    def __init__(self, arch="n-2-m", activation="relu", loss="cross_entropy", bits=2, epsilon=None,
+                 solver="auto", reg=None, lam=0.0):
+        super().__init__(arch, activation, loss, bits, epsilon, solver, reg, lam)
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, idx = np.unique(y, return_inverse=True)
+        k = len(self.classes_)
+        if self.loss == "hinge":
+            if k != 2:
+                raise ValueError(f"loss='hinge' is for two classes, got {k}; use loss='cross_entropy'")
+            T = np.where(idx == 1, 1.0, -1.0)[:, None]
+        elif self.loss == "cross_entropy":
+            T = np.eye(k)[idx] if k > 1 else np.ones((len(y), 1))
+        else:
+            raise ValueError(f"loss={self.loss!r}: the classifier uses 'cross_entropy' or 'hinge'")
+        return self._train(X, T, self.loss)
+
+    def decision_function(self, X):
+        """Hinge: the output; cross-entropy: the logits (for two classes, z_1 - z_0)."""
+        z = self._raw_outputs(X)
+        if self.loss == "hinge":
+            return z[:, 0]
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X):
+        z = self._raw_outputs(X)
+        if self.loss == "hinge":
+            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p1, p1])
+        if z.shape[1] == 1:
+            return np.ones((len(z), 1))
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        z = self._raw_outputs(X)
+        if self.loss == "hinge":
+            return self.classes_[(z[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(z, axis=1)]
