@@ -70,7 +70,7 @@ def _agree(i):
     ref = brute_force_dag(spec, loss, bits, x.tolist(), y.tolist())
     P = Polytope(Architecture.from_dict(spec), loss, Grid(bits), len(x))
     face = Face(P, x, y)
-    for name in installed_solvers():
+    for name in [s for s in installed_solvers() if s != "dask"]:  # dask: tests/test_distributed.py
         sol = get_solver(name).solve(face, 1 << 30)
         assert abs(sol.objective - ref) <= 1e-9 * (1 + abs(ref)), (i, name, sol.objective, ref)
         cert = check(face, sol, 1 << 30)

@@ -45,7 +45,7 @@ def test_solvers_match_brute_force(i):
     face = Face(P, x, y)
     ref, ref_params = brute_force(widths, act, loss, bits, x.tolist(), y.tolist())
     objs = {}
-    for name in installed_solvers():
+    for name in [s for s in installed_solvers() if s != "dask"]:  # dask: tests/test_distributed.py
         sol = get_solver(name).solve(face, 1 << 30)
         objs[name] = sol.objective
         assert sol.objective == pytest.approx(ref, rel=1e-9, abs=1e-12), name

@@ -189,6 +189,27 @@ def build_parser():
     st_.add_argument("--samples", type=positive_int, required=True)
     _common(st_)
 
+    pl = sub.add_parser("plot", help="PNG figures: polytope size, loss against epsilon, a 1-D fit")
+    psub = pl.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    psub.required = True
+    p1 = psub.add_parser("size", help="size of P against D (linear) and against bits")
+    p1.add_argument("--arch", required=True)
+    p1.add_argument("--loss", default="quadratic")
+    p1.add_argument("--bits", type=positive_int, default=2)
+    p2 = psub.add_parser("epsilon", help="train loss of the grid optimum against epsilon, with 2 epsilon")
+    p2.add_argument("data")
+    p2.add_argument("--arch", required=True)
+    p2.add_argument("--loss", default="quadratic")
+    p2.add_argument("--activation", default="relu")
+    p2.add_argument("--max-bits", type=positive_int, default=3)
+    p2.add_argument("--scale", action="store_true")
+    p3 = psub.add_parser("fit", help="one-input data and the trained network's function")
+    p3.add_argument("model")
+    p3.add_argument("data")
+    for q in (p1, p2, p3):
+        q.add_argument("--out", required=True, metavar="PATH", help="PNG file")
+        _common(q)
+
     ex = sub.add_parser("export", help="export a trained model to ONNX or TorchScript")
     ex.add_argument("model")
     ex.add_argument("--onnx", metavar="PATH")
@@ -552,6 +573,25 @@ def cmd_structure(args):
     return 0
 
 
+def cmd_plot(args):
+    from . import plots
+
+    _check_out(args.out, args.json)
+    if args.kind == "size":
+        r = plots.size_plot(args.arch, args.loss, args.bits, args.out)
+    elif args.kind == "epsilon":
+        arch = api.architecture(args.arch)
+        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+        r = plots.epsilon_plot(ds, arch, args.loss, args.out, tuple(range(1, args.max_bits + 1)))
+    else:
+        net = Network.load(args.model)
+        _, table = read_table(args.data, accept={net.n_inputs + net.n_outputs})
+        r = plots.fit_plot(net, table[:, : net.n_inputs], table[:, net.n_inputs:], args.out)
+    print(f"wrote {args.out}")
+    _write_json(args.json, r)
+    return 0
+
+
 def cmd_export(args):
     from . import export
 
@@ -571,8 +611,35 @@ def cmd_export(args):
     return 0
 
 
-COMMANDS = {"export": cmd_export,"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+COMMANDS = {"plot": cmd_plot, "export": cmd_export,"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo}
+
+
+def cli_reference() -> str:
+    """The CLI reference (docs/cli.md), generated from the parser itself."""
+    p = build_parser()
+    out = ["# Command-line reference", "",
+           "Generated from the parser (`lptrain.cli.cli_reference`); a test keeps it current.", ""]
+
+    def walk(parser, title):
+        out.extend([f"## {title}", "", "```", parser.format_help().rstrip().replace("\t", " "), "```", ""])
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sp in action.choices.items():
+                    walk(sp, f"{title} {name}")
+
+    import os as _os
+
+    cols = _os.environ.get("COLUMNS")
+    _os.environ["COLUMNS"] = "100"
+    try:
+        walk(p, "lptrain")
+    finally:
+        if cols is None:
+            del _os.environ["COLUMNS"]
+        else:
+            _os.environ["COLUMNS"] = cols
+    return "\n".join(out)
 
 
 def main(argv=None) -> int:
