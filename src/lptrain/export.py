@@ -77,41 +77,22 @@ def to_torch(network):
 
 def to_onnx(network, path):
     """Export to ONNX (opset 17) with a dynamic batch dimension, written atomically."""
-    import os
-    import tempfile
+    from .fileio import atomic_path
 
     torch = _torch()
     module = to_torch(network)
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=folder)
-    os.close(fd)
-    try:
-        x = torch.zeros((2, network.n_inputs), dtype=torch.float64)
+    x = torch.zeros((2, network.n_inputs), dtype=torch.float64)
+    with atomic_path(path, ".onnx") as tmp:
         torch.onnx.export(module, (x,), tmp, input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17,
                           dynamo=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_torch(network, path):
-    """``torch.save`` of the module's state and a TorchScript trace, atomically."""
-    import os
-    import tempfile
+    """A TorchScript trace of the module (``torch.jit.load``), written atomically."""
+    from .fileio import atomic_path
 
     torch = _torch()
-    module = to_torch(network)
-    traced = torch.jit.trace(module, torch.zeros((2, network.n_inputs), dtype=torch.float64))
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
-    os.close(fd)
-    try:
+    traced = torch.jit.trace(to_torch(network), torch.zeros((2, network.n_inputs), dtype=torch.float64))
+    with atomic_path(path, ".pt") as tmp:
         traced.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -44,3 +45,19 @@ def read_bytes(path, what: str) -> bytes:
         raise FileFormatError(f"{path}: is a folder, not a {what} file") from None
     except OSError as e:
         raise FileFormatError(f"{path}: cannot read ({e.strerror})") from None
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a temporary path beside ``path`` for a writer that needs a file name (HiGHS,
+    torch, matplotlib); rename it onto ``path`` on success, remove it on failure."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -209,20 +209,8 @@ def write_mps(lp: ExplicitLP, path):
     Any LP/MIP solver (HiGHS, Gurobi, CPLEX, SCIP, cuPDLP) can read it; its optimal objective
     value is the ``objective`` lptrain reports for the same face.
     """
-    import os
-    import tempfile
-
+    from .fileio import atomic_path
     from .solvers.highs import highs_model
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mps", dir=folder)
-    os.close(fd)
-    try:
-        h = highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b)
-        h.writeModel(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, ".mps") as tmp:
+        highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b).writeModel(tmp)

@@ -6,9 +6,6 @@ Each function writes one PNG atomically and returns the data it plotted.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
 from .exceptions import InputError
@@ -26,15 +23,10 @@ def _plt():
 
 
 def _save(fig, path):
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    os.close(fd)
-    try:
+    from .fileio import atomic_path
+
+    with atomic_path(path, ".png") as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def size_plot(arch, loss, bits, path, samples=(2, 10, 100, 1000, 10000), bit_range=(1, 2, 3, 4, 5)):
