@@ -90,7 +90,7 @@ def _model_args(p, samples=False):
 
 
 def _solve_args(p):
-    p.add_argument("--solver", default="auto", help="auto, highs, structured or bnb")
+    p.add_argument("--solver", default="auto", help="auto, highs, structured, bnb, dask or gpu")
     p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
     p.add_argument("--scale", action="store_true",
                    help="map each column affinely onto [-1, 1] (stored in the model)")

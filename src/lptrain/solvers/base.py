@@ -104,17 +104,18 @@ def register(cls):
 
 def get_solver(name: str) -> Solver:
     """The solver registered under ``name``; a clear error for unknown or unavailable ones."""
-    from . import bnb, distributed, highs, structured  # noqa: F401  (registration)
+    from . import bnb, distributed, gpu, highs, structured  # noqa: F401  (registration)
 
     if name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}; choose one of {', '.join(sorted(SOLVERS))} or auto")
     cls = SOLVERS[name]
     if not cls.available():
-        raise InputError(f"solver {name!r} is not available here (missing optional dependency)")
+        why = getattr(cls, "unavailable_reason", "a missing optional dependency")
+        raise InputError(f"solver {name!r} is not available here ({why})")
     return cls()
 
 
 def installed_solvers():
-    from . import bnb, distributed, highs, structured  # noqa: F401
+    from . import bnb, distributed, gpu, highs, structured  # noqa: F401
 
     return sorted(n for n, c in SOLVERS.items() if c.available())

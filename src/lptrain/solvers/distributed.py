@@ -49,6 +49,7 @@ def _shards(total, k):
 @register
 class DaskSolver(Solver):
     name = "dask"
+    unavailable_reason = "needs dask.distributed: pip install 'lptrain[dask]'"
     scheduler = None
     workers = None
 

@@ -1,0 +1,149 @@
+"""The structured scan on a GPU with PyTorch (``--solver gpu``; ``pip install ".[torch]"``).
+
+One-hidden-layer nets (the fused kernel's setting): the hidden outputs H[t, p] for every
+neuron parameter vector t live on the device; for a chunk of sorted hidden-unit tuples, one
+batched matrix product gives r = V H for *every* output-weight vector V of the grid at once,
+the output bias is swept, and the weighted loss sums are reduced to the first minimum in
+(tuple, V, bias) order, the fused kernel's order.  Other architectures run the blockwise
+forward pass of ``evaluation.py`` in torch.  float64 throughout: the optimum is the CPU's.
+
+The device is CUDA when available; ``LPTRAIN_GPU_DEVICE`` overrides it (``cpu`` lets the
+tests check this code on machines without a GPU).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .base import Solution, Solver, register
+
+CHUNK_BYTES = 512 << 20
+
+
+def device():
+    import torch
+
+    want = os.environ.get("LPTRAIN_GPU_DEVICE")
+    if want:
+        return torch.device(want)
+    return torch.device("cuda") if torch.cuda.is_available() else None
+
+
+def _loss(torch, name, z, y):
+    if name == "absolute":
+        return (z - y).abs()
+    if name == "quadratic":
+        return (z - y) ** 2
+    if name == "hinge":
+        return torch.clamp(1.0 - z * y, min=0.0)
+    return torch.zeros_like(z)  # softmax of one output
+
+
+@register
+class GpuSolver(Solver):
+    name = "gpu"
+    unavailable_reason = "needs PyTorch and a CUDA GPU: pip install 'lptrain[torch]'; LPTRAIN_GPU_DEVICE=cpu runs it on the CPU"
+
+    @staticmethod
+    def available():
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            return False
+        return device() is not None
+
+    def _solve(self, face, memory, progress):
+        import torch
+
+        from . import fused
+
+        dev = device()
+        p = face.polytope
+        D = face.samples
+        w = getattr(p.arch, "widths", None)
+        if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
+            S, a = self._one_hidden(torch, dev, face, fused)
+        else:
+            S, a = self._blocks(torch, dev, face)
+        ell = face.loss_at(a)
+        return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
+                        D * face.param_points, info={"distinct_points": int(len(face.distinct)),
+                                                      "device": str(dev)})
+
+    def _one_hidden(self, torch, dev, face, fused):
+        prep = fused.prepare(face)
+        fill = fused.kernels()[0]
+        G, w, K = prep["G"], prep["w"], prep["K"]
+        H = torch.tensor(prep["H"], dtype=torch.float64, device=dev)  # (K, P)
+        Y = torch.tensor(prep["Y"][:, 0], dtype=torch.float64, device=dev)
+        cnt = torch.tensor(prep["cnt"], dtype=torch.float64, device=dev)
+        gv = torch.tensor(prep["gv"], dtype=torch.float64, device=dev)
+        V = gv[torch.tensor(np.indices((G,) * w).reshape(w, -1).T, device=dev)]  # (G^w, w), C order
+        name = face.polytope.loss.name
+        P = H.shape[1]
+        chunk = max(1, CHUNK_BYTES // (8 * V.shape[0] * P * (G + 2)))
+        best = (np.inf, None, -1)
+        buf = np.empty((chunk, w), np.int64)
+        total = prep["total"]
+        for start in range(0, total, chunk):
+            c = min(chunk, total - start)
+            fill(start, c, K, w, buf)
+            T = torch.tensor(buf[:c], device=dev)
+            Hc = H[T]  # (c, w, P)
+            R = torch.einsum("vw,cwp->cvp", V, Hc)  # (c, G^w, P)
+            Z = R[..., None, :] + gv[None, None, :, None]  # (c, G^w, G, P)
+            s = (_loss(torch, name, Z, Y) * cnt).sum(-1).reshape(c, -1)  # (c, G^w * G)
+            flat = torch.argmin(s.reshape(-1))
+            val = float(s.reshape(-1)[flat])
+            if val < best[0]:
+                ci, o = divmod(int(flat), s.shape[1])
+                best = (val, tuple(int(t) for t in buf[ci]), o)
+        return best[0], fused.grid_index(prep, best[1], best[2])
+
+    def _blocks(self, torch, dev, face):
+        p = face.polytope
+        ev = p.evaluator
+        X, Y = ev.points(face.distinct)
+        Xt = torch.tensor(X, device=dev)
+        Yt = torch.tensor(Y, device=dev)
+        cnt = torch.tensor(face.counts.astype(np.float64), device=dev)
+        gv = torch.tensor(p.grid.values(), device=dev)
+        N, G = p.N, p.grid.size
+        acts = {"relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu,
+                "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01), "identity": lambda t: t}
+        step = max(1, CHUNK_BYTES // (8 * max(1, len(X)) * (len(p.arch.nodes) + 4)))
+        best, arg = np.inf, -1
+        for a0 in range(0, p.param_points, step):
+            a1 = min(p.param_points, a0 + step)
+            idx = torch.arange(a0, a1, device=dev)
+            dig = torch.empty((a1 - a0, N), dtype=torch.long, device=dev)
+            rest = idx.clone()
+            for k in range(N - 1, -1, -1):
+                dig[:, k] = rest % G
+                rest = rest // G
+            phi = gv[dig]
+            vals = {name: Xt[None, :, i] for i, name in enumerate(p.arch.input_names)}
+            for nd in p.arch.nodes:
+                acc = phi[:, nd.bias, None].expand(-1, len(X)).clone() if nd.bias is not None else \
+                    torch.zeros((a1 - a0, len(X)), dtype=torch.float64, device=dev)
+                for s_, wi in zip(nd.sources, nd.weights):
+                    acc = acc + phi[:, wi, None] * vals[s_]
+                vals[nd.name] = acts[nd.activation](acc) if nd.activation else acc
+            z = torch.stack([vals[o] for o in p.arch.outputs], -1)
+            if p.loss.name == "cross_entropy":
+                lse = torch.logsumexp(z, -1, keepdim=True)
+                lv = -(Yt[None] * (z - lse)).sum(-1)
+            else:
+                lv = _loss(torch, p.loss.name, z, Yt[None]).sum(-1)
+                if p.loss.name == "hinge":
+                    lv = torch.clamp(1.0 - (z * Yt[None]).sum(-1), min=0.0)
+            s = (lv * cnt).sum(-1)
+            if p.reg and p.lam:
+                r = phi.abs().sum(1) if p.reg == "l1" else (phi * phi).sum(1)
+                s = s + p.lam * face.samples * r
+            j = int(torch.argmin(s))
+            if float(s[j]) < best:
+                best, arg = float(s[j]), a0 + j
+        return best, arg
