@@ -198,8 +198,6 @@ class BranchAndBound(Solver):
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         lo0 = np.zeros(N, np.int64)
         hi0 = np.full(N, G - 1, np.int64)
-        if ci is not None:
-            hi0[ci] = G - 1
         best, best_idx = np.inf, None
         evaluated = 0
         boxes = 0
