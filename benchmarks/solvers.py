@@ -96,6 +96,7 @@ def main():
     ap.add_argument("--limit", type=float, default=120.0)
     ap.add_argument("--out")
     ap.add_argument("--one", nargs=5)
+    ap.add_argument("--only", help="comma-separated contenders to run (default: all)")
     a = ap.parse_args()
     if a.one:
         spec, bits, D, contender, loss = a.one
@@ -109,6 +110,9 @@ def main():
             for D in Ds:
                 res = {}
                 for c in CONTENDERS:
+                    if a.only and c not in a.only.split(","):
+                        res[c] = {"skipped": "not selected"}
+                        continue
                     ok, why = feasible(spec, bits, D, c)
                     if not ok:
                         res[c] = {"skipped": why}

@@ -14,7 +14,7 @@ box.
 * Best-first in batches; a box whose bound is not below the incumbent is pruned, and for
   one-hidden-layer nets so is a box holding no point whose hidden units are sorted
   (permuting hidden units with their output weights leaves f unchanged).
-* Branching halves the widest interval (lowest parameter first), so the search tree is
+* Branching halves the widest interval (last parameter first), so the search tree is
   canonical: :func:`verify_proof` replays it from the root and checks that the recorded
   leaves cover the grid and that every pruned leaf's bound, recomputed, is not below the
   optimum.
@@ -170,12 +170,13 @@ def no_sorted_point(lo, hi, blocks) -> bool:
 
 
 def split(lo, hi, c_index):
-    """Canonical bisection: the widest interval, lowest parameter first, at its midpoint."""
+    """Canonical bisection: the widest interval, the *last* parameter first (the output layer
+    before the hidden ones: about 10x fewer evaluations on 1-3-1), at its midpoint."""
     width = hi - lo
     if c_index is not None:
         width = width.copy()
         width[c_index] = -1
-    k = int(np.argmax(width))
+    k = len(width) - 1 - int(np.argmax(width[::-1]))
     if width[k] <= 0:
         return None
     mid = (lo[k] + hi[k]) // 2
