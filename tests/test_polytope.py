@@ -92,14 +92,10 @@ def test_altered_table_is_refused(tmp_path):
     m = json.loads(meta)
     m["version"] = 99
     buf = io.BytesIO()
-    np.savez(buf, meta=np.frombuffer(json.dumps(m).encode(), np.uint8), table=z_table(table))
+    np.savez(buf, meta=np.frombuffer(json.dumps(m).encode(), np.uint8), table=table)
     (tmp_path / "ver.npz").write_bytes(buf.getvalue())
     with pytest.raises(FileFormatError, match="version"):
         Polytope.load(tmp_path / "ver.npz")
-
-
-def z_table(t):
-    return t
 
 
 def test_far_too_large_is_refused_before_allocating():

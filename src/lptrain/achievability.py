@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import check_explicit
 from .exceptions import InputError, SizeError
 from .face import Face
 from .lp import ExplicitLP
@@ -185,4 +184,4 @@ def solve_lp_ineq(lp: _Ineq):
     return run(highs_model(lp.A, lp.c, lower, np.full(K1, np.inf), rl, ru))
 
 
-__all__ = ["Achievability", "average", "losses", "check_weights", "check_explicit"]
+__all__ = ["Achievability", "average", "losses", "check_weights"]

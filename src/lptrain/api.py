@@ -113,6 +113,7 @@ class TrainResult:
     solution: object
     certificate: object
     report: dict = field(default_factory=dict)
+    face: Face | None = None
 
 
 def choose_solver(face: Face, name: str, memory: int):
@@ -167,7 +168,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "face_lp": face.lp_sizes(),
         "warnings": rounding_warnings(face, dataset),
     }
-    return TrainResult(net, sol, cert, report)
+    return TrainResult(net, sol, cert, report, face)
 
 
 def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="relu",

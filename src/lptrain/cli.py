@@ -373,16 +373,11 @@ def cmd_solve(args):
     _dask_options(args)
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
-    face_lp = None
-    if args.mps:
-        from .face import Face
-
-        face_lp = Face(p, ds.x, ds.y).lp(args.memory)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
-    if face_lp is not None:
+    if args.mps:
         from .lp import write_mps
 
-        write_mps(face_lp, args.mps)
+        write_mps(res.face.lp(args.memory), args.mps)
         res.report["mps"] = args.mps
     return _finish(args, res)
 

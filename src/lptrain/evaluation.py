@@ -75,9 +75,10 @@ class Evaluator:
             val = val + self.lam * regularizer(phi, self.reg)[:, None]
         return np.ascontiguousarray(val.T)
 
-    def blocks(self, x, y, budget: int = CHUNK_BYTES):
-        """Yield (a_start, a_stop, loss block) over all parameter vectors in order."""
+    def blocks(self, x, y, budget: int = CHUNK_BYTES, start: int = 0, stop: int | None = None):
+        """Yield (a_start, a_stop, loss block) over parameter vectors start..stop-1, in order."""
+        stop = self.param_points if stop is None else stop
         step = self.chunk(len(x), budget)
-        for a0 in range(0, self.param_points, step):
-            a1 = min(self.param_points, a0 + step)
+        for a0 in range(start, stop, step):
+            a1 = min(stop, a0 + step)
             yield a0, a1, self.block(x, y, a0, a1)

@@ -40,7 +40,7 @@ DEFAULT_MEMORY = 2 << 30
 def human_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if n < 1024 or unit == "EiB":
-            return f"{n:.3g} {unit}" if n < 1e6 else f"{n:.3g} {unit}"
+            return f"{n:.3g} {unit}"
         n /= 1024
     return f"{n:.3g} EiB"
 

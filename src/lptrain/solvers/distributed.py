@@ -25,14 +25,9 @@ SHARDS_PER_WORKER = 4
 
 
 def _range_min(ev, X, Y, cnt, a0, a1, budget):
-    best, arg = np.inf, -1
-    for s0 in range(a0, a1, ev.chunk(len(X), budget)):
-        s1 = min(a1, s0 + ev.chunk(len(X), budget))
-        s = (ev.block(X, Y, s0, s1) * cnt[:, None]).sum(axis=0)
-        j = int(np.argmin(s))
-        if s[j] < best:
-            best, arg = float(s[j]), s0 + j
-    return best, arg
+    from .structured import min_over_blocks
+
+    return min_over_blocks(ev.blocks(X, Y, budget, a0, a1), cnt)
 
 
 def _fused_shard(prep, start, count):

@@ -135,10 +135,10 @@ class GpuSolver(Solver):
             if p.loss.name == "cross_entropy":
                 lse = torch.logsumexp(z, -1, keepdim=True)
                 lv = -(Yt[None] * (z - lse)).sum(-1)
+            elif p.loss.name == "hinge":
+                lv = torch.clamp(1.0 - (z * Yt[None]).sum(-1), min=0.0)
             else:
                 lv = _loss(torch, p.loss.name, z, Yt[None]).sum(-1)
-                if p.loss.name == "hinge":
-                    lv = torch.clamp(1.0 - (z * Yt[None]).sum(-1), min=0.0)
             s = (lv * cnt).sum(-1)
             if p.reg and p.lam:
                 r = phi.abs().sum(1) if p.reg == "l1" else (phi * phi).sum(1)

@@ -18,6 +18,20 @@ from ..progress import bar
 from .base import Solution, Solver, register
 
 
+def min_over_blocks(blocks, counts, pb=None):
+    """(min S, its grid index) over (a0, a1, loss block) blocks; the first minimizer wins."""
+    counts = np.asarray(counts, dtype=np.float64)
+    best, best_a = np.inf, -1
+    for a0, a1, blk in blocks:
+        s = (blk * counts[:, None]).sum(axis=0)
+        j = int(np.argmin(s))
+        if s[j] < best:
+            best, best_a = float(s[j]), a0 + j
+        if pb is not None:
+            pb.update(a1 - a0)
+    return best, best_a
+
+
 @register
 class StructuredSolver(Solver):
     name = "structured"
@@ -36,15 +50,8 @@ class StructuredSolver(Solver):
                 best, best_a = fused.solve(face, pb)
             kernel = "fused"
         else:
-            counts = face.counts.astype(np.float64)
-            best, best_a = np.inf, -1
             with bar(face.param_points, "solving", progress) as pb:
-                for a0, a1, blk in face.blocks(memory):
-                    s = (blk * counts[:, None]).sum(axis=0)
-                    j = int(np.argmin(s))
-                    if s[j] < best:
-                        best, best_a = float(s[j]), a0 + j
-                    pb.update(a1 - a0)
+                best, best_a = min_over_blocks(face.blocks(memory), face.counts, pb)
             kernel = "blocks"
         ell = face.loss_at(best_a)
         return Solution(
