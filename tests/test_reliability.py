@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lptrain import api
@@ -116,7 +116,7 @@ def test_many_inputs_merged_is_reported(rng):
 
 # -- 3. parsers that cannot be crashed --------------------------------------------------------
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(os.environ.get("LPTRAIN_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
@@ -164,6 +164,7 @@ arch_like = st.fixed_dictionaries(
 
 @FUZZ
 @given(arch_like | json_values | st.fixed_dictionaries({"layers": json_values, "activation": json_values}))
+@example({"inputs": 1, "nodes": [{"name": "h", "from": True, "weights": []}], "outputs": []})
 def test_fuzz_architecture(spec):
     try:
         a = Architecture.from_dict(spec)

@@ -57,7 +57,8 @@ class Architecture:
             raise InputError("architecture 'nodes' must be a list")
         if not isinstance(outputs, (list, tuple)) or not all(isinstance(o, str) for o in outputs):
             raise InputError("architecture 'outputs' must be a list of node names")
-        edges = sum(len(nd.get("from", ()) or ()) if isinstance(nd, dict) else 1 for nd in nodes)
+        edges = sum(len(nd["from"]) if isinstance(nd, dict) and isinstance(nd.get("from"), (list, tuple))
+                    else 1 for nd in nodes)
         if edges > MAX_EDGES:
             raise InputError(f"architecture has {edges} edges; at most {MAX_EDGES} are supported")
         self.n_inputs = n_inputs
