@@ -36,3 +36,23 @@ def test_gpu_equals_cpu(spec, bits, loss, act, reg, rng):
     c = get_solver("structured").solve(face, 1 << 30)
     assert g.objective == pytest.approx(c.objective, rel=1e-12, abs=1e-14)
     assert check(face, g, 1 << 30).valid
+
+
+def test_gpu_benchmark_script_agrees(tmp_path):
+    """benchmarks/gpu.py --quick on torch's CPU device: exit 0 means every optimum was identical."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(__file__))
+    out = tmp_path / "g.json"
+    env = dict(os.environ)
+    if not torch.cuda.is_available():
+        env["LPTRAIN_GPU_DEVICE"] = "cpu"
+    r = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "gpu.py"), "--quick", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(out.read_text())
+    assert len(rows) == 3 and all(row["same"] and row["flop_rate"] > 0 for row in rows)
+    assert "| same optimum |" in r.stdout

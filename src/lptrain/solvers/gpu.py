@@ -6,6 +6,8 @@ batched matrix product gives r = V H for *every* output-weight vector V of the g
 the output bias is swept, and the weighted loss sums are reduced to the first minimum in
 (tuple, V, bias) order, the fused kernel's order.  Other architectures run the blockwise
 forward pass of ``evaluation.py`` in torch.  float64 throughout: the optimum is the CPU's.
+``info["flops"]`` counts the floating-point operations issued (multiply-adds as two), for
+the benchmark's fraction of peak.
 
 The device is CUDA when available; ``LPTRAIN_GPU_DEVICE`` overrides it (``cpu`` lets the
 tests check this code on machines without a GPU).
@@ -64,13 +66,13 @@ class GpuSolver(Solver):
         D = face.samples
         w = getattr(p.arch, "widths", None)
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
-            S, a = self._one_hidden(torch, dev, face, fused)
+            S, a, flops = self._one_hidden(torch, dev, face, fused)
         else:
-            S, a = self._blocks(torch, dev, face)
+            S, a, flops = self._blocks(torch, dev, face)
         ell = face.loss_at(a)
         return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
                         D * face.param_points, info={"distinct_points": int(len(face.distinct)),
-                                                      "device": str(dev)})
+                                                      "device": str(dev), "flops": flops})
 
     def _one_hidden(self, torch, dev, face, fused):
         prep = fused.prepare(face)
@@ -85,6 +87,7 @@ class GpuSolver(Solver):
         P = H.shape[1]
         chunk = max(1, CHUNK_BYTES // (8 * V.shape[0] * P * (G + 2)))
         best = (np.inf, None, -1)
+        flops = 0
         buf = np.empty((chunk, w), np.int64)
         total = prep["total"]
         for start in range(0, total, chunk):
@@ -95,12 +98,13 @@ class GpuSolver(Solver):
             R = torch.einsum("vw,cwp->cvp", V, Hc)  # (c, G^w, P)
             Z = R[..., None, :] + gv[None, None, :, None]  # (c, G^w, G, P)
             s = (_loss(torch, name, Z, Y) * cnt).sum(-1).reshape(c, -1)  # (c, G^w * G)
+            flops += 2 * c * V.shape[0] * w * P + 4 * c * V.shape[0] * G * P
             flat = torch.argmin(s.reshape(-1))
             val = float(s.reshape(-1)[flat])
             if val < best[0]:
                 ci, o = divmod(int(flat), s.shape[1])
                 best = (val, tuple(int(t) for t in buf[ci]), o)
-        return best[0], fused.grid_index(prep, best[1], best[2])
+        return best[0], fused.grid_index(prep, best[1], best[2]), flops
 
     def _blocks(self, torch, dev, face):
         p = face.polytope
@@ -115,6 +119,7 @@ class GpuSolver(Solver):
                 "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01), "identity": lambda t: t}
         step = max(1, CHUNK_BYTES // (8 * max(1, len(X)) * (len(p.arch.nodes) + 4)))
         best, arg = np.inf, -1
+        per_point = sum(2 * len(nd.sources) + 2 for nd in p.arch.nodes) + 4 * p.arch.n_outputs
         for a0 in range(0, p.param_points, step):
             a1 = min(p.param_points, a0 + step)
             idx = torch.arange(a0, a1, device=dev)
@@ -146,4 +151,4 @@ class GpuSolver(Solver):
             j = int(torch.argmin(s))
             if float(s[j]) < best:
                 best, arg = float(s[j]), a0 + j
-        return best, arg
+        return best, arg, per_point * p.param_points * len(X)
