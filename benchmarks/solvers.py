@@ -86,7 +86,7 @@ def feasible(spec, bits, D, contender):
     if contender == "plain":
         return K * D <= 3e10, "over 3e10 evaluations"
     if contender == "bnb":
-        return K <= 2**21, "grid over 2^21 points (numpy bnb)"
+        return K <= 2**30, "grid over 2^30 points"
     return True, ""
 
 

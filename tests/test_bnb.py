@@ -35,26 +35,101 @@ def test_bnb_exact_with_valid_proof(spec, bits, loss, act, seed):
     assert 0 < sol.info["evaluated"] <= 2 * face.param_points
 
 
-def test_tampered_proofs_are_rejected(rng):
+def _with_proof(sol, **changes):
+    proof = {k: v.copy() for k, v in sol.info["proof"].items()}
+    for k, fn in changes.items():
+        proof[k] = fn(proof[k])
+    return dataclasses.replace(sol, info={**sol.info, "proof": proof})
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_tampered_proofs_are_rejected(rng, compiled):
     x, y = rng.uniform(-1, 1, (30, 1)), rng.uniform(-1, 1, (30, 1))
     face = Face(Polytope(Architecture.parse("1-2-1"), "absolute", Grid(2), 30), x, y)
-    sol = get_solver("bnb").solve(face, 1 << 30)
-    proof = dict(sol.info["proof"])
+    solver = BranchAndBound()
+    solver.compiled = compiled
+    sol = solver.solve(face, 1 << 30)
+    assert sol.info["implementation"] == ("compiled" if compiled else "numpy")
+    assert verify_proof(face, sol) == (True, "")
+    kinds = sol.info["proof"]["kind"]
     # drop a leaf: coverage fails
-    k = next(iter(proof))
-    bad = dataclasses.replace(sol, info={**sol.info, "proof": {kk: v for kk, v in proof.items() if kk != k}})
-    assert not verify_proof(face, bad)[0]
-    # claim a better objective than the truth: some recorded leaf's bound is below it... or not attained
+    assert not verify_proof(face, _with_proof(sol, lo=lambda a: a[1:], hi=lambda a: a[1:],
+                                              kind=lambda a: a[1:], bound=lambda a: a[1:]))[0]
+    # record a leaf twice
+    dup = {k: (lambda a: np.concatenate([a, a[:1]])) for k in ("lo", "hi", "kind", "bound")}
+    assert "twice" in verify_proof(face, _with_proof(sol, **dup))[1]
+    # claim a better objective than the truth: some recorded leaf's bound is below it, or not attained
     worse = dataclasses.replace(sol, objective=sol.objective - 0.05)
     assert not verify_proof(face, worse)[0]
-    # a lie about symmetry
-    pruned = [kk for kk, v in proof.items() if v[0] == "pruned"]
-    if pruned:
-        p2 = dict(proof)
-        p2[pruned[0]] = ("symmetric", 0.0)
-        lo, hi = map(np.array, pruned[0])
-        if not no_sorted_point(lo, hi, [[0, 1], [2, 3]]):
-            assert not verify_proof(face, dataclasses.replace(sol, info={**sol.info, "proof": p2}))[0]
+    # a lie about symmetry: a pruned box that holds a sorted point, relabelled symmetric
+    blocks = [[0, 1], [2, 3]]
+    liars = [i for i in np.flatnonzero(kinds == 0)
+             if not no_sorted_point(sol.info["proof"]["lo"][i], sol.info["proof"]["hi"][i], blocks)]
+    assert liars
+    def relabel(a):
+        a[liars[0]] = 1
+        return a
+    assert "symmetric" in verify_proof(face, _with_proof(sol, kind=relabel))[1]
+
+
+@pytest.mark.parametrize("spec,bits,loss,act,reg", [
+    ("1-2-1", 2, "quadratic", "relu", None), ("2-1-1", 2, "hinge", "elu", None),
+    ("1-1-2", 2, "cross_entropy", "tanh", None), ("1-1-3", 1, "cross_entropy", "relu", None),
+    ("1-2-2", 1, "absolute", "leaky_relu", None), ("1-1-1-1", 2, "absolute", "relu", None),
+    ("1-2-1", 1, "quadratic", "tanh", "l1"), ("1-1-1", 2, "absolute", "relu", "l2"),
+    ("1-1-2", 1, "hinge", "relu", "l1")])
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_equals_numpy_and_brute_force(spec, bits, loss, act, reg, seed):
+    rng = np.random.default_rng(100 + seed)
+    widths = tuple(int(w) for w in spec.split("-"))
+    D = int(rng.integers(1, 20))
+    x, y = rng.uniform(-1, 1, (D, widths[0])), rng.uniform(-1, 1, (D, widths[-1]))
+    face = Face(Polytope(Architecture.parse(spec, act), loss, Grid(bits), D, reg=reg, lam=0.03 if reg else 0.0),
+                x, y)
+    sols = {}
+    for compiled in (True, False):
+        s = BranchAndBound()
+        s.compiled = compiled
+        sols[compiled] = s.solve(face, 1 << 30)
+        assert sols[compiled].info["implementation"] == ("compiled" if compiled else "numpy")
+        assert verify_proof(face, sols[compiled]) == (True, "")
+    ref = get_solver("structured").solve(face, 1 << 30).objective
+    if reg is None:
+        ref2, _ = brute_force(widths, act, loss, bits, x.tolist(), y.tolist())
+        assert ref == pytest.approx(ref2, rel=1e-9, abs=1e-12)
+    for sol in sols.values():
+        assert sol.objective == pytest.approx(ref, rel=1e-9, abs=1e-12)
+        assert check(face, sol, 1 << 30).valid
+
+
+def test_output_bias_shared_with_a_weight_is_not_swept(rng):
+    """A DAG whose output bias is also a hidden weight: sweeping it alone would be wrong."""
+    spec = {"inputs": 1, "nodes": [
+        {"name": "h", "from": ["x1"], "weights": ["c"], "bias": "b", "activation": "relu"},
+        {"name": "o", "from": ["h"], "weights": ["v"], "bias": "c"}], "outputs": ["o"]}
+    arch = Architecture.from_dict(spec)
+    x, y = rng.uniform(-1, 1, (12, 1)), rng.uniform(-1, 1, (12, 1))
+    face = Face(Polytope(arch, "absolute", Grid(2), 12), x, y)
+    assert Bounder(face).c_index is None
+    ref = get_solver("highs").solve(face, 1 << 30).objective
+    for compiled in (True, False):
+        s = BranchAndBound()
+        s.compiled = compiled
+        sol = s.solve(face, 1 << 30)
+        assert sol.objective == pytest.approx(ref, rel=1e-9, abs=1e-12)
+        assert verify_proof(face, sol) == (True, "")
+
+
+def test_queue_over_memory_is_a_size_error(rng):
+    from lptrain.exceptions import SizeError
+
+    x, y = rng.uniform(-1, 1, (40, 1)), rng.uniform(-1, 1, (40, 1))
+    face = Face(Polytope(Architecture.parse("1-3-1"), "absolute", Grid(2), 40), x, y)
+    for compiled in (True, False):
+        s = BranchAndBound()
+        s.compiled = compiled
+        with pytest.raises(SizeError, match="--memory"):
+            s.solve(face, 20_000)
 
 
 def test_pruning_prunes_and_symmetry_agrees(rng):

@@ -195,3 +195,15 @@ def test_huge_build_refused_quickly(capsys, tmp_path):
     assert rc == 3 and time.perf_counter() - t0 < 5
     assert "GiB" in err or "EiB" in err or "TiB" in err
     assert "bits" in err and not (tmp_path / "P.npz").exists()
+
+
+def test_train_bnb_reports_its_search(capsys, data, tmp_path):
+    path, x, y = data
+    rc, out, _ = run(capsys, "train", path, "--arch", "1-2-1", "--bits", "2", "--solver", "bnb",
+                     "--json", tmp_path / "r.json")
+    assert rc == 0 and "branch-and-bound:" in out and "grid points evaluated" in out
+    rep = json.loads((tmp_path / "r.json").read_text())
+    si = rep["solver_info"]
+    assert si["implementation"] == "compiled" and 0 < si["evaluated"] <= si["grid_points"] == 2 ** 14
+    ref, _ = brute_force((1, 2, 1), "relu", "quadratic", 2, x.reshape(-1, 1).tolist(), y.reshape(-1, 1).tolist())
+    assert rep["objective"] == pytest.approx(ref, rel=1e-9)

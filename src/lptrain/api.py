@@ -162,6 +162,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "evaluations": sol.evaluations,
         "solver": sol.solver,
         "solver_note": note,
+        "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
         "solve_seconds": sol.seconds,
         "certificate": cert.to_dict() if cert is not None else None,
         "polytope": describe_polytope(p),

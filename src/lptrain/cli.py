@@ -285,6 +285,10 @@ def _print_result(rep, net, out):
     print(f"status: {rep['status']}   solver: {rep['solver']}", file=out)
     if rep.get("solver_note"):
         print(f"  ({rep['solver_note']})", file=out)
+    si = rep.get("solver_info") or {}
+    if "evaluated_fraction" in si:
+        print(f"  branch-and-bound: {si['evaluated']:,} of {si['grid_points']:,} grid points evaluated "
+              f"({100 * si['evaluated_fraction']:.3g} %), {si['boxes']:,} boxes bounded", file=out)
     print(f"objective (face LP optimum = mean loss on the rounded data): {rep['objective']:.10g}", file=out)
     print(f"train loss (mean loss on the original data):                {rep['train_loss']:.10g}", file=out)
     print(f"grid: {rep['bits']} bits, L = {rep['lipschitz']:.6g}, epsilon = {rep['epsilon']:.6g} "

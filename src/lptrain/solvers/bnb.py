@@ -19,6 +19,13 @@ box.
   leaves cover the grid and that every pruned leaf's bound, recomputed, is not below the
   optimum.
 
+Two implementations of the same search: a compiled one (numba, ``_bnb_kernels.py``: one
+box at a time, a centre probe every ``centre_every`` boxes; used for the built-in
+activations) and the numpy one below (batches of boxes; any registered activation).
+Both record the proof as arrays ``lo``, ``hi`` (grid indices of each leaf box), ``kind``
+(0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` recomputes every
+bound with the numpy :class:`Bounder`, independently of the kernel that found them.
+
 ``evaluated`` counts grid points whose loss was computed exactly (centres, and one-point
 boxes over every value of c).
 """
@@ -29,11 +36,17 @@ import heapq
 
 import numpy as np
 
+from .. import activations
 from ..activations import get_activation
 from ..evaluation import regularizer
+from ..exceptions import SizeError
+from ..polytope import human_bytes
 from .base import Solution, Solver, register
 
 BATCH = 256
+KINDS = ("pruned", "symmetric", "evaluated")
+ACT_CODES = {"relu": 0, "leaky_relu": 1, "elu": 2, "tanh": 3, "identity": 4}
+LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 
 
 def _interval_outputs(arch, X, lo_v, hi_v):
@@ -97,7 +110,8 @@ class Bounder:
         self.G, self.N = p.grid.size, p.N
         out = self.arch.nodes[self.arch.node_index[self.arch.outputs[0]]]
         self.c_index = out.bias if (self.arch.n_outputs == 1 and out.bias is not None
-                                     and sum(nd.bias == out.bias for nd in self.arch.nodes) == 1) else None
+                                     and sum(nd.bias == out.bias for nd in self.arch.nodes) == 1
+                                     and not any(out.bias in nd.weights for nd in self.arch.nodes)) else None
 
     def bounds(self, lo, hi):
         """(bound, best c index or -1) for boxes lo, hi (B, N) of grid indices."""
@@ -187,13 +201,96 @@ def split(lo, hi, c_index):
     return (lo, h1), (l2, hi)
 
 
+def kernel_arrays(arch):
+    """The architecture as the compiled search's flat arrays, or None when an activation is
+    not one of the built-in ones (then the numpy path runs)."""
+    if activations.LEAKY_SLOPE != 0.01:
+        return None
+    slot = {x: i for i, x in enumerate(arch.input_names)}
+    slot.update({nd.name: arch.n_inputs + k for k, nd in enumerate(arch.nodes)})
+    act = []
+    for nd in arch.nodes:
+        if nd.activation is None:
+            act.append(-1)
+        elif get_activation(nd.activation) is getattr(activations, nd.activation, None):
+            act.append(ACT_CODES[nd.activation])
+        else:
+            return None
+    ptr = np.cumsum([0] + [len(nd.sources) for nd in arch.nodes]).astype(np.int64)
+    src = np.array([slot[x] for nd in arch.nodes for x in nd.sources], np.int64)
+    wts = np.array([w for nd in arch.nodes for w in nd.weights], np.int64)
+    bias = np.array([-1 if nd.bias is None else nd.bias for nd in arch.nodes], np.int64)
+    outs = np.array([slot[o] for o in arch.outputs], np.int64)
+    return ptr, src, wts, bias, np.array(act, np.int64), outs
+
+
+def _compiled_available():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _too_big(what, memory, done):
+    return SizeError(f"bnb's {what} outgrew --memory {human_bytes(memory)} after {done:,} boxes; "
+                     "raise --memory, or use --solver structured")
+
+
 @register
 class BranchAndBound(Solver):
     name = "bnb"
     symmetry = True
+    compiled = True
+    centre_every = 64
 
     def _solve(self, face, memory, progress, keep_proof=True):
         bd = Bounder(face)
+        arrays = kernel_arrays(face.polytope.arch) if self.compiled and _compiled_available() else None
+        if arrays is not None:
+            best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof)
+        else:
+            best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
+        G = bd.G
+        a = 0
+        for d in best_idx:
+            a = a * G + int(d)
+        D = face.samples
+        ell = face.loss_at(a)
+        info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
+                "grid_points": face.param_points, "boxes": int(boxes),
+                "evaluated_fraction": evaluated / face.param_points,
+                "implementation": "compiled" if arrays is not None else "numpy"}
+        if keep_proof:
+            info["proof"] = proof
+        return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
+                        D * face.param_points, info=info)
+
+    def _search_compiled(self, bd, arrays, face, memory, keep_proof):
+        from . import _bnb_kernels as k
+
+        ptr, src, wts, bias, act, outs = arrays
+        N = bd.N
+        blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
+        nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
+        ci = -1 if bd.c_index is None else bd.c_index
+        out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
+        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        max_heap = max(64, int(memory) // 4 // (8 * N + 32))
+        max_proof = max(64, int(memory) // 4 // (8 * N + 9))
+        status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
+            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, LOSS_CODES[bd.loss],
+            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
+            int(self.centre_every))
+        if status == k.HEAP_FULL:
+            raise _too_big("queue", memory, boxes)
+        if status == k.PROOF_FULL:
+            raise _too_big("proof", memory, boxes)
+        proof = {"lo": plo.copy(), "hi": phi.copy(), "kind": pkind.copy(), "bound": pbound.copy()}
+        return best, best_idx, evaluated, boxes, proof
+
+    def _search_numpy(self, bd, face, memory):
         G, N = bd.G, bd.N
         ci = bd.c_index
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
@@ -202,18 +299,18 @@ class BranchAndBound(Solver):
         best, best_idx = np.inf, None
         evaluated = 0
         boxes = 0
-        proof = {}
+        leaves = []
         b0, _ = bd.bounds(lo0[None], hi0[None])
         heap = [(float(b0[0]), 0, lo0, hi0)]
         seq = 1
         per_leaf = G if ci is not None else 1
-        max_queue = max(10_000, int(memory) // (64 * N + 200))
+        max_queue = max(64, int(memory) // (64 * N + 200))
         while heap:
             batch = [heapq.heappop(heap) for _ in range(min(BATCH, len(heap)))]
             live = [b for b in batch if b[0] < best]
             for b in batch:
                 if b[0] >= best:
-                    proof[(tuple(b[2]), tuple(b[3]))] = ("pruned", b[0])
+                    leaves.append((b[2], b[3], 0, b[0]))
             if not live:
                 continue
             centre = ((live[0][2] + live[0][3]) // 2)[None]
@@ -247,12 +344,11 @@ class BranchAndBound(Solver):
             single = np.all(KL == KH, axis=1) if ci is None else np.all(
                 np.delete(KL == KH, ci, axis=1), axis=1)
             for i in range(len(KL)):
-                key = (tuple(KL[i]), tuple(KH[i]))
                 if no_sorted_point(KL[i], KH[i], blocks):
-                    proof[key] = ("symmetric", float(kb[i]))
+                    leaves.append((KL[i], KH[i], 1, float(kb[i])))
                 elif single[i]:  # a one-point box (c swept): its bound is its exact value
                     evaluated += per_leaf
-                    proof[key] = ("evaluated", float(kb[i]))
+                    leaves.append((KL[i], KH[i], 2, float(kb[i])))
                     if kb[i] < best:
                         best = float(kb[i])
                         best_idx = KL[i].copy()
@@ -262,45 +358,44 @@ class BranchAndBound(Solver):
                     heapq.heappush(heap, (float(kb[i]), seq, KL[i], KH[i]))
                     seq += 1
                 else:
-                    proof[key] = ("pruned", float(kb[i]))
+                    leaves.append((KL[i], KH[i], 0, float(kb[i])))
             if len(heap) > max_queue:
-                raise MemoryError
-        a = 0
-        for d in best_idx:
-            a = a * G + int(d)
-        D = face.samples
-        ell = face.loss_at(a)
-        info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
-                "grid_points": face.param_points, "boxes": int(boxes),
-                "evaluated_fraction": evaluated / face.param_points}
-        if keep_proof:
-            info["proof"] = proof
-        return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        D * face.param_points, info=info)
+                raise _too_big("queue", memory, boxes)
+        proof = {"lo": np.array([lf[0] for lf in leaves], np.int32).reshape(-1, N),
+                 "hi": np.array([lf[1] for lf in leaves], np.int32).reshape(-1, N),
+                 "kind": np.array([lf[2] for lf in leaves], np.int8),
+                 "bound": np.array([lf[3] for lf in leaves], np.float64)}
+        return best, best_idx, evaluated, boxes, proof
 
 
 def verify_proof(face, solution, tol=1e-9) -> tuple[bool, str]:
     """Replay the canonical bisection from the root; every leaf must be recorded, every pruned
     leaf's recomputed bound must be >= the optimum, and the optimum must be attained."""
     bd = Bounder(face)
-    proof = solution.info["proof"]
+    pr = solution.info["proof"]
+    proof = {}
+    for lo_, hi_, kind in zip(pr["lo"], pr["hi"], pr["kind"]):
+        key = (tuple(int(v) for v in lo_), tuple(int(v) for v in hi_))
+        if key in proof:
+            return False, f"box {key} is recorded twice"
+        proof[key] = KINDS[int(kind)]
     S = solution.objective * face.samples
     lo = np.zeros(bd.N, np.int64)
     hi = np.full(bd.N, bd.G - 1, np.int64)
     stack = [(lo, hi)]
     seen = 0
+    bounded = []
+    blocks = hidden_blocks(face.polytope.arch)
     while stack:
         l, h = stack.pop()
         key = (tuple(l), tuple(h))
         if key in proof:
             seen += 1
-            if proof[key][0] == "symmetric":
-                if not no_sorted_point(l, h, hidden_blocks(face.polytope.arch)):
+            if proof[key] == "symmetric":
+                if not no_sorted_point(l, h, blocks):
                     return False, f"box {key} is marked symmetric but holds a sorted point"
-                continue
-            b, _ = bd.bounds(l[None], h[None])
-            if b[0] < S - tol * (1 + abs(S)):
-                return False, f"box {key} has bound {b[0]:.6g} below the optimum {S:.6g}"
+            else:
+                bounded.append(key)
             continue
         sp = split(l, h, bd.c_index)
         if sp is None:
@@ -308,6 +403,13 @@ def verify_proof(face, solution, tol=1e-9) -> tuple[bool, str]:
         stack.extend(sp)
     if seen != len(proof):
         return False, "the proof records boxes outside the canonical search tree"
+    for s0 in range(0, len(bounded), 1024):
+        keys = bounded[s0:s0 + 1024]
+        b, _ = bd.bounds(np.array([k[0] for k in keys]), np.array([k[1] for k in keys]))
+        bad = np.flatnonzero(b < S - tol * (1 + abs(S)))
+        if len(bad):
+            i = int(bad[0])
+            return False, f"box {keys[i]} has bound {b[i]:.6g} below the optimum {S:.6g}"
     idx = np.array(face.param_index(solution.grid_index))[None]
     val = bd.evaluate_points(idx)[0]
     if abs(val - S) > tol * (1 + abs(S)):

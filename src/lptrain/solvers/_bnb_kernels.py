@@ -1,0 +1,439 @@
+"""numba kernels of the compiled branch-and-bound (see ``bnb.py``); imported lazily.
+
+The same search as the numpy path, one box at a time: interval bounds per distinct point
+through any DAG (the architecture arrives as flat arrays), the exact minimum over the swept
+output bias, symmetry pruning of unsorted hidden blocks, a best-first heap ordered by
+(bound, insertion number), and the canonical bisection, so the proof has the same form.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+KIND_PRUNED, KIND_SYMMETRIC, KIND_EVALUATED = 0, 1, 2
+OK, HEAP_FULL, PROOF_FULL = 0, 1, 2
+
+
+@nb.njit(cache=True)
+def activate(t, code):
+    if code == 0:
+        return max(t, 0.0)
+    if code == 1:
+        return t if t >= 0.0 else 0.01 * t
+    if code == 2:
+        return t if t > 0.0 else math.expm1(t)
+    if code == 3:
+        return math.tanh(t)
+    return t
+
+
+@nb.njit(cache=True)
+def loss_lb1(zl, zh, y, code):
+    """Lower bound of the loss of one output over z in [zl, zh] at target y."""
+    if code <= 1:
+        d = max(max(zl - y, y - zh), 0.0)
+        return d if code == 0 else d * d
+    best = max(zl * y, zh * y)
+    if code == 2:
+        return max(1.0 - best, 0.0)
+    z = zl if y >= 0 else zh
+    return y * z - best  # softmax of one output: log-sum-exp of z is z
+
+
+@nb.njit(cache=True)
+def loss_lb(zl, zh, Y, p, m, code):
+    """Lower bound of the loss over the output box [zl, zh] at target Y[p] (m outputs)."""
+    if code <= 1:
+        s = 0.0
+        for j in range(m):
+            d = max(max(zl[j] - Y[p, j], Y[p, j] - zh[j]), 0.0)
+            s += d if code == 0 else d * d
+        return s
+    best = 0.0
+    for j in range(m):
+        best += max(zl[j] * Y[p, j], zh[j] * Y[p, j])
+    if code == 2:
+        return max(1.0 - best, 0.0)
+    sy = 0.0
+    for j in range(m):
+        sy += Y[p, j]
+    mx = -np.inf
+    for j in range(m):
+        mx = max(mx, zl[j] if sy >= 0 else zh[j])
+    t = 0.0
+    for j in range(m):
+        t += math.exp((zl[j] if sy >= 0 else zh[j]) - mx)
+    return sy * (math.log(t) + mx) - best
+
+
+@nb.njit(cache=True)
+def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
+              loss, reg, lamD, ci, vl, vh, zl, zh, tot):
+    """(lower bound of S on the box, best index of the swept bias or -1); exact on one point."""
+    N = lo.shape[0]
+    G = gv.shape[0]
+    P, n_in = X.shape
+    M = bias_idx.shape[0]
+    m = out_idx.shape[0]
+    r = 0.0
+    if reg != 0:
+        for k in range(N):
+            if k == ci:
+                continue
+            a = gv[lo[k]]
+            b = gv[hi[k]]
+            mm = 0.0 if (a <= 0.0 and b >= 0.0) else min(abs(a), abs(b))
+            r += mm if reg == 1 else mm * mm
+    for g in range(G):
+        tot[g] = 0.0
+    total = 0.0
+    for p in range(P):
+        for i in range(n_in):
+            vl[i] = X[p, i]
+            vh[i] = X[p, i]
+        for k in range(M):
+            b = bias_idx[k]
+            if b >= 0 and b != ci:
+                lk = gv[lo[b]]
+                hk = gv[hi[b]]
+            else:
+                lk = 0.0
+                hk = 0.0
+            for e in range(src_ptr[k], src_ptr[k + 1]):
+                s = src_idx[e]
+                w = w_idx[e]
+                wl = gv[lo[w]]
+                wh = gv[hi[w]]
+                c1 = wl * vl[s]
+                c2 = wl * vh[s]
+                c3 = wh * vl[s]
+                c4 = wh * vh[s]
+                lk += min(min(c1, c2), min(c3, c4))
+                hk += max(max(c1, c2), max(c3, c4))
+            if act[k] >= 0:
+                lk = activate(lk, act[k])
+                hk = activate(hk, act[k])
+            vl[n_in + k] = lk
+            vh[n_in + k] = hk
+        if m == 1:
+            a = vl[out_idx[0]]
+            b = vh[out_idx[0]]
+            y = Y[p, 0]
+            if ci >= 0:
+                for g in range(G):
+                    tot[g] += cnt[p] * loss_lb1(a + gv[g], b + gv[g], y, loss)
+            else:
+                total += cnt[p] * loss_lb1(a, b, y, loss)
+        else:
+            for j in range(m):
+                zl[j] = vl[out_idx[j]]
+                zh[j] = vh[out_idx[j]]
+            total += cnt[p] * loss_lb(zl, zh, Y, p, m, loss)
+    if ci < 0:
+        return total + lamD * r, -1
+    best = np.inf
+    arg = -1
+    for g in range(G):
+        c = gv[g]
+        v = tot[g]
+        if reg != 0:
+            v += lamD * (r + (abs(c) if reg == 1 else c * c))
+        if v < best:
+            best = v
+            arg = g
+    return best, arg
+
+
+@nb.njit(cache=True)
+def _unsorted(lo, hi, nblocks, blen):
+    """True when no point of the box has its hidden blocks in nondecreasing lex order."""
+    for j in range(nblocks - 1):
+        a = (j + 1) * blen  # block j+1's hi against block j's lo
+        b = j * blen
+        for t in range(blen):
+            if hi[a + t] != lo[b + t]:
+                if hi[a + t] < lo[b + t]:
+                    return True
+                break
+    return False
+
+
+@nb.njit(cache=True)
+def _heap_push(key, seq, slot, n, k, s, sl):
+    """Insert (k, s) -> sl into the binary min-heap of size n, ordered by (key, seq)."""
+    i = n
+    while i > 0:
+        par = (i - 1) >> 1
+        kp = key[par]
+        if k < kp or (k == kp and s < seq[par]):
+            key[i] = kp
+            seq[i] = seq[par]
+            slot[i] = slot[par]
+            i = par
+        else:
+            break
+    key[i] = k
+    seq[i] = s
+    slot[i] = sl
+
+
+@nb.njit(cache=True)
+def _heap_pop(key, seq, slot, n):
+    """Remove the top of a heap of size n >= 1 (the caller reads it first)."""
+    n -= 1
+    k = key[n]
+    s = seq[n]
+    sl = slot[n]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and (key[c + 1] < key[c] or (key[c + 1] == key[c] and seq[c + 1] < seq[c])):
+            c += 1
+        if key[c] < k or (key[c] == k and seq[c] < s):
+            key[i] = key[c]
+            seq[i] = seq[c]
+            slot[i] = slot[c]
+            i = c
+        else:
+            break
+    key[i] = k
+    seq[i] = s
+    slot[i] = sl
+
+
+@nb.njit(cache=True)
+def _split_axis(lo, hi, ci):
+    """The canonical bisection's axis: the widest interval, the last one among ties; -1 if none."""
+    best = 0
+    k = -1
+    for t in range(lo.shape[0] - 1, -1, -1):
+        if t == ci:
+            continue
+        w = hi[t] - lo[t]
+        if w > best:
+            best = w
+            k = t
+    return k
+
+
+@nb.njit(cache=True)
+def _append(plo, phi, pkind, pbound, n, lo, hi, kind, bound, max_proof):
+    """Record leaf n of the proof, doubling the arrays when full; ok is False past max_proof."""
+    if n == plo.shape[0]:
+        cap = 2 * n
+        if cap > max_proof:
+            return plo, phi, pkind, pbound, False
+        plo = _grow2(plo, cap)
+        phi = _grow2(phi, cap)
+        pkind = _grow1(pkind, cap)
+        pbound = _grow1(pbound, cap)
+    plo[n, :] = lo
+    phi[n, :] = hi
+    pkind[n] = kind
+    pbound[n] = bound
+    return plo, phi, pkind, pbound, True
+
+
+@nb.njit(cache=True)
+def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, loss, reg, lamD, ci,
+           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every):
+    """Best-first branch-and-bound over the grid of N parameters.
+
+    Returns (status, best value, best grid digits, evaluated, boxes, proof arrays lo, hi,
+    kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
+    max_proof.
+    """
+    G = gv.shape[0]
+    nv = X.shape[1] + bias_idx.shape[0]
+    vl = np.empty(nv)
+    vh = np.empty(nv)
+    zl = np.empty(out_idx.shape[0])
+    zh = np.empty(out_idx.shape[0])
+    tot = np.empty(G)
+    per_leaf = G if ci >= 0 else 1
+
+    cap = 1024
+    key = np.empty(cap)
+    seq = np.empty(cap, np.int64)
+    slot = np.empty(cap, np.int64)
+    pool_lo = np.empty((cap, N), np.int32)
+    pool_hi = np.empty((cap, N), np.int32)
+    free = np.empty(cap, np.int64)
+    for i in range(cap):
+        free[i] = cap - 1 - i
+    nfree = cap
+    pcap = 1024 if keep_proof else 1
+    plo = np.empty((pcap, N), np.int32)
+    phi = np.empty((pcap, N), np.int32)
+    pkind = np.empty(pcap, np.int8)
+    pbound = np.empty(pcap)
+    nproof = 0
+
+    lo = np.zeros(N, np.int32)
+    hi = np.full(N, G - 1, np.int32)
+    best = np.inf
+    best_idx = np.zeros(N, np.int64)
+    evaluated = 0
+    boxes = 0
+    status = OK
+    b0, j0 = box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
+                       loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+    n = 0
+    nseq = 0
+    if _split_axis(lo, hi, ci) < 0:  # the grid is one point (up to the swept bias)
+        evaluated += per_leaf
+        best = b0
+        for t in range(N):
+            best_idx[t] = lo[t]
+        if ci >= 0:
+            best_idx[ci] = j0
+        if keep_proof:
+            plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, 0, lo, hi, KIND_EVALUATED,
+                                                  b0, max_proof)
+            nproof = 1
+        return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+    sl = free[nfree - 1]
+    nfree -= 1
+    pool_lo[sl, :] = lo
+    pool_hi[sl, :] = hi
+    _heap_push(key, seq, slot, n, b0, nseq, sl)
+    n += 1
+    nseq += 1
+    pops = 0
+    centre = np.empty(N, np.int32)
+    kl = np.empty(N, np.int32)
+    kh = np.empty(N, np.int32)
+    order = np.empty(max(nblocks, 1), np.int64)
+    tmp = np.empty(N, np.int32)
+    while n > 0:
+        bkey = key[0]
+        sl = slot[0]
+        _heap_pop(key, seq, slot, n)
+        n -= 1
+        lo[:] = pool_lo[sl]
+        hi[:] = pool_hi[sl]
+        free[nfree] = sl
+        nfree += 1
+        if bkey >= best:
+            if keep_proof:
+                plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, nproof, lo, hi,
+                                                      KIND_PRUNED, bkey, max_proof)
+                if not ok:
+                    status = PROOF_FULL
+                    break
+                nproof += 1
+            continue
+        if pops % centre_every == 0:
+            for t in range(N):
+                centre[t] = (lo[t] + hi[t]) // 2
+            if nblocks > 1:  # a canonical probe: hidden blocks sorted, output weights along
+                for j in range(nblocks):
+                    order[j] = j
+                for j in range(1, nblocks):  # insertion sort by lexicographic block order
+                    q = j
+                    while q > 0:
+                        a = order[q - 1] * blen
+                        b = order[q] * blen
+                        swap = False
+                        for t in range(blen):
+                            if centre[b + t] != centre[a + t]:
+                                swap = centre[b + t] < centre[a + t]
+                                break
+                        if not swap:
+                            break
+                        order[q - 1], order[q] = order[q], order[q - 1]
+                        q -= 1
+                tmp[:] = centre
+                for j in range(nblocks):
+                    for t in range(blen):
+                        centre[j * blen + t] = tmp[order[j] * blen + t]
+                    if out_w0 >= 0:
+                        centre[out_w0 + j] = tmp[out_w0 + order[j]]
+            cv, cj = box_bound(centre, centre, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act,
+                               out_idx, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+            evaluated += per_leaf
+            if cv < best:
+                best = cv
+                for t in range(N):
+                    best_idx[t] = centre[t]
+                if ci >= 0:
+                    best_idx[ci] = cj
+        pops += 1
+        ax = _split_axis(lo, hi, ci)
+        mid = (lo[ax] + hi[ax]) // 2
+        for half in range(2):
+            kl[:] = lo
+            kh[:] = hi
+            if half == 0:
+                kh[ax] = mid
+            else:
+                kl[ax] = mid + 1
+            kind = -1
+            kb = 0.0
+            if nblocks > 1 and _unsorted(kl, kh, nblocks, blen):
+                kind = KIND_SYMMETRIC
+            else:
+                kb, kj = box_bound(kl, kh, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act,
+                                   out_idx, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+                boxes += 1
+                if _split_axis(kl, kh, ci) < 0:
+                    kind = KIND_EVALUATED
+                    evaluated += per_leaf
+                    if kb < best:
+                        best = kb
+                        for t in range(N):
+                            best_idx[t] = kl[t]
+                        if ci >= 0:
+                            best_idx[ci] = kj
+                elif kb < best:
+                    if n == max_heap:
+                        status = HEAP_FULL
+                        break
+                    if nfree == 0:
+                        newcap = min(2 * cap, max_heap)
+                        key = _grow1(key, newcap)
+                        seq = _grow1(seq, newcap)
+                        slot = _grow1(slot, newcap)
+                        pool_lo = _grow2(pool_lo, newcap)
+                        pool_hi = _grow2(pool_hi, newcap)
+                        free = _grow1(free, newcap)
+                        for i in range(newcap - cap):
+                            free[i] = newcap - 1 - i
+                        nfree = newcap - cap
+                        cap = newcap
+                    s2 = free[nfree - 1]
+                    nfree -= 1
+                    pool_lo[s2, :] = kl
+                    pool_hi[s2, :] = kh
+                    _heap_push(key, seq, slot, n, kb, nseq, s2)
+                    n += 1
+                    nseq += 1
+                else:
+                    kind = KIND_PRUNED
+            if kind >= 0 and keep_proof:
+                plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, nproof, kl, kh,
+                                                      kind, kb, max_proof)
+                if not ok:
+                    status = PROOF_FULL
+                    break
+                nproof += 1
+        if status != OK:
+            break
+    return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+
+
+@nb.njit(cache=True)
+def _grow2(a, cap):
+    b = np.empty((cap, a.shape[1]), a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@nb.njit(cache=True)
+def _grow1(a, cap):
+    b = np.empty(cap, a.dtype)
+    b[: a.shape[0]] = a
+    return b
