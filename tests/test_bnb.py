@@ -87,12 +87,13 @@ def test_compiled_equals_numpy_and_brute_force(spec, bits, loss, act, reg, seed)
     face = Face(Polytope(Architecture.parse(spec, act), loss, Grid(bits), D, reg=reg, lam=0.03 if reg else 0.0),
                 x, y)
     sols = {}
-    for compiled in (True, False):
+    for compiled, depth_first in ((True, True), (True, False), (False, False)):
         s = BranchAndBound()
-        s.compiled = compiled
-        sols[compiled] = s.solve(face, 1 << 30)
-        assert sols[compiled].info["implementation"] == ("compiled" if compiled else "numpy")
-        assert verify_proof(face, sols[compiled]) == (True, "")
+        s.compiled, s.depth_first = compiled, depth_first
+        sol = sols[compiled, depth_first] = s.solve(face, 1 << 30)
+        assert sol.info["implementation"] == ("compiled" if compiled else "numpy")
+        assert (sol.info["seed_evaluated"] > 0) == (depth_first and bits > 1)
+        assert verify_proof(face, sol) == (True, "")
     ref = get_solver("structured").solve(face, 1 << 30).objective
     if reg is None:
         ref2, _ = brute_force(widths, act, loss, bits, x.tolist(), y.tolist())

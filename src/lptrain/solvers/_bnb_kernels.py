@@ -13,9 +13,10 @@ import numpy as np
 
 KIND_PRUNED, KIND_SYMMETRIC, KIND_EVALUATED = 0, 1, 2
 OK, HEAP_FULL, PROOF_FULL = 0, 1, 2
+FM = {"nnan", "ninf", "nsz"}  # values are finite: min/max without NaN branches; no reassociation
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath=FM)
 def activate(t, code):
     if code == 0:
         return max(t, 0.0)
@@ -28,7 +29,7 @@ def activate(t, code):
     return t
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath=FM)
 def loss_lb1(zl, zh, y, code):
     """Lower bound of the loss of one output over z in [zl, zh] at target y."""
     if code <= 1:
@@ -39,6 +40,23 @@ def loss_lb1(zl, zh, y, code):
         return max(1.0 - best, 0.0)
     z = zl if y >= 0 else zh
     return y * z - best  # softmax of one output: log-sum-exp of z is z
+
+
+@nb.njit(cache=True, fastmath=FM)
+def sweep_bias(tot, gv, u, v, w, y, a, b, code):
+    """tot[g] += w * (lower bound of the loss at output bias gv[g]) for an output in [a, b]
+    before the bias; u = a - y, v = y - b.  The two common losses in branch-free loops."""
+    G = gv.shape[0]
+    if code == 0:
+        for g in range(G):
+            tot[g] += w * max(max(u + gv[g], v - gv[g]), 0.0)
+    elif code == 1:
+        for g in range(G):
+            d = max(max(u + gv[g], v - gv[g]), 0.0)
+            tot[g] += w * (d * d)
+    else:
+        for g in range(G):
+            tot[g] += w * loss_lb1(a + gv[g], b + gv[g], y, code)
 
 
 @nb.njit(cache=True)
@@ -67,7 +85,7 @@ def loss_lb(zl, zh, Y, p, m, code):
     return sy * (math.log(t) + mx) - best
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath=FM)
 def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
               loss, reg, lamD, ci, vl, vh, zl, zh, tot):
     """(lower bound of S on the box, best index of the swept bias or -1); exact on one point."""
@@ -121,8 +139,7 @@ def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out
             b = vh[out_idx[0]]
             y = Y[p, 0]
             if ci >= 0:
-                for g in range(G):
-                    tot[g] += cnt[p] * loss_lb1(a + gv[g], b + gv[g], y, loss)
+                sweep_bias(tot, gv, a - y, y - b, cnt[p], y, a, b, loss)
             else:
                 total += cnt[p] * loss_lb1(a, b, y, loss)
         else:
@@ -239,8 +256,10 @@ def _append(plo, phi, pkind, pbound, n, lo, hi, kind, bound, max_proof):
 
 @nb.njit(cache=True)
 def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, loss, reg, lamD, ci,
-           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every):
-    """Best-first branch-and-bound over the grid of N parameters.
+           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every, depth_first, seed):
+    """Branch-and-bound over the grid of N parameters: best-first (a heap ordered by bound,
+    then insertion) or depth-first (a stack, the child with the lower bound first).
+    ``seed`` (grid digits, or seed[0] < 0 for none) is evaluated first as the incumbent.
 
     Returns (status, best value, best grid digits, evaluated, boxes, proof arrays lo, hi,
     kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
@@ -266,14 +285,16 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
         free[i] = cap - 1 - i
     nfree = cap
     pcap = 1024 if keep_proof else 1
-    plo = np.empty((pcap, N), np.int32)
-    phi = np.empty((pcap, N), np.int32)
+    plo = np.empty((pcap, N), np.int16)  # grid indices < 2^15 (bnb.py checks)
+    phi = np.empty((pcap, N), np.int16)
     pkind = np.empty(pcap, np.int8)
     pbound = np.empty(pcap)
     nproof = 0
 
     lo = np.zeros(N, np.int32)
     hi = np.full(N, G - 1, np.int32)
+    kl = np.empty(N, np.int32)
+    kh = np.empty(N, np.int32)
     best = np.inf
     best_idx = np.zeros(N, np.int64)
     evaluated = 0
@@ -283,6 +304,16 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
                        loss, reg, lamD, ci, vl, vh, zl, zh, tot)
     n = 0
     nseq = 0
+    if seed[0] >= 0:
+        for t in range(N):
+            kl[t] = seed[t]
+        best, sj = box_bound(kl, kl, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
+                             loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+        evaluated += per_leaf
+        for t in range(N):
+            best_idx[t] = seed[t]
+        if ci >= 0:
+            best_idx[ci] = sj
     if _split_axis(lo, hi, ci) < 0:  # the grid is one point (up to the swept bias)
         evaluated += per_leaf
         best = b0
@@ -299,19 +330,23 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
     nfree -= 1
     pool_lo[sl, :] = lo
     pool_hi[sl, :] = hi
-    _heap_push(key, seq, slot, n, b0, nseq, sl)
+    key[0] = b0
+    seq[0] = 0
+    slot[0] = sl
     n += 1
     nseq += 1
     pops = 0
     centre = np.empty(N, np.int32)
-    kl = np.empty(N, np.int32)
-    kh = np.empty(N, np.int32)
     order = np.empty(max(nblocks, 1), np.int64)
     tmp = np.empty(N, np.int32)
     while n > 0:
-        bkey = key[0]
-        sl = slot[0]
-        _heap_pop(key, seq, slot, n)
+        if depth_first:
+            bkey = key[n - 1]
+            sl = slot[n - 1]
+        else:
+            bkey = key[0]
+            sl = slot[0]
+            _heap_pop(key, seq, slot, n)
         n -= 1
         lo[:] = pool_lo[sl]
         hi[:] = pool_hi[sl]
@@ -364,6 +399,7 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
         pops += 1
         ax = _split_axis(lo, hi, ci)
         mid = (lo[ax] + hi[ax]) // 2
+        pushed = 0
         for half in range(2):
             kl[:] = lo
             kh[:] = hi
@@ -408,7 +444,13 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
                     nfree -= 1
                     pool_lo[s2, :] = kl
                     pool_hi[s2, :] = kh
-                    _heap_push(key, seq, slot, n, kb, nseq, s2)
+                    if depth_first:
+                        key[n] = kb
+                        seq[n] = nseq
+                        slot[n] = s2
+                    else:
+                        _heap_push(key, seq, slot, n, kb, nseq, s2)
+                    pushed += 1
                     n += 1
                     nseq += 1
                 else:
@@ -420,6 +462,10 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
                     status = PROOF_FULL
                     break
                 nproof += 1
+        if depth_first and pushed == 2 and key[n - 1] > key[n - 2]:  # lower bound on top
+            key[n - 1], key[n - 2] = key[n - 2], key[n - 1]
+            seq[n - 1], seq[n - 2] = seq[n - 2], seq[n - 1]
+            slot[n - 1], slot[n - 2] = slot[n - 2], slot[n - 1]
         if status != OK:
             break
     return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof

@@ -21,7 +21,13 @@ box.
 
 Two implementations of the same search: a compiled one (numba, ``_bnb_kernels.py``: one
 box at a time, a centre probe every ``centre_every`` boxes; used for the built-in
-activations) and the numpy one below (batches of boxes; any registered activation).
+activations) and the numpy one below (best-first in batches; any registered activation).
+The compiled search runs depth-first by default (``depth_first``), lower-bound child first:
+memory is the depth of the tree and every step stays in cache.  Depth-first needs a good
+incumbent early, so it starts from the optimum of the same data on the grid with one bit
+less (``coarse_seed``; that grid's points are points of this one), found the same way,
+recursively; ``seed_evaluated`` reports that work.  Best-first (``depth_first = False``)
+visits the fewest boxes for a given bound.
 Both record the proof as arrays ``lo``, ``hi`` (grid indices of each leaf box), ``kind``
 (0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` recomputes every
 bound with the numpy :class:`Bounder`, independently of the kernel that found them.
@@ -243,14 +249,20 @@ class BranchAndBound(Solver):
     symmetry = True
     compiled = True
     centre_every = 64
+    depth_first = True
+    coarse_seed = True
 
     def _solve(self, face, memory, progress, keep_proof=True):
         bd = Bounder(face)
-        arrays = kernel_arrays(face.polytope.arch) if self.compiled and _compiled_available() else None
+        arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
+                                                        and _compiled_available()) else None
         if arrays is not None:
-            best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof)
+            seed, seed_evals = self._seed(bd, face, memory)
+            best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof,
+                                                                           seed)
         else:
             best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
+            seed_evals = 0
         G = bd.G
         a = 0
         for d in best_idx:
@@ -259,14 +271,29 @@ class BranchAndBound(Solver):
         ell = face.loss_at(a)
         info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
                 "grid_points": face.param_points, "boxes": int(boxes),
-                "evaluated_fraction": evaluated / face.param_points,
+                "evaluated_fraction": evaluated / face.param_points, "seed_evaluated": int(seed_evals),
                 "implementation": "compiled" if arrays is not None else "numpy"}
         if keep_proof:
             info["proof"] = proof
         return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
                         D * face.param_points, info=info)
 
-    def _search_compiled(self, bd, arrays, face, memory, keep_proof):
+    def _seed(self, bd, face, memory):
+        """An incumbent from the same data on the grid with one bit less (its points are grid
+        points here: coarse index j is index 2j), solved the same way; (digits or None, evaluated)."""
+        p = face.polytope
+        if not (self.coarse_seed and self.depth_first) or p.grid.bits < 2:
+            return None, 0
+        from ..face import Face
+        from ..grid import Grid
+        from ..polytope import Polytope
+
+        coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
+                      bd.X[face.inverse], bd.Y[face.inverse])
+        sol = self._solve(coarse, memory, False, keep_proof=False)
+        return 2 * coarse.param_index(sol.grid_index), sol.info["evaluated"]
+
+    def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
         from . import _bnb_kernels as k
 
         ptr, src, wts, bias, act, outs = arrays
@@ -277,12 +304,13 @@ class BranchAndBound(Solver):
         out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
         reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
-        max_proof = max(64, int(memory) // 4 // (8 * N + 9))
+        max_proof = max(64, int(memory) // 4 // (4 * N + 9))
         status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
             N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
             np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, LOSS_CODES[bd.loss],
             reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
-            int(self.centre_every))
+            int(self.centre_every), bool(self.depth_first),
+            np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64))
         if status == k.HEAP_FULL:
             raise _too_big("queue", memory, boxes)
         if status == k.PROOF_FULL:
