@@ -1,7 +1,6 @@
 """The gpu solver's code, checked against the CPU: on CUDA when present, else on torch's CPU
 device (LPTRAIN_GPU_DEVICE=cpu).  Skipped without torch."""
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")

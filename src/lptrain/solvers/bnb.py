@@ -47,6 +47,7 @@ from ..activations import get_activation
 from ..evaluation import regularizer
 from ..exceptions import SizeError
 from ..polytope import human_bytes
+from . import fused
 from .base import Solution, Solver, register
 
 BATCH = 256
@@ -230,14 +231,6 @@ def kernel_arrays(arch):
     return ptr, src, wts, bias, np.array(act, np.int64), outs
 
 
-def _compiled_available():
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _too_big(what, memory, done):
     return SizeError(f"bnb's {what} outgrew --memory {human_bytes(memory)} after {done:,} boxes; "
                      "raise --memory, or use --solver structured")
@@ -255,7 +248,7 @@ class BranchAndBound(Solver):
     def _solve(self, face, memory, progress, keep_proof=True):
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
-                                                        and _compiled_available()) else None
+                                                        and fused.available()) else None
         if arrays is not None:
             seed, seed_evals = self._seed(bd, face, memory)
             best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof,
