@@ -22,6 +22,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from solvers import data  # noqa: E402  (the benchmarks' shared data sets)
+
 # FP32 (non-tensor) peak TFLOP/s by device name fragment, from the vendors' data sheets.
 FP32_PEAK_TFLOPS = {"H200": 67.0, "H100 PCIe": 51.2, "H100": 67.0, "A100": 19.5, "L40S": 91.6,
                     "A10G": 31.2, "V100": 15.7, "T4": 8.1}
@@ -31,14 +34,6 @@ CASES = [("2-3-1", "absolute", 2, 1000), ("1-3-1", "absolute", 2, 10_000),
          ("1-2-1", "quadratic", 3, 10_000), ("1-4-1", "absolute", 2, 1000),
          ("1-2-1-1", "absolute", 2, 100)]
 QUICK = [("1-2-1", "quadratic", 2, 100), ("2-2-1", "absolute", 1, 100), ("1-1-1-1", "absolute", 2, 30)]
-
-
-def data(spec, D, seed=0):
-    widths = [int(w) for w in spec.split("-")]
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1, 1, (D, widths[0]))
-    y = np.clip(0.5 * np.abs(x.sum(1, keepdims=True)) - 0.3 + 0.05 * rng.standard_normal((D, 1)), -1, 1)
-    return x, y
 
 
 def peak_tflops(name):
@@ -79,7 +74,7 @@ def main():
     cpu.solve(warm, 1 << 30)
     rows = []
     for spec, loss, bits, D in (QUICK if a.quick else CASES):
-        x, y = data(spec, D)
+        x, y = data(spec, D, kind="structured")
         face = Face(Polytope(Architecture.parse(spec), loss, Grid(bits), D), x, y)
         res = {}
         for label, solver in (("structured", cpu), ("gpu", gpu)):

@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import activations
 from ..activations import get_activation
-from ..evaluation import regularizer
+from ..evaluation import flat_index, regularizer
 from ..exceptions import SizeError
 from ..polytope import human_bytes
 from . import fused
@@ -53,7 +53,6 @@ from .base import Solution, Solver, register
 BATCH = 256
 KINDS = ("pruned", "symmetric", "evaluated")
 ACT_CODES = {"relu": 0, "leaky_relu": 1, "elu": 2, "tanh": 3, "identity": 4}
-LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 
 
 def _interval_outputs(arch, X, lo_v, hi_v):
@@ -256,10 +255,7 @@ class BranchAndBound(Solver):
         else:
             best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
             seed_evals = 0
-        G = bd.G
-        a = 0
-        for d in best_idx:
-            a = a * G + int(d)
+        a = int(flat_index(best_idx, bd.G))
         D = face.samples
         ell = face.loss_at(a)
         info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
@@ -300,7 +296,7 @@ class BranchAndBound(Solver):
         max_proof = max(64, int(memory) // 4 // (4 * N + 9))
         status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
             N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, LOSS_CODES[bd.loss],
+            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
             reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
             int(self.centre_every), bool(self.depth_first),
             np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64))
