@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import activations
 from ..activations import get_activation
-from ..evaluation import flat_index, regularizer
+from ..evaluation import index_of, regularizer
 from ..exceptions import SizeError
 from ..polytope import human_bytes
 from . import fused
@@ -255,7 +255,7 @@ class BranchAndBound(Solver):
         else:
             best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
             seed_evals = 0
-        a = int(flat_index(best_idx, bd.G))
+        a = index_of(best_idx, bd.G)
         D = face.samples
         ell = face.loss_at(a)
         info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
