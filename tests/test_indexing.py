@@ -129,9 +129,10 @@ def test_evaluator_params_past_int64(bits, data):
     assert np.array_equal(got, want)
 
 
-@pytest.mark.parametrize("bits", [8, 10, 12])
-@pytest.mark.parametrize("widths", [(1, 1, 1), (1, 2, 1)])
-@pytest.mark.parametrize("fit", [True, False])
+TINY = [((1, 1, 1), b, f) for b in (8, 10, 12) for f in (True, False)] + [((1, 2, 1), 8, False)]
+
+
+@pytest.mark.parametrize("widths,bits,fit", TINY)
 def test_bnb_many_bits_tiny_nets(widths, bits, fit):
     """bnb at 8-12 bits on tiny nets (G^N up to 2^84).  Targets a net fits exactly: the
     optimum is 0 and the returned net must reach it.  Noisy targets: the returned net attains
