@@ -160,6 +160,9 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "distinct_points": int(len(face.distinct)),
         "grid_points": p.param_points,
         "evaluations": sol.evaluations,
+        "nominal_evaluations": sol.nominal_evaluations if sol.nominal_evaluations is not None
+        else p.samples * p.param_points,
+        "grid_index": int(sol.grid_index),
         "solver": sol.solver,
         "solver_note": note,
         "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},

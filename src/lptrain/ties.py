@@ -91,3 +91,60 @@ def first_within(values, scale: float):
     rec = Records(scale)
     rec.add_block(0, values)
     return rec.result()
+
+
+class Front:
+    """Tie candidates offered in any order (bnb): the points within the tie window of the
+    running minimum that no point of smaller index and no larger S dominates, sorted by
+    index (digit tuples compare as grid indices) with S strictly decreasing.  The answer
+    is the first; a box whose smallest index is above a point with S <= the box's bound
+    cannot hold the answer (:meth:`dominates`)."""
+
+    def __init__(self, scale: float):
+        self.scale = float(scale)
+        self.idx: list = []
+        self.val: list = []
+
+    @property
+    def best(self) -> float:
+        return self.val[-1] if self.val else math.inf
+
+    def threshold(self) -> float:
+        return window(self.best, self.scale)
+
+    def offer(self, idx, value) -> None:
+        import bisect
+
+        value = float(value)
+        idx = tuple(int(t) for t in idx)
+        if not value <= self.threshold():
+            return
+        pos = bisect.bisect_left(self.idx, idx)
+        if pos > 0 and self.val[pos - 1] <= value:
+            return
+        if pos < len(self.idx) and self.idx[pos] == idx and self.val[pos] <= value:
+            return
+        end = pos
+        while end < len(self.val) and self.val[end] >= value:
+            end += 1
+        self.idx[pos:end] = [idx]
+        self.val[pos:end] = [value]
+        thr = self.threshold()
+        drop = 0
+        while self.val[drop] > thr:
+            drop += 1
+        if drop:
+            del self.idx[:drop], self.val[:drop]
+
+    def pruned(self, lo, bound) -> bool:
+        """Whether a box with smallest point ``lo`` and lower bound ``bound`` can go."""
+        import bisect
+
+        if not bound <= self.threshold():
+            return True
+        pos = bisect.bisect_left(self.idx, tuple(int(t) for t in lo))
+        return pos > 0 and self.val[pos - 1] <= bound
+
+    def result(self):
+        """(digit tuple, S) of the tie-broken optimum, or (None, inf)."""
+        return (self.idx[0], self.val[0]) if self.val else (None, math.inf)
