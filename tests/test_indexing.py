@@ -16,7 +16,7 @@ from lptrain.exceptions import SizeError
 from lptrain.face import Face
 from lptrain.grid import Grid
 from lptrain.polytope import Polytope
-from lptrain.solvers import get_solver, installed_solvers
+from lptrain.solvers import get_solver
 from oracle import dag_forward, forward, loss, round_down
 
 
@@ -129,7 +129,7 @@ def test_evaluator_params_past_int64(bits, data):
     assert np.array_equal(got, want)
 
 
-TINY = [((1, 1, 1), b, f) for b in (8, 10, 12) for f in (True, False)] + [((1, 2, 1), 8, False)]
+TINY = [((1, 1, 1), b, f) for b in (8, 10) for f in (True, False)]  # 1-2-1 at 10 bits: above
 
 
 @pytest.mark.parametrize("widths,bits,fit", TINY)
@@ -170,7 +170,3 @@ def test_bnb_many_bits_linear_matches_structured(bits):
     b = get_solver("structured").solve(face, 1 << 30)
     assert a.objective == pytest.approx(b.objective, rel=1e-12, abs=1e-15)
     assert a.grid_index == b.grid_index
-
-
-def test_installed_solvers_listed():
-    assert {"structured", "bnb", "highs"} <= set(installed_solvers())
