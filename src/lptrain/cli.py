@@ -18,8 +18,10 @@ import numpy as np
 
 from . import __version__, api
 from .data import read_dataset, read_table
+from .bignum import json_int, sci, sci_log10
 from .exceptions import InputError, LPTrainError
 from .fileio import atomic_write_text
+from .grid import MAX_BITS
 from .network import Network
 from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
 
@@ -251,8 +253,10 @@ def _jsonable(o):
         return {k: _jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [_jsonable(v) for v in o]
-    if isinstance(o, (np.integer,)):
-        return int(o)
+    if isinstance(o, bool):
+        return o
+    if isinstance(o, (int, np.integer)):
+        return json_int(int(o))
     if isinstance(o, (float, np.floating)):
         f = float(o)
         return f if math.isfinite(f) else None
@@ -266,6 +270,7 @@ def _bits_eps(args):
 
 
 def _fmt(x):
+    """An exact count with thousands separators, a power of ten when long (never inf)."""
     return f"{x:,}" if isinstance(x, int) and x < 10**15 else (big(x) if isinstance(x, int) else f"{x:.6g}")
 
 
@@ -496,14 +501,14 @@ def cmd_table1(args):
           f"(edges {r['edges']}) k={r['k']} w={r['w']} Delta={r['Delta']}, eps={r['epsilon']:g}, D={r['samples']}")
     print(f"{'type':<7} {'loss':<25} {'size (paper, Table 1)':<44} value, O(.)=1")
     for row in r["rows"]:
-        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {row['value']:.3g}")
+        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {sci_log10(row['log10_value'])}")
     print(f"\nexact sizes for this architecture (base raised to n+m+N = {r['exponent']}):")
     print(f"{'loss':<14} {'Table 1 value':>14} {'paper L':>10} {'4D(2L/eps)^e':>14} {'lptrain L':>10} "
           f"{'bits':>4} {'Thm 3.1(a)':>12} {'variables':>12}")
     for e in r["sizes"]:
-        print(f"{e['loss']:<14} {e['table1_value']:>14.3g} {e['paper_lipschitz']:>10.4g} "
-              f"{e['paper_bound']:>14.3g} {e['lipschitz']:>10.4g} {e['bits']:>4} "
-              f"{float(e['bound_variables']):>12.3g} {float(e['variables']):>12.3g}")
+        print(f"{e['loss']:<14} {sci_log10(e['log10_table1_value']):>14} {e['paper_lipschitz']:>10.4g} "
+              f"{sci_log10(e['log10_paper_bound']):>14} {e['lipschitz']:>10.4g} {e['bits']:>4} "
+              f"{sci(e['bound_variables']):>12} {sci(e['variables']):>12}")
     _write_json(args.json, r)
     return 0
 
@@ -513,11 +518,12 @@ def cmd_sample_size(args):
 
     arch = api.architecture(args.arch, args.activation)
     r = sample_size(arch, args.loss, args.epsilon, args.alpha, args.sigma2, args.reg, args.lam)
-    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {r['samples']:,}")
+    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {_fmt(r['samples'])}")
     print(f"  sigma^2 = {r['sigma2']:.6g} ({r['sigma2_source']}), N = {r['N']}, L = {r['lipschitz']:.6g}, "
           f"eps = {r['epsilon']:g}, alpha = {r['alpha']:g}")
+    note = "" if r["bits_supported"] else f"; lptrain builds grids of at most {MAX_BITS} bits"
     print(f"  LP for that D (Cor. 6.3): {_fmt(r['variables'])} variables, {_fmt(r['constraints'])} constraints, "
-          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits)")
+          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits{note})")
     print(f"  {r['guarantee']}")
     _write_json(args.json, r)
     return 0
