@@ -22,9 +22,11 @@ net this is never larger than the paper's Cor. 4.2 constant
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .arch import Architecture
+from .exceptions import InputError, SizeError
 from .losses import Loss
 
 REG_CONSTANTS = {"l1": 1.0, "l2": 2.0}
@@ -58,8 +60,14 @@ def architecture_lipschitz(arch: Architecture, loss: Loss, reg=None, lam=0.0) ->
     u_out = max(U[o] for o in arch.outputs)
     k_out = max(1.0, max(K[o] for o in arch.outputs))
     lc = loss.lipschitz(arch.n_outputs, u_out)
+    if reg and not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam >= 0):
+        raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
     r = REG_CONSTANTS[reg] * lam * arch.n_params if reg else 0.0
-    return LipschitzReport(lc * k_out + r, lc, u_out, k_out, r)
+    value = lc * k_out + r
+    if not math.isfinite(value):
+        what = "the regularization weight lam" if math.isfinite(lc * k_out) else "the architecture"
+        raise SizeError(f"the Lipschitz constant overflows a float ({what} is too large)")
+    return LipschitzReport(value, lc, u_out, k_out, r)
 
 
 def paper_constant(widths, loss: Loss) -> float:

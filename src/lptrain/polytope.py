@@ -67,7 +67,7 @@ class Polytope:
         if reg not in REGS:
             raise InputError(f"unknown regularizer {reg!r}; choose l1 or l2")
         if not (np.isfinite(lam) and lam >= 0):
-            raise InputError(f"the regularization weight must be >= 0, got {lam!r}")
+            raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
         self.arch = arch
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
         self.grid = grid
