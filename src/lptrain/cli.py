@@ -21,7 +21,7 @@ from .data import read_dataset, read_table
 from .bignum import json_int, sci, sci_log10
 from .exceptions import InputError, LPTrainError
 from .fileio import atomic_write_text
-from .grid import MAX_BITS
+from .grid import MAX_BITS, Grid
 from .network import Network
 from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
 
@@ -95,7 +95,8 @@ def _solve_args(p):
     p.add_argument("--solver", default="auto", help="auto, highs, structured, bnb, dask or gpu")
     p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
     p.add_argument("--scale", action="store_true",
-                   help="map each column affinely onto [-1, 1] (stored in the model)")
+                   help="map each column affinely onto the grid's range [-1, 1 - 2 gamma] "
+                        "(stored in the model: predict takes and returns raw units)")
     p.add_argument("--no-check", action="store_true", help="skip the certificate check")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
@@ -381,7 +382,7 @@ def cmd_solve(args):
     _check_out(args.model, args.json, args.mps)
     _dask_options(args)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
     if args.mps:
         from .lp import write_mps
@@ -398,7 +399,8 @@ def cmd_train(args):
     _dask_options(args)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
-    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+    grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
     res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
                     args.reg, args.lam, args.memory, not args.no_check, _progress(args))
     return _finish(args, res)
@@ -535,7 +537,7 @@ def cmd_achievable(args):
 
     _check_out(args.json)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     face = Face(p, ds.x, ds.y)
     if args.losses is not None:
         _, t = read_table(args.losses, 1)
@@ -586,7 +588,8 @@ def cmd_plot(args):
         r = plots.size_plot(args.arch, args.loss, args.bits, args.out)
     elif args.kind == "epsilon":
         arch = api.architecture(args.arch)
-        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale,
+                          grid=Grid(args.max_bits))
         r = plots.epsilon_plot(ds, arch, args.loss, args.out, tuple(range(1, args.max_bits + 1)))
     else:
         net = Network.load(args.model)
