@@ -278,7 +278,8 @@ def _fmt(x):
 def _print_sizes(r, out):
     print(f"polytope P ({r['form']} form): {r['architecture']}, {r['loss']} loss, D = {r['samples']}", file=out)
     print(f"  grid: {r['bits']} bits ({r['grid_values']} values per number), {r['parameters']} parameters", file=out)
-    lp = f", paper's Cor. 4.2 constant {r['lipschitz_paper']:.6g}" if r.get("lipschitz_paper") else ""
+    lpap = r.get("lipschitz_paper")
+    lp = f", paper's Cor. 4.2 constant {lpap:.6g}" if lpap and math.isfinite(lpap) else ""
     print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
     print(f"  variables   {_fmt(r['variables']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_variables'])})", file=out)
     print(f"  constraints {_fmt(r['constraints']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_constraints'])})", file=out)

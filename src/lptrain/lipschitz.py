@@ -71,11 +71,18 @@ def architecture_lipschitz(arch: Architecture, loss: Loss, reg=None, lam=0.0) ->
 
 
 def paper_constant(widths, loss: Loss) -> float:
-    """Cor. 4.2's constant L_inf(l) prod_i w~_i for a layered net, as the paper states it."""
+    """Cor. 4.2's constant L_inf(l) prod_i w~_i for a layered net, as the paper states it.
+
+    U_k and the product are exact integers; a constant past the float range is ``math.inf``
+    (it is only ever compared with, never used to size a grid).
+    """
     k = len(widths) - 1
     w = max(widths[:-1])
-    u_k = float(sum(w**j for j in range(k + 1)))
-    prod = 1.0
+    u_k = sum(w**j for j in range(k + 1))
+    prod = 1
     for i in range(1, k + 1):
-        prod *= sum(2.0 * w**j for j in range(i + 1))
-    return loss.lipschitz(widths[-1], u_k) * prod
+        prod *= sum(2 * w**j for j in range(i + 1))
+    try:
+        return loss.lipschitz(widths[-1], float(u_k)) * float(prod)
+    except OverflowError:
+        return math.inf

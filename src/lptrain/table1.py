@@ -141,13 +141,17 @@ def sample_size(arch: Architecture, loss, eps: float, alpha: float, sigma2=None,
         lo, hi = loss_range(loss.name, m, U)
         if reg and lam:
             hi += lam * arch.n_params
-        sigma2 = (hi - lo) ** 2 / 4.0
+        try:
+            sigma2 = (hi - lo) ** 2 / 4.0
+        except OverflowError:
+            sigma2 = math.inf
         source = "loss range (Popoviciu)"
     else:
         source = "given"
     if not (isinstance(sigma2, (int, float)) and math.isfinite(sigma2) and sigma2 > 0):
         raise InputError(f"the variance bound sigma2 must be a positive number, got {sigma2!r}"
-                         + (" (the loss range overflows a float)" if source != "given" else ""))
+                         + ("" if source == "given" else " (Popoviciu's bound on the loss range overflows a float:"
+                                                          " lower lam or give sigma2)"))
     N = arch.n_params
     q = 2.0 * L / eps
     log_grid = math.log(q) if 0 < q < math.inf else math.log(2.0) + math.log(L) - math.log(eps)
