@@ -67,9 +67,14 @@ class Scaling:
     def inverse(self, values, cols=slice(None)) -> np.ndarray:
         """[-1, top] -> raw values (columns ``cols``); a constant column returns its value."""
         s, lo_s, span_s, _, width = self._ab(cols)
+        t = (np.asarray(values, dtype=np.float64) + 1.0) / width
         with np.errstate(over="ignore"):
-            out = s * (lo_s + (np.asarray(values, dtype=np.float64) + 1.0) / width * span_s)
-        return np.where(span_s > 0, out, s * lo_s)
+            out = s * (lo_s + t * span_s)
+        lo = np.asarray(self.lo, dtype=np.float64)[cols]
+        hi = np.asarray(self.hi, dtype=np.float64)[cols]
+        inside = (t >= 0) & (t <= 1)  # rounding must not step past [lo, hi] (nor overflow there)
+        out = np.where(inside, np.clip(out, lo, hi), out)
+        return np.where(span_s > 0, out, lo)
 
     def to_dict(self):
         d = {"lo": list(self.lo), "hi": list(self.hi)}
