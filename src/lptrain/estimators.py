@@ -2,9 +2,9 @@
 
 ``LPTrainRegressor`` and ``LPTrainClassifier`` follow scikit-learn's contract: ``__init__``
 only stores its arguments, ``fit`` validates and returns ``self``, learned attributes end in
-``_``.  Raw data are mapped onto [-1, 1] column by column (the CLI's ``--scale``), so
-``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``; the letters ``n`` and
-``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
+``_``.  Raw data are mapped onto the grid's range [-1, 1 - 2 gamma] column by column (the
+CLI's ``--scale``), so ``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``;
+the letters ``n`` and ``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
 
 The classifier encodes labels inside: one-hot targets with the cross-entropy loss (outputs =
 classes), or +-1 targets with the hinge loss (two classes, one output).  The grid stops at
