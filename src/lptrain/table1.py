@@ -128,8 +128,6 @@ def sample_size(arch: Architecture, loss, eps: float, alpha: float, sigma2=None,
     rather than negative (a larger, still valid D).  The LP's sizes are exact integers for
     any bits, also beyond the ``MAX_BITS`` that lptrain builds (``bits_supported``).
     """
-    from .exceptions import InputError
-
     loss = get_loss(loss) if isinstance(loss, str) else loss
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
         raise InputError(f"epsilon must be a positive number, got {eps!r}")
@@ -149,9 +147,8 @@ def sample_size(arch: Architecture, loss, eps: float, alpha: float, sigma2=None,
     else:
         source = "given"
     if not (isinstance(sigma2, (int, float)) and math.isfinite(sigma2) and sigma2 > 0):
-        raise InputError(f"the variance bound sigma2 must be a positive number, got {sigma2!r}"
-                         + ("" if source == "given" else " (Popoviciu's bound on the loss range overflows a float:"
-                                                          " lower lam or give sigma2)"))
+        why = "" if source == "given" else " (Popoviciu's bound overflows a float: lower lam or give sigma2)"
+        raise InputError(f"the variance bound sigma2 must be a positive number, got {sigma2!r}{why}")
     N = arch.n_params
     q = 2.0 * L / eps
     log_grid = math.log(q) if 0 < q < math.inf else math.log(2.0) + math.log(L) - math.log(eps)
