@@ -18,8 +18,10 @@ import numpy as np
 
 from . import __version__, api
 from .data import read_dataset, read_table
+from .bignum import json_int, sci, sci_log10
 from .exceptions import InputError, LPTrainError
 from .fileio import atomic_write_text
+from .grid import MAX_BITS, Grid
 from .network import Network
 from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
 
@@ -93,7 +95,8 @@ def _solve_args(p):
     p.add_argument("--solver", default="auto", help="auto, highs, structured, bnb, dask or gpu")
     p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
     p.add_argument("--scale", action="store_true",
-                   help="map each column affinely onto [-1, 1] (stored in the model)")
+                   help="map each column affinely onto the grid's range [-1, 1 - 2 gamma] "
+                        "(stored in the model: predict takes and returns raw units)")
     p.add_argument("--no-check", action="store_true", help="skip the certificate check")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
@@ -251,8 +254,10 @@ def _jsonable(o):
         return {k: _jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [_jsonable(v) for v in o]
-    if isinstance(o, (np.integer,)):
-        return int(o)
+    if isinstance(o, bool):
+        return o
+    if isinstance(o, (int, np.integer)):
+        return json_int(int(o))
     if isinstance(o, (float, np.floating)):
         f = float(o)
         return f if math.isfinite(f) else None
@@ -266,13 +271,15 @@ def _bits_eps(args):
 
 
 def _fmt(x):
+    """An exact count with thousands separators, a power of ten when long (never inf)."""
     return f"{x:,}" if isinstance(x, int) and x < 10**15 else (big(x) if isinstance(x, int) else f"{x:.6g}")
 
 
 def _print_sizes(r, out):
     print(f"polytope P ({r['form']} form): {r['architecture']}, {r['loss']} loss, D = {r['samples']}", file=out)
     print(f"  grid: {r['bits']} bits ({r['grid_values']} values per number), {r['parameters']} parameters", file=out)
-    lp = f", paper's Cor. 4.2 constant {r['lipschitz_paper']:.6g}" if r.get("lipschitz_paper") else ""
+    lpap = r.get("lipschitz_paper")
+    lp = f", paper's Cor. 4.2 constant {lpap:.6g}" if lpap and math.isfinite(lpap) else ""
     print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
     print(f"  variables   {_fmt(r['variables']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_variables'])})", file=out)
     print(f"  constraints {_fmt(r['constraints']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_constraints'])})", file=out)
@@ -376,7 +383,7 @@ def cmd_solve(args):
     _check_out(args.model, args.json, args.mps)
     _dask_options(args)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
     if args.mps:
         from .lp import write_mps
@@ -393,7 +400,8 @@ def cmd_train(args):
     _dask_options(args)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
-    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+    grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
     res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
                     args.reg, args.lam, args.memory, not args.no_check, _progress(args))
     return _finish(args, res)
@@ -496,14 +504,14 @@ def cmd_table1(args):
           f"(edges {r['edges']}) k={r['k']} w={r['w']} Delta={r['Delta']}, eps={r['epsilon']:g}, D={r['samples']}")
     print(f"{'type':<7} {'loss':<25} {'size (paper, Table 1)':<44} value, O(.)=1")
     for row in r["rows"]:
-        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {row['value']:.3g}")
+        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {sci_log10(row['log10_value'])}")
     print(f"\nexact sizes for this architecture (base raised to n+m+N = {r['exponent']}):")
     print(f"{'loss':<14} {'Table 1 value':>14} {'paper L':>10} {'4D(2L/eps)^e':>14} {'lptrain L':>10} "
           f"{'bits':>4} {'Thm 3.1(a)':>12} {'variables':>12}")
     for e in r["sizes"]:
-        print(f"{e['loss']:<14} {e['table1_value']:>14.3g} {e['paper_lipschitz']:>10.4g} "
-              f"{e['paper_bound']:>14.3g} {e['lipschitz']:>10.4g} {e['bits']:>4} "
-              f"{float(e['bound_variables']):>12.3g} {float(e['variables']):>12.3g}")
+        print(f"{e['loss']:<14} {sci_log10(e['log10_table1_value']):>14} {e['paper_lipschitz']:>10.4g} "
+              f"{sci_log10(e['log10_paper_bound']):>14} {e['lipschitz']:>10.4g} {e['bits']:>4} "
+              f"{sci(e['bound_variables']):>12} {sci(e['variables']):>12}")
     _write_json(args.json, r)
     return 0
 
@@ -513,11 +521,12 @@ def cmd_sample_size(args):
 
     arch = api.architecture(args.arch, args.activation)
     r = sample_size(arch, args.loss, args.epsilon, args.alpha, args.sigma2, args.reg, args.lam)
-    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {r['samples']:,}")
+    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {_fmt(r['samples'])}")
     print(f"  sigma^2 = {r['sigma2']:.6g} ({r['sigma2_source']}), N = {r['N']}, L = {r['lipschitz']:.6g}, "
           f"eps = {r['epsilon']:g}, alpha = {r['alpha']:g}")
+    note = "" if r["bits_supported"] else f"; lptrain builds grids of at most {MAX_BITS} bits"
     print(f"  LP for that D (Cor. 6.3): {_fmt(r['variables'])} variables, {_fmt(r['constraints'])} constraints, "
-          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits)")
+          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits{note})")
     print(f"  {r['guarantee']}")
     _write_json(args.json, r)
     return 0
@@ -529,7 +538,7 @@ def cmd_achievable(args):
 
     _check_out(args.json)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     face = Face(p, ds.x, ds.y)
     if args.losses is not None:
         _, t = read_table(args.losses, 1)
@@ -580,7 +589,8 @@ def cmd_plot(args):
         r = plots.size_plot(args.arch, args.loss, args.bits, args.out)
     elif args.kind == "epsilon":
         arch = api.architecture(args.arch)
-        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale,
+                          grid=Grid(args.max_bits))
         r = plots.epsilon_plot(ds, arch, args.loss, args.out, tuple(range(1, args.max_bits + 1)))
     else:
         net = Network.load(args.model)

@@ -2,9 +2,9 @@
 
 ``LPTrainRegressor`` and ``LPTrainClassifier`` follow scikit-learn's contract: ``__init__``
 only stores its arguments, ``fit`` validates and returns ``self``, learned attributes end in
-``_``.  Raw data are mapped onto [-1, 1] column by column (the CLI's ``--scale``), so
-``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``; the letters ``n`` and
-``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
+``_``.  Raw data are mapped onto the grid's range [-1, 1 - 2 gamma] column by column (the
+CLI's ``--scale``), so ``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``;
+the letters ``n`` and ``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
 
 The classifier encodes labels inside: one-hot targets with the cross-entropy loss (outputs =
 classes), or +-1 targets with the hinge loss (two classes, one output).  The grid stops at
@@ -57,13 +57,18 @@ class _LPTrainBase(BaseEstimator):
         n, m = X.shape[1], T.shape[1]
         spec = _arch(self.arch, n, m)
         table = np.column_stack([X, T])
-        sc = Scaling.fit(table)
+        bits, eps = (None, self.epsilon) if self.epsilon is not None else (self.bits, None)
+        try:
+            top = 1.0 - 2.0 * api.grid_for(api.architecture(spec, self.activation), loss, bits, eps,
+                                           self.reg, self.lam).gamma
+        except LPTrainError as e:
+            raise ValueError(str(e)) from None
+        sc = Scaling.fit(table, top)  # onto the grid's range [-1, 1 - 2 gamma]
         if self._scale_targets:
             scaling = sc
         else:  # targets are already in [-1, 1]: only the inputs are scaled
-            scaling = Scaling(sc.lo[:n] + tuple([-1.0] * m), sc.hi[:n] + tuple([1.0] * m))
+            scaling = Scaling(sc.lo[:n] + (-1.0,) * m, sc.hi[:n] + (1.0,) * m, sc.top[:n] + (1.0,) * m)
         ds = make_dataset(table, n, scaling=scaling)
-        bits, eps = (None, self.epsilon) if self.epsilon is not None else (self.bits, None)
         try:
             res = api.train(ds, spec, loss, bits=bits, epsilon=eps, activation=self.activation,
                             solver=self.solver, reg=self.reg, lam=self.lam)

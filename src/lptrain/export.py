@@ -36,7 +36,8 @@ def to_torch(network):
     }
     if network.scaling is not None:
         lo = np.asarray(network.scaling.lo, dtype=np.float64)
-        hi = np.asarray(network.scaling.hi, dtype=np.float64)
+        top = np.asarray(network.scaling.top or [1.0] * len(lo), dtype=np.float64)
+        hi = lo + (np.asarray(network.scaling.hi, dtype=np.float64) - lo) * 2.0 / (top + 1.0)
     else:
         lo = hi = None
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from fractions import Fraction
 
 import numpy as np
 
 from . import lp as lpmod
 from .arch import Architecture
+from .bignum import sci
 from .evaluation import Evaluator
 from .exceptions import FileFormatError, InputError, SizeError
 from .fileio import atomic_write, read_bytes
@@ -37,17 +39,20 @@ REGS = (None, "l1", "l2")
 DEFAULT_MEMORY = 2 << 30
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if n < 1024 or unit == "EiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} EiB"
+def human_bytes(n) -> str:
+    """A byte count with a binary unit, for exact integers of any size (no float overflow)."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    n = int(n) if isinstance(n, (int, np.integer)) else Fraction(n)
+    i = 0
+    while i < len(units) - 1 and n >= 1024 ** (i + 1):
+        i += 1
+    q = Fraction(n) / 1024**i
+    return f"{float(q):.3g} {units[i]}" if q < 10**300 else f"{sci(round(q))} {units[i]}"
 
 
-def big(n: int) -> str:
-    """A large count printed readably (exact below a million)."""
-    return str(n) if n < 10**6 else f"{float(n):.3g}"
+def big(n) -> str:
+    """A large count printed readably: exact below a million, else a power of ten (never inf)."""
+    return sci(n)
 
 
 class Polytope:
@@ -62,7 +67,7 @@ class Polytope:
         if reg not in REGS:
             raise InputError(f"unknown regularizer {reg!r}; choose l1 or l2")
         if not (np.isfinite(lam) and lam >= 0):
-            raise InputError(f"the regularization weight must be >= 0, got {lam!r}")
+            raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
         self.arch = arch
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
         self.grid = grid
@@ -111,19 +116,7 @@ class Polytope:
     def sizes(self, samples=None) -> dict:
         """Exact sizes of the explicit LP of P, Thm 3.1(a)'s bounds and memory estimates."""
         D = self.samples if samples is None else samples
-        var, con, nnz = lpmod.counts(self.form, D, self.data_points, self.param_points,
-                                     self.n, self.m, self.N, self.grid.bits)
-        F = self.bag_size
-        return {
-            "variables": var,
-            "constraints": con,
-            "nonzeros": nnz,
-            "evaluations": F,
-            "bound_variables": 4 * D * F,
-            "bound_constraints": 2 * D * (2 * F + 1),
-            "table_bytes": 8 * F,
-            "lp_bytes": lp_bytes(var, con, nnz),
-        }
+        return size_counts(self.form, D, self.n, self.m, self.N, self.grid.bits)
 
     # -- the table ---------------------------------------------------------------
 
@@ -235,6 +228,28 @@ class Polytope:
             raise FileFormatError(f"{path}: table shape {table.shape} does not match its metadata")
         poly.table = table
         return poly
+
+
+def size_counts(form, D: int, n: int, m: int, N: int, bits: int) -> dict:
+    """Exact sizes of P's explicit LP for any bits (Python integers, never a float).
+
+    Also used where the grid is only described, not built (``table1``, ``sample-size``),
+    so a bits count beyond :data:`lptrain.grid.MAX_BITS` still gets its exact sizes.
+    """
+    G = 1 << bits
+    k, GN = G ** (n + m), G**N
+    var, con, nnz = lpmod.counts(form, D, k, GN, n, m, N, bits)
+    F = k * GN
+    return {
+        "variables": var,
+        "constraints": con,
+        "nonzeros": nnz,
+        "evaluations": F,
+        "bound_variables": 4 * D * F,
+        "bound_constraints": 2 * D * (2 * F + 1),
+        "table_bytes": 8 * F,
+        "lp_bytes": lp_bytes(var, con, nnz),
+    }
 
 
 def lp_bytes(var: int, con: int, nnz: int) -> int:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..evaluation import digits, regularizer
+from ..exceptions import InputError
 
 LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 COMBO_CHUNK = 1 << 15
@@ -101,7 +102,7 @@ def scan(prep: dict, start: int, count: int):
         else:
             scan_general(*args, m, bv, bo)
         i = int(np.argmin(bv))
-        if bv[i] < best[0]:
+        if best[1] is None or bv[i] < best[0]:
             best = (float(bv[i]), tuple(int(t) for t in combos[i]), int(bo[i]))
     return best
 
@@ -121,8 +122,11 @@ def solve(face, progress_bar=None):
     for start in range(0, prep["total"], COMBO_CHUNK):
         c = min(COMBO_CHUNK, prep["total"] - start)
         r = scan(prep, start, c)
-        if r[0] < best[0]:
+        if best[1] is None or r[0] < best[0]:
             best = r
         if progress_bar is not None:
             progress_bar.update(c)
+    if not math.isfinite(best[0]):
+        raise InputError(f"the face's objective is {best[0]} (lam * D * R(a) overflows a float); "
+                         f"lower the regularization weight lam")
     return best[0], grid_index(prep, best[1], best[2])

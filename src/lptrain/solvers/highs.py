@@ -24,6 +24,23 @@ STATUS_MAP = {
 }
 
 
+def quiet_highs():
+    """A ``Highs`` instance that writes nothing to stdout, its banner included.
+
+    highspy's Python ``Highs.__init__`` calls a HiGHS method before any option can be set,
+    which prints the "Running HiGHS" banner on stdout (once per process); the compiled base
+    class ``_Highs`` does not, so it is used when present.  Logging is then switched off
+    before anything else is called.
+    """
+    import highspy
+
+    core = getattr(getattr(highspy, "_core", None), "_Highs", None)
+    h = core() if core is not None else highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
 def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose"):
     """A configured ``highspy.Highs`` (quiet, one thread, fixed seed) holding the LP."""
     import highspy
@@ -31,8 +48,7 @@ def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose
     A = A.tocsc(copy=True)
     A.eliminate_zeros()
     A.sort_indices()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("solver", method)
