@@ -19,7 +19,8 @@ from .grid import Grid
 from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY
 from .solvers import get_solver
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000

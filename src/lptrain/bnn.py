@@ -22,8 +22,8 @@ from . import lp as lpmod
 from .arch import Architecture
 from .certificate import Certificate, check_explicit
 from .evaluation import digits, flat_index
-from .exceptions import InputError, SizeError
-from .polytope import DEFAULT_MEMORY, human_bytes, lp_bytes
+from .exceptions import InputError, SizeError, SolverError
+from .sizes import DEFAULT_MEMORY, human_bytes, lp_bytes
 from .solvers.base import Solution
 
 
@@ -124,6 +124,8 @@ def solve(face: BinaryFace, solver="structured", memory=DEFAULT_MEMORY):
 
         lp = face.lp()
         status, obj, x, y = solve_lp(lp)
+        if status != "optimal":
+            raise SolverError(f"HiGHS did not solve the binarized face LP: status {status}")
         a = int(np.argmax(x[: face.param_points]))
         sol = Solution(status, obj, a, face.params(a), "highs", y[lp.rows["S"]], D * face.param_points,
                        primal=x, dual=y)

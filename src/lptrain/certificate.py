@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .polytope import DEFAULT_MEMORY
+from .sizes import DEFAULT_MEMORY
 
 TOL = 1e-9
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 
 import numpy as np
@@ -21,7 +20,9 @@ from .data import read_dataset, read_table
 from .exceptions import InputError, LPTrainError
 from .fileio import atomic_write_text
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY, big, human_bytes
+from .sizes import parse_memory as _parse_memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,14 +32,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_memory(text: str) -> int:
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
-    if not m:
-        raise argparse.ArgumentTypeError(f"invalid memory size {text!r} (e.g. 2G, 512M)")
-    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
-    value = int(float(m.group(1)) * mult)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("memory must be positive")
-    return value
+    """``--memory``: :func:`lptrain.sizes.parse_memory` with argparse's error type."""
+    try:
+        return _parse_memory(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def positive_int(text):
@@ -340,7 +338,7 @@ def cmd_build(args):
     lp = p.lp(args.memory) if args.mps else None
     p.save(args.out)
     if lp is not None:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(lp, args.mps)
         r["mps"] = args.mps
@@ -379,7 +377,7 @@ def cmd_solve(args):
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
     if args.mps:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(res.face.lp(args.memory), args.mps)
         res.report["mps"] = args.mps

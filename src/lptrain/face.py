@@ -18,7 +18,8 @@ import numpy as np
 from . import lp as lpmod
 from .evaluation import digits, flat_index
 from .exceptions import InputError, SizeError
-from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes, lp_bytes
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 
 class Face:

@@ -29,26 +29,12 @@ from .fileio import atomic_write, read_bytes
 from .grid import Grid
 from .lipschitz import architecture_lipschitz
 from .losses import get_loss
+from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 FORMAT = "lptrain-polytope"
 VERSION = 1
 FORMS = ("compact", "literal")
 REGS = (None, "l1", "l2")
-DEFAULT_MEMORY = 2 << 30
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if n < 1024 or unit == "EiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} EiB"
-
-
-def big(n: int) -> str:
-    """A large count printed readably (exact below a million)."""
-    return str(n) if n < 10**6 else f"{float(n):.3g}"
-
 
 class Polytope:
     """P for (arch, loss, grid, samples, form, reg, lam); the table is filled by :meth:`build`."""
@@ -235,11 +221,6 @@ class Polytope:
             raise FileFormatError(f"{path}: table shape {table.shape} does not match its metadata")
         poly.table = table
         return poly
-
-
-def lp_bytes(var: int, con: int, nnz: int) -> int:
-    """Memory to assemble an explicit LP: COO triplets, CSC copy, vectors."""
-    return 40 * nnz + 48 * var + 24 * con
 
 
 def _checksum(meta: dict, table: np.ndarray) -> str:

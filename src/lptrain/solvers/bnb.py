@@ -46,9 +46,9 @@ from .. import activations
 from ..activations import get_activation
 from ..evaluation import flat_index, regularizer
 from ..exceptions import SizeError
-from ..polytope import human_bytes
+from ..sizes import human_bytes
 from . import fused
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 BATCH = 256
 KINDS = ("pruned", "symmetric", "evaluated")
@@ -235,7 +235,6 @@ def _too_big(what, memory, done):
                      "raise --memory, or use --solver structured")
 
 
-@register
 class BranchAndBound(Solver):
     name = "bnb"
     symmetry = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..progress import bar
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 
 def min_over_blocks(blocks, counts, pb=None):
@@ -32,7 +32,6 @@ def min_over_blocks(blocks, counts, pb=None):
     return best, best_a
 
 
-@register
 class StructuredSolver(Solver):
     name = "structured"
     plain = False
