@@ -11,15 +11,18 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
+import warnings
 
 import numpy as np
 
 from . import __version__, api
 from .data import read_dataset, read_table
-from .exceptions import InputError, LPTrainError
+from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .network import Network
+from .rounding import RoundingReport
 from .polytope import Polytope
 from .sizes import DEFAULT_MEMORY, big, human_bytes
 from .sizes import parse_memory as _parse_memory
@@ -240,6 +243,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
+    if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or _CAUGHT[-1]):
+        obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1]]}
     if path:
         atomic_write_text(path, json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
 
@@ -300,8 +305,8 @@ def _print_result(rep, net, out):
               f"dual violation {c['dual_violation']:.2g}, gap {c['gap']:.2g})", file=out)
     print("network:", file=out)
     print(net.describe(), file=out)
-    for w in rep.get("warnings", []):
-        print(f"lptrain: warning: {w}", file=sys.stderr)
+    if rep.get("notes"):
+        print(RoundingReport(notes=rep["notes"]).summary(), file=sys.stderr)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -392,8 +397,9 @@ def cmd_train(args):
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
-    res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
-                    args.reg, args.lam, args.memory, not args.no_check, _progress(args))
+    res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
+                    solver=args.solver, form=args.form, reg=args.reg, lam=args.lam,
+                    memory=args.memory, certify=not args.no_check, progress=_progress(args))
     return _finish(args, res)
 
 
@@ -456,7 +462,7 @@ def cmd_demo(args):
     ds = read_dataset(path, 1, 1)
     print(f"lptrain demo: 1-2-1 ReLU network, quadratic loss, 3 bits, on the shipped data "
           f"({ds.samples} points of y = 0.5 relu(-x) + 0.25 relu(x) - 0.5 + noise, {path})")
-    res = api.train(ds, "1-2-1", "quadratic", bits=3, solver=args.solver, memory=args.memory,
+    res = api.train(ds, "1-2-1", loss="quadratic", bits=3, solver=args.solver, memory=args.memory,
                     progress=_progress(args))
     p = res.report["polytope"]
     print(f"polytope for D = {p['samples']}: {p['variables']:,} variables, {p['constraints']:,} "
@@ -639,12 +645,53 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+# Library messages name Python parameters (memory=, solver='structured', scale=True); the
+# command line shows its flags instead.
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon)=(?:'([^']*)'|([^\s,;)']*))")
+
+
+def flagged(message: str) -> str:
+    """``message`` with Python parameters replaced by the CLI's flags (``memory=`` -> ``--memory``)."""
+
+    def flag(m):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        return f"--{m.group(1)}" if value in ("", "True") else f"--{m.group(1)} {value}"
+
+    return _FLAG.sub(flag, message)
+
+
+_CAUGHT: list = []  # the warnings recorded by the running main(), for _write_json
+
+
 def main(argv=None) -> int:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RoundingWarning)
+        _CAUGHT.append(caught)
+        try:
+            return _main(argv)
+        finally:
+            _show_warnings()
+            _CAUGHT.pop()
+
+
+def _show_warnings():
+    """Print the warnings recorded so far (lptrain's as one line each) and forget them."""
+    caught = _CAUGHT[-1]
+    for w in caught:
+        if issubclass(w.category, RoundingWarning):
+            print(f"lptrain: warning: {flagged(str(w.message))}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    caught.clear()
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except LPTrainError as e:
-        print(f"lptrain: error: {e}", file=sys.stderr)
+        _show_warnings()
+        print(f"lptrain: error: {flagged(str(e))}", file=sys.stderr)
         return e.exit_code
     except MemoryError:
         print("lptrain: error: out of memory; lower --memory, the bits or the sample size", file=sys.stderr)

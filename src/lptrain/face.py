@@ -135,7 +135,7 @@ class Face:
             raise SizeError(
                 f"explicit face LP too large: {big(s['variables'])} variables, "
                 f"{big(s['nonzeros'])} nonzeros, about {human_bytes(s['lp_bytes'])} "
-                f"(limit {human_bytes(memory)}); use --solver structured, fewer bits or raise --memory"
+                f"(limit {human_bytes(memory)}); use solver='structured', fewer bits or raise memory="
             )
         p = self.polytope
         return lpmod.assemble(p.form, self.xy[:, None], self.inverse[:, None], self.rows(memory),

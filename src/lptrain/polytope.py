@@ -121,8 +121,8 @@ class Polytope:
                 f"polytope too large to build: one bag has {big(self.bag_size)} assignments "
                 f"(G^(n+m+N) = {self.grid.size}^{self.n + self.m + self.N}), its table needs "
                 f"{human_bytes(need)} (limit {human_bytes(memory)}); use fewer bits or a smaller "
-                f"architecture, raise --memory, or use 'lptrain train' with the structured "
-                f"solver, which evaluates only the data's face"
+                f"architecture, raise memory=, or train with solver='structured', which "
+                f"evaluates only the data's face"
             )
 
     def build(self, memory=DEFAULT_MEMORY, progress=False) -> "Polytope":

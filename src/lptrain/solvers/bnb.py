@@ -231,8 +231,8 @@ def kernel_arrays(arch):
 
 
 def _too_big(what, memory, done):
-    return SizeError(f"bnb's {what} outgrew --memory {human_bytes(memory)} after {done:,} boxes; "
-                     "raise --memory, or use --solver structured")
+    return SizeError(f"bnb's {what} outgrew the memory limit ({human_bytes(memory)}) after "
+                     f"{done:,} boxes; raise memory=, or use solver='structured'")
 
 
 class BranchAndBound(Solver):
