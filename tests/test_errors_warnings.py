@@ -153,3 +153,19 @@ def test_scaling_inverse_finds_labels():
     s = Scaling((0.0, 0.0), (1.0, 2.0))
     ds = make_dataset(np.array([[0.0, 0.0], [1.0, 2.0], [0.5, 1.0]]), 1, scaling=s)
     assert inspect(Grid(4), ds).warnings == []
+
+
+def test_cli_passes_other_warnings_through(monkeypatch, capsys, tmp_path):
+    import lptrain.cli as cli
+
+    def cmd(args):
+        warnings.warn("from another library", UserWarning)
+        warnings.warn("labels merged", RoundingWarning)
+        cli._write_json(args.json, {"x": 1})
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "size", cmd)
+    with pytest.warns(UserWarning, match="from another library"):
+        assert main(["size", "--arch", "1-1", "--samples", "1", "--json", str(tmp_path / "o.json")]) == 0
+    assert capsys.readouterr().err.count("lptrain: warning: labels merged") == 1
+    assert json.loads((tmp_path / "o.json").read_text()) == {"x": 1, "warnings": ["labels merged"]}

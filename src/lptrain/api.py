@@ -58,7 +58,7 @@ def _arch_file(path):
 
 
 def grid_for(arch, loss, bits=None, epsilon=None, reg=None, lam=0.0) -> Grid:
-    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (DESIGN §1)."""
+    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (docs/design.md §1)."""
     if (bits is None) == (epsilon is None):
         raise InputError("give exactly one of bits and epsilon")
     if bits is not None:

@@ -3,7 +3,7 @@
 A binarized unit with parameters (a, b) in {-1, 1}^(p+1) maps a 0/1 input z to
 1 if a^T z > b else 0; every node of the network (outputs included) is one.  Data are 0/1,
 the loss is the absolute loss, i.e. the number of wrong output bits, averaged over the
-sample.  Parameters are ordered as for real networks (DESIGN §9): per unit, its weights,
+sample.  Parameters are ordered as for real networks (docs/design.md §9): per unit, its weights,
 then its threshold b (the architecture's "bias" slot).
 
 Since data and parameters are binary, Thm 2.8 applies to the epigraph formulation directly

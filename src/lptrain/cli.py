@@ -215,6 +215,8 @@ def build_parser():
     ex.add_argument("model")
     ex.add_argument("--onnx", metavar="PATH")
     ex.add_argument("--torch", metavar="PATH", help="TorchScript file (torch.jit.load)")
+    ex.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                    help="ONNX input and output type (default float32; grid weights are exact in it)")
     _common(ex)
 
     d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
@@ -243,8 +245,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
-    if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or _CAUGHT[-1]):
-        obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1]]}
+    if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or any(map(_ours, _CAUGHT[-1]))):
+        obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1] if _ours(w)]}
     if path:
         atomic_write_text(path, json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
 
@@ -604,12 +606,14 @@ def cmd_export(args):
     net = Network.load(args.model)
     out = {}
     if args.onnx:
-        export.to_onnx(net, args.onnx)
+        export.to_onnx(net, args.onnx, args.dtype)
         out["onnx"] = args.onnx
     if args.torch:
         export.save_torch(net, args.torch)
         out["torch"] = args.torch
-    print("wrote " + ", ".join(out.values()))
+    print("wrote " + ", ".join(out.values()) + (f" (ONNX in {args.dtype})" if args.onnx else ""))
+    if args.onnx:
+        out["onnx_dtype"] = args.dtype
     _write_json(args.json, out)
     return 0
 
@@ -664,25 +668,33 @@ _CAUGHT: list = []  # the warnings recorded by the running main(), for _write_js
 
 
 def main(argv=None) -> int:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RoundingWarning)
-        _CAUGHT.append(caught)
-        try:
-            return _main(argv)
-        finally:
-            _show_warnings()
-            _CAUGHT.pop()
+    others = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RoundingWarning)
+            _CAUGHT.append(caught)
+            try:
+                return _main(argv)
+            finally:
+                _show_warnings()
+                others = list(caught)
+                _CAUGHT.pop()
+    finally:  # other libraries' warnings, shown as Python would have shown them
+        for w in others:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _ours(w) -> bool:
+    return issubclass(w.category, RoundingWarning)
 
 
 def _show_warnings():
-    """Print the warnings recorded so far (lptrain's as one line each) and forget them."""
+    """Print lptrain's warnings recorded so far, one line each, and forget them."""
     caught = _CAUGHT[-1]
     for w in caught:
-        if issubclass(w.category, RoundingWarning):
+        if _ours(w):
             print(f"lptrain: warning: {flagged(str(w.message))}", file=sys.stderr)
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    caught.clear()
+    caught[:] = [w for w in caught if not _ours(w)]
 
 
 def _main(argv) -> int:

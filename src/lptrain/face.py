@@ -1,4 +1,4 @@
-"""Data faces of the ERM polytope (Sec. 3.3, Lemmas 3.4-3.6, DESIGN §4).
+"""Data faces of the ERM polytope (Sec. 3.3, Lemmas 3.4-3.6, docs/design.md §4).
 
 A data set (x_d, y_d) is rounded onto the grid (eq. 7) and fixes a face of P: in bag d,
 lambda[d, v] = 0 for every v whose (x, y) part is not the rounded point (x~_d, y~_d).
@@ -111,7 +111,7 @@ class Face:
         return digits(int(a), self.polytope.N, self.grid.size)
 
     def params(self, a: int) -> np.ndarray:
-        """Parameter values (canonical order, DESIGN §9) of flat grid point a."""
+        """Parameter values (canonical order, docs/design.md §9) of flat grid point a."""
         return self.grid.value(self.param_index(a))
 
     # -- the explicit face LP --------------------------------------------------------

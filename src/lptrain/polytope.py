@@ -1,4 +1,4 @@
-"""The data-independent ERM polytope P (Main Thm 3.1, DESIGN §3).
+"""The data-independent ERM polytope P (Main Thm 3.1, docs/design.md §3).
 
 For an architecture, a loss, a sample size D and a grid, P is written down before any
 data exists.  Every bag of the path decomposition (Fig. 2b) is a copy of the same set

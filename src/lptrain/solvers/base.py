@@ -3,7 +3,7 @@
 A solver takes a :class:`~lptrain.face.Face` and returns a :class:`Solution`: status,
 objective (the face LP's optimum), the optimal grid point a* (the face's vertex), and a
 dual certificate.  Solvers that solve the explicit LP return its primal and row-dual
-vectors; structured solvers return the certificate of DESIGN §4 in compact form
+vectors; structured solvers return the certificate of docs/design.md §4 in compact form
 (u_d = c_d(a*)), which :meth:`Solution.explicit` expands into LP vectors:
 
     u_d = c_d(a*),   p_d(a) = sum_{d' <= d} (u_d' - c_d'(a)),   r_d = 1/D,

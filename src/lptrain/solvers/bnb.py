@@ -1,7 +1,7 @@
 """Exact branch-and-bound over the parameter grid (``--solver bnb``).
 
 The face's optimum is min over grid points a of S(a) = sum_p count_p l_p(a) (+ D lam R(a))
-(DESIGN §4).  A *box* is a product of index intervals, one per parameter.  Its lower bound
+(docs/design.md §4).  A *box* is a product of index intervals, one per parameter.  Its lower bound
 propagates intervals through the network for every distinct data point (|phi s| bounds by
 the four corner products, activations are nondecreasing), bounds each point's loss from
 below on its output interval, and sums with the counts.  The bound is exact on a one-point
