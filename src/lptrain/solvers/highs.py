@@ -1,8 +1,9 @@
 """The explicit face LP solved by HiGHS (highspy), primal and row duals read back.
 
 The reference solver: it materializes the face LP of ``lptrain.lp`` (every column of
-the face, all gluing rows) and lets HiGHS solve it.  Exact but memory-hungry; see
-PERF-NOTES.  The optimal grid point is read off bag 0's lambda's (a vertex of the face
+the face, all gluing rows) and lets HiGHS solve it.  Exact but memory-hungry: the face LP
+has D G^N lambda columns (1-2-1 at 2 bits, D = 100: 1.6M columns and about 2.3 GiB; see
+BENCHMARKS.md), so it is the reference for small faces, not a way to scale.  The optimal grid point is read off bag 0's lambda's (a vertex of the face
 puts weight 1 on one a; with ties an interior solution is mapped to its heaviest a,
 which is optimal too since every a in its support is).
 """
