@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import rounding
 from .arch import Architecture
 from .certificate import check
