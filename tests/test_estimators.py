@@ -40,7 +40,7 @@ def test_regressor_numbers_equal_the_pipeline(rng):
         est.predict(X)
     assert est.fit(X, y) is est
     res = api.train(make_dataset(np.column_stack([X, y]), 1, scale=True, grid=Grid(2)), "1-2-1",
-                    "quadratic", bits=2)
+                    loss="quadratic", bits=2)
     assert est.objective_ == res.report["objective"] and np.array_equal(est.params_, res.report["params"])
     assert np.allclose(est.predict(X), res.network.predict(X)[:, 0])
     assert est.certificate_["valid"] and est.epsilon_ == res.report["epsilon"]

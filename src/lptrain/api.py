@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from . import rounding
 from .arch import Architecture
 from .certificate import check
 from .exceptions import InputError
@@ -19,7 +18,8 @@ from .grid import Grid
 from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY
 from .solvers import get_solver
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000
@@ -56,7 +56,7 @@ def _arch_file(path):
 
 
 def grid_for(arch, loss, bits=None, epsilon=None, reg=None, lam=0.0) -> Grid:
-    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (DESIGN §1)."""
+    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (docs/design.md §1)."""
     if (bits is None) == (epsilon is None):
         raise InputError("give exactly one of bits and epsilon")
     if bits is not None:
@@ -133,6 +133,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
                progress=False) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
     face = Face(p, dataset.x, dataset.y)
+    rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory)
     sol = slv.solve(face, memory, progress)
     cert = check(face, sol, memory) if certify else None
@@ -167,12 +168,13 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "certificate": cert.to_dict() if cert is not None else None,
         "polytope": describe_polytope(p),
         "face_lp": face.lp_sizes(),
-        "warnings": rounding_warnings(face, dataset),
+        "warnings": rounded.warnings,
+        "notes": rounded.notes,
     }
     return TrainResult(net, sol, cert, report, face)
 
 
-def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="relu",
+def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
           certify=True, progress=False) -> TrainResult:
     """Build P for ``dataset``'s size (lazily: only the face's table rows are evaluated) and solve."""
@@ -185,37 +187,6 @@ def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="
     res = solve_face(p, dataset, solver, memory, certify, progress)
     res.report["requested_epsilon"] = epsilon
     return res
-
-
-def rounding_warnings(face: Face, dataset) -> list:
-    """Say when rounding onto the grid destroys information (DESIGN §1), and how to avoid it."""
-    out = []
-    g = face.grid
-    for j in range(dataset.y.shape[1]):
-        raw = np.unique(dataset.y[:, j])
-        got = np.unique(face.y_index[:, j])
-        if len(raw) > 1 and len(got) < len(raw):
-            need = _bits_to_separate(dataset.y[:, j], g.bits)
-            what = "maps every target to one value" if len(got) == 1 else (
-                f"merges {len(raw)} distinct target values into {len(got)}")
-            out.append(f"rounding to {g.bits} bits {what} in output column {j + 1}"
-                       + (f"; {need} bits keep them apart" if need else ""))
-    raw_x = len(np.unique(dataset.x, axis=0))
-    got_x = len(np.unique(face.x_index, axis=0))
-    if raw_x > 1 and got_x <= raw_x // 2:
-        need = _bits_to_separate(dataset.x, g.bits)
-        out.append(f"rounding to {g.bits} bits merges {raw_x} distinct inputs into {got_x}"
-                   + (f"; {need} bits keep them apart" if need else ""))
-    return out
-
-
-def _bits_to_separate(values, bits, limit=24):
-    v = np.asarray(values).reshape(len(values), -1)
-    want = len(np.unique(v, axis=0))
-    for b in range(bits + 1, limit + 1):
-        if len(np.unique(Grid(b).round_index(v), axis=0)) == want:
-            return b
-    return None
 
 
 def demo_data_path() -> str:

@@ -3,7 +3,7 @@
 A binarized unit with parameters (a, b) in {-1, 1}^(p+1) maps a 0/1 input z to
 1 if a^T z > b else 0; every node of the network (outputs included) is one.  Data are 0/1,
 the loss is the absolute loss, i.e. the number of wrong output bits, averaged over the
-sample.  Parameters are ordered as for real networks (DESIGN §9): per unit, its weights,
+sample.  Parameters are ordered as for real networks (docs/design.md §9): per unit, its weights,
 then its threshold b (the architecture's "bias" slot).
 
 Since data and parameters are binary, Thm 2.8 applies to the epigraph formulation directly
@@ -22,8 +22,8 @@ from . import lp as lpmod
 from .arch import Architecture
 from .certificate import Certificate, check_explicit
 from .evaluation import digits, flat_index
-from .exceptions import InputError, SizeError
-from .polytope import DEFAULT_MEMORY, human_bytes, lp_bytes
+from .exceptions import InputError, SizeError, SolverError
+from .sizes import DEFAULT_MEMORY, human_bytes, lp_bytes
 from .solvers.base import Solution
 
 
@@ -124,6 +124,8 @@ def solve(face: BinaryFace, solver="structured", memory=DEFAULT_MEMORY):
 
         lp = face.lp()
         status, obj, x, y = solve_lp(lp)
+        if status != "optimal":
+            raise SolverError(f"HiGHS did not solve the binarized face LP: status {status}")
         a = int(np.argmax(x[: face.param_points]))
         sol = Solution(status, obj, a, face.params(a), "highs", y[lp.rows["S"]], D * face.param_points,
                        primal=x, dual=y)

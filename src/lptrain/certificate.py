@@ -9,7 +9,7 @@ a primal x and a row dual y prove optimality when
 
 When the explicit face LP fits in memory the checker builds it itself (through
 :meth:`Face.lp`, not through any solver) and checks the three conditions with a
-relative tolerance.  When it does not, it checks the structured certificate of DESIGN §4
+relative tolerance.  When it does not, it checks the structured certificate of docs/design.md §4
 implicitly: for that y the only rows of A^T y <= c that can be strict are those of the
 last bag, and they sum to ``sum_d c_d(a) >= sum_d u_d`` for every grid point a; the
 checker rescans the face's loss table to verify this, and u_d = c_d(a*), and that
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .polytope import DEFAULT_MEMORY
+from .sizes import DEFAULT_MEMORY
 
 TOL = 1e-9
 
@@ -71,7 +71,7 @@ def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
 
 
 def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY) -> Certificate:
-    """DESIGN §4's certificate without the explicit LP (see the module docstring)."""
+    """docs/design.md §4's certificate without the explicit LP (see the module docstring)."""
     D = face.samples
     u = np.asarray(solution.dual_u, dtype=np.float64)
     counts = face.counts.astype(np.float64)

@@ -13,17 +13,21 @@ import math
 import os
 import re
 import sys
+import warnings
 
 import numpy as np
 
 from . import __version__, api
 from .data import read_dataset, read_table
 from .bignum import json_int, sci, sci_log10
-from .exceptions import InputError, LPTrainError
+from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .grid import MAX_BITS, Grid
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
+from .rounding import RoundingReport
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY, big, human_bytes
+from .sizes import parse_memory as _parse_memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,14 +37,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_memory(text: str) -> int:
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
-    if not m:
-        raise argparse.ArgumentTypeError(f"invalid memory size {text!r} (e.g. 2G, 512M)")
-    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
-    value = int(float(m.group(1)) * mult)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("memory must be positive")
-    return value
+    """``--memory``: :func:`lptrain.sizes.parse_memory` with argparse's error type."""
+    try:
+        return _parse_memory(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def positive_int(text):
@@ -217,6 +218,8 @@ def build_parser():
     ex.add_argument("model")
     ex.add_argument("--onnx", metavar="PATH")
     ex.add_argument("--torch", metavar="PATH", help="TorchScript file (torch.jit.load)")
+    ex.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                    help="ONNX input and output type (default float32; grid weights are exact in it)")
     _common(ex)
 
     d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
@@ -245,6 +248,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
+    if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or any(map(_ours, _CAUGHT[-1]))):
+        obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1] if _ours(w)]}
     if path:
         atomic_write_text(path, json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
 
@@ -309,8 +314,8 @@ def _print_result(rep, net, out):
               f"dual violation {c['dual_violation']:.2g}, gap {c['gap']:.2g})", file=out)
     print("network:", file=out)
     print(net.describe(), file=out)
-    for w in rep.get("warnings", []):
-        print(f"lptrain: warning: {w}", file=sys.stderr)
+    if rep.get("notes"):
+        print(RoundingReport(notes=rep["notes"]).summary(), file=sys.stderr)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -347,7 +352,7 @@ def cmd_build(args):
     lp = p.lp(args.memory) if args.mps else None
     p.save(args.out)
     if lp is not None:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(lp, args.mps)
         r["mps"] = args.mps
@@ -386,7 +391,7 @@ def cmd_solve(args):
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
     if args.mps:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(res.face.lp(args.memory), args.mps)
         res.report["mps"] = args.mps
@@ -402,8 +407,9 @@ def cmd_train(args):
     arch = api.architecture(args.arch, args.activation)
     grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
-    res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
-                    args.reg, args.lam, args.memory, not args.no_check, _progress(args))
+    res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
+                    solver=args.solver, form=args.form, reg=args.reg, lam=args.lam,
+                    memory=args.memory, certify=not args.no_check, progress=_progress(args))
     return _finish(args, res)
 
 
@@ -466,7 +472,7 @@ def cmd_demo(args):
     ds = read_dataset(path, 1, 1)
     print(f"lptrain demo: 1-2-1 ReLU network, quadratic loss, 3 bits, on the shipped data "
           f"({ds.samples} points of y = 0.5 relu(-x) + 0.25 relu(x) - 0.5 + noise, {path})")
-    res = api.train(ds, "1-2-1", "quadratic", bits=3, solver=args.solver, memory=args.memory,
+    res = api.train(ds, "1-2-1", loss="quadratic", bits=3, solver=args.solver, memory=args.memory,
                     progress=_progress(args))
     p = res.report["polytope"]
     print(f"polytope for D = {p['samples']}: {p['variables']:,} variables, {p['constraints']:,} "
@@ -610,12 +616,14 @@ def cmd_export(args):
     net = Network.load(args.model)
     out = {}
     if args.onnx:
-        export.to_onnx(net, args.onnx)
+        export.to_onnx(net, args.onnx, args.dtype)
         out["onnx"] = args.onnx
     if args.torch:
         export.save_torch(net, args.torch)
         out["torch"] = args.torch
-    print("wrote " + ", ".join(out.values()))
+    print("wrote " + ", ".join(out.values()) + (f" (ONNX in {args.dtype})" if args.onnx else ""))
+    if args.onnx:
+        out["onnx_dtype"] = args.dtype
     _write_json(args.json, out)
     return 0
 
@@ -651,12 +659,61 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+# Library messages name Python parameters (memory=, solver='structured', scale=True); the
+# command line shows its flags instead.
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon)=(?:'([^']*)'|([^\s,;)']*))")
+
+
+def flagged(message: str) -> str:
+    """``message`` with Python parameters replaced by the CLI's flags (``memory=`` -> ``--memory``)."""
+
+    def flag(m):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        return f"--{m.group(1)}" if value in ("", "True") else f"--{m.group(1)} {value}"
+
+    return _FLAG.sub(flag, message)
+
+
+_CAUGHT: list = []  # the warnings recorded by the running main(), for _write_json
+
+
 def main(argv=None) -> int:
+    others = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RoundingWarning)
+            _CAUGHT.append(caught)
+            try:
+                return _main(argv)
+            finally:
+                _show_warnings()
+                others = list(caught)
+                _CAUGHT.pop()
+    finally:  # other libraries' warnings, shown as Python would have shown them
+        for w in others:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _ours(w) -> bool:
+    return issubclass(w.category, RoundingWarning)
+
+
+def _show_warnings():
+    """Print lptrain's warnings recorded so far, one line each, and forget them."""
+    caught = _CAUGHT[-1]
+    for w in caught:
+        if _ours(w):
+            print(f"lptrain: warning: {flagged(str(w.message))}", file=sys.stderr)
+    caught[:] = [w for w in caught if not _ours(w)]
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except LPTrainError as e:
-        print(f"lptrain: error: {e}", file=sys.stderr)
+        _show_warnings()
+        print(f"lptrain: error: {flagged(str(e))}", file=sys.stderr)
         return e.exit_code
     except MemoryError:
         print("lptrain: error: out of memory; lower --memory, the bits or the sample size", file=sys.stderr)

@@ -186,6 +186,6 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
             r, c = bad[0]
             raise InputError(
                 f"{source}: value {table[r, c]:g} in column {header[c]!r} (row {r + 1}) lies "
-                f"outside [-1, 1]; rescale the data or pass --scale"
+                f"outside [-1, 1]; rescale the data or pass scale=True"
             )
     return Dataset(table[:, :n], table[:, n:], list(header), scaling)

@@ -1,4 +1,4 @@
-"""Discretization of [-1, 1] (the paper's eq. 7, DESIGN §1).
+"""Discretization of [-1, 1] (the paper's eq. 7, docs/design.md §1).
 
 A number r in [-1, 1] is represented by ``bits`` = N_gamma binary digits z_1..z_B::
 

@@ -1,4 +1,4 @@
-"""The data-independent ERM polytope P (Main Thm 3.1, DESIGN §3).
+"""The data-independent ERM polytope P (Main Thm 3.1, docs/design.md §3).
 
 For an architecture, a loss, a sample size D and a grid, P is written down before any
 data exists.  Every bag of the path decomposition (Fig. 2b) is a copy of the same set
@@ -18,41 +18,23 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from fractions import Fraction
 
 import numpy as np
 
 from . import lp as lpmod
 from .arch import Architecture
-from .bignum import sci
 from .evaluation import Evaluator
 from .exceptions import FileFormatError, InputError, SizeError
 from .fileio import atomic_write, read_bytes
 from .grid import Grid
 from .lipschitz import architecture_lipschitz
 from .losses import get_loss
+from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 FORMAT = "lptrain-polytope"
 VERSION = 1
 FORMS = ("compact", "literal")
 REGS = (None, "l1", "l2")
-DEFAULT_MEMORY = 2 << 30
-
-
-def human_bytes(n) -> str:
-    """A byte count with a binary unit, for exact integers of any size (no float overflow)."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    n = int(n) if isinstance(n, (int, np.integer)) else Fraction(n)
-    i = 0
-    while i < len(units) - 1 and n >= 1024 ** (i + 1):
-        i += 1
-    q = Fraction(n) / 1024**i
-    return f"{float(q):.3g} {units[i]}" if q < 10**300 else f"{sci(round(q))} {units[i]}"
-
-
-def big(n) -> str:
-    """A large count printed readably: exact below a million, else a power of ten (never inf)."""
-    return sci(n)
 
 
 class Polytope:
@@ -128,8 +110,8 @@ class Polytope:
                 f"polytope too large to build: one bag has {big(self.bag_size)} assignments "
                 f"(G^(n+m+N) = {self.grid.size}^{self.n + self.m + self.N}), its table needs "
                 f"{human_bytes(need)} (limit {human_bytes(memory)}); use fewer bits or a smaller "
-                f"architecture, raise --memory, or use 'lptrain train' with the structured "
-                f"solver, which evaluates only the data's face"
+                f"architecture, raise memory=, or train with solver='structured', which "
+                f"evaluates only the data's face"
             )
 
     def build(self, memory=DEFAULT_MEMORY, progress=False) -> "Polytope":
@@ -250,11 +232,6 @@ def size_counts(form, D: int, n: int, m: int, N: int, bits: int) -> dict:
         "table_bytes": 8 * F,
         "lp_bytes": lp_bytes(var, con, nnz),
     }
-
-
-def lp_bytes(var: int, con: int, nnz: int) -> int:
-    """Memory to assemble an explicit LP: COO triplets, CSC copy, vectors."""
-    return 40 * nnz + 48 * var + 24 * con
 
 
 def _checksum(meta: dict, table: np.ndarray) -> str:

@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from ..exceptions import InputError
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 SHARDS_PER_WORKER = 4
 
@@ -41,7 +41,6 @@ def _shards(total, k):
     return [(s, min(step, total - s)) for s in range(0, total, step)]
 
 
-@register
 class DaskSolver(Solver):
     name = "dask"
     unavailable_reason = "needs dask.distributed: pip install 'lptrain[dask]'"

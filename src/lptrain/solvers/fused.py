@@ -1,7 +1,7 @@
 """A fused CPU kernel (numba) for the structured solver on one-hidden-layer nets n-w-m.
 
 The face's optimum is min over grid points a of S(a) = sum_p count_p l(f(x_p, a), y_p)
-(+ D lam R(a)) over the distinct rounded points p (DESIGN §4).  For a layered net with one
+(+ D lam R(a)) over the distinct rounded points p (docs/design.md §4).  For a layered net with one
 hidden layer, the network's structure makes this cheap:
 
 * a hidden neuron's output depends only on (its own n+1 grid parameters, the point), so

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 CHUNK_BYTES = 512 << 20
 
@@ -43,7 +43,6 @@ def _loss(torch, name, z, y):
     return torch.zeros_like(z)  # softmax of one output
 
 
-@register
 class GpuSolver(Solver):
     name = "gpu"
     unavailable_reason = "needs PyTorch and a CUDA GPU: pip install 'lptrain[torch]'; LPTRAIN_GPU_DEVICE=cpu runs it on the CPU"

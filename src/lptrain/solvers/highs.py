@@ -1,8 +1,9 @@
 """The explicit face LP solved by HiGHS (highspy), primal and row duals read back.
 
 The reference solver: it materializes the face LP of ``lptrain.lp`` (every column of
-the face, all gluing rows) and lets HiGHS solve it.  Exact but memory-hungry; see
-PERF-NOTES.  The optimal grid point is read off bag 0's lambda's (a vertex of the face
+the face, all gluing rows) and lets HiGHS solve it.  Exact but memory-hungry: the face LP
+has D G^N lambda columns (1-2-1 at 2 bits, D = 100: 1.6M columns and about 2.3 GiB; see
+BENCHMARKS.md), so it is the reference for small faces, not a way to scale.  The optimal grid point is read off bag 0's lambda's (a vertex of the face
 puts weight 1 on one a; with ties an interior solution is mapped to its heaviest a,
 which is optimal too since every a in its support is).
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import LPTrainError
-from .base import Solution, Solver, register
+from ..exceptions import SolverError
+from ..fileio import atomic_path
+from .base import Solution, Solver
 
 STATUS_MAP = {
     "kOptimal": "optimal",
@@ -67,12 +69,31 @@ def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose
 
 
 def run(h):
-    """Run HiGHS; (status, objective, primal, row duals)."""
-    h.run()
+    """Run HiGHS; (status, objective, primal, row duals).
+
+    HiGHS keeps one thread scheduler per process: when another HiGHS instance in the same
+    process initialised it with another thread count, ``run`` refuses to start; the scheduler
+    is then reset and the run repeated once.
+    """
+    import highspy
+
+    if h.run() == highspy.HighsStatus.kError and str(h.getModelStatus()).endswith("kNotset"):
+        highspy.Highs.resetGlobalScheduler(True)
+        h.run()
     key = str(h.getModelStatus()).split(".")[-1]
     sol = h.getSolution()
     return (STATUS_MAP.get(key, key), float(h.getInfo().objective_function_value),
             np.array(sol.col_value), np.array(sol.row_dual))
+
+
+def write_mps(lp, path):
+    """Write an :class:`~lptrain.lp.ExplicitLP` in (free) MPS through HiGHS, atomically.
+
+    Any LP/MIP solver (HiGHS, Gurobi, CPLEX, SCIP, cuPDLP) can read it; its optimal objective
+    value is the ``objective`` lptrain reports for the same face.
+    """
+    with atomic_path(path, ".mps") as tmp:
+        highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b).writeModel(tmp)
 
 
 def solve_lp(lp, method="choose"):
@@ -80,7 +101,6 @@ def solve_lp(lp, method="choose"):
     return run(highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b, method))
 
 
-@register
 class HighsSolver(Solver):
     name = "highs"
     method = "choose"
@@ -97,7 +117,7 @@ class HighsSolver(Solver):
         lp = face.lp(memory)
         status, obj, x, y = solve_lp(lp, self.method)
         if status != "optimal":
-            raise LPTrainError(f"HiGHS did not solve the face LP: status {status}")
+            raise SolverError(f"HiGHS did not solve the face LP: status {status}")
         GN = face.param_points
         a = int(np.argmax(x[lp.cols["lam"].start : lp.cols["lam"].start + GN]))
         return Solution(

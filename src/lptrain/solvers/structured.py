@@ -1,4 +1,4 @@
-"""The face LP's optimum without the LP (DESIGN §4).
+"""The face LP's optimum without the LP (docs/design.md §4).
 
 The face LP's optimum is min over grid points a of sum_d c_d(a), and c_d depends on d
 only through the rounded data point, so
@@ -7,7 +7,7 @@ One-hidden-layer nets use the fused numba kernel of ``fused.py`` (hidden outputs
 once per neuron parameter vector, hidden-unit symmetry, output bias swept last); every
 other architecture scans the parameter grid in blocks (memory stays bounded whatever D and the grid
 are), S is minimized with the first minimizer in grid order kept (deterministic), and
-the dual certificate u_d = c_d(a*) of DESIGN §4 is returned.
+the dual certificate u_d = c_d(a*) of docs/design.md §4 is returned.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..progress import bar
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 
 def min_over_blocks(blocks, counts, pb=None):
@@ -32,7 +32,6 @@ def min_over_blocks(blocks, counts, pb=None):
     return best, best_a
 
 
-@register
 class StructuredSolver(Solver):
     name = "structured"
     plain = False
