@@ -74,8 +74,7 @@ def _interval_outputs(arch, X, lo_v, hi_v):
             lo = lo + c.min(axis=0)
             hi = hi + c.max(axis=0)
         if nd.activation is not None:
-            a = get_activation(nd.activation)
-            lo, hi = a(lo), a(hi)
+            lo, hi = activations.interval(nd.activation, lo, hi)
         L[nd.name], U[nd.name] = lo, hi
     return (np.stack([L[o] for o in arch.outputs], -1), np.stack([U[o] for o in arch.outputs], -1))
 
@@ -245,6 +244,7 @@ class BranchAndBound(Solver):
     coarse_seed = True
 
     def _solve(self, face, memory, progress, keep_proof=True):
+        activations.require_bounds(face.polytope.arch, self.name)
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
                                                         and fused.available()) else None

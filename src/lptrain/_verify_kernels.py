@@ -1,0 +1,186 @@
+"""The checker's compiled kernels (numba): exhaustive scans and the proof replay's bounds.
+
+Written apart from the solvers' kernels (``solvers/_fused_kernels.py``, ``_bnb_kernels.py``);
+see ``verify.py`` and ``replay.py`` for what they compute and why it is enough.
+Module-level functions so that numba's on-disk cache (``cache=True``) keeps them.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, inline="always")
+def _act(code, t, slope):
+    if code == 1:
+        return t if t > 0.0 else 0.0
+    if code == 2:
+        return slope * t if t < 0.0 else t
+    if code == 3:
+        return t if t > 0.0 else math.expm1(t)
+    if code == 4:
+        return math.tanh(t)
+    return t
+
+
+@nb.njit(cache=True)
+def _loss_row(code, z, Y, p, m):
+    if code == 0:
+        s = 0.0
+        for k in range(m):
+            s += abs(Y[p, k] - z[k])
+        return s
+    if code == 1:
+        s = 0.0
+        for k in range(m):
+            s += (Y[p, k] - z[k]) ** 2
+        return s
+    if code == 2:
+        s = 0.0
+        for k in range(m):
+            s += Y[p, k] * z[k]
+        return max(0.0, 1.0 - s)
+    top = z[0]
+    for k in range(1, m):
+        top = max(top, z[k])
+    e = 0.0
+    sy = 0.0
+    yz = 0.0
+    for k in range(m):
+        e += math.exp(z[k] - top)
+        sy += Y[p, k]
+        yz += Y[p, k] * z[k]
+    return sy * (top + math.log(e)) - yz
+
+
+@nb.njit(cache=True, parallel=True)
+def scan_all(total, N, G, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, nchunks):
+    """min over all G^N grid points of sum_p cnt_p l(f(X_p, a), Y_p) + lamD R(a)."""
+    P, n = X.shape
+    nodes = bias.shape[0]
+    m = out.shape[0]
+    best = np.full(nchunks, np.inf)
+    for ch in nb.prange(nchunks):
+        a0 = total * ch // nchunks
+        a1 = total * (ch + 1) // nchunks
+        if a1 <= a0:
+            continue
+        dig = np.zeros(N, np.int64)
+        r = a0
+        for k in range(N - 1, -1, -1):
+            dig[k] = r % G
+            r //= G
+        par_v = np.empty(N)
+        val = np.empty(n + nodes)
+        z = np.empty(m)
+        b = np.inf
+        for a in range(a0, a1):
+            pen = 0.0
+            for k in range(N):
+                par_v[k] = gv[dig[k]]
+                if reg == 1:
+                    pen += abs(par_v[k])
+                elif reg == 2:
+                    pen += par_v[k] * par_v[k]
+            s = lamD * pen if reg != 0 else 0.0
+            for p in range(P):
+                for i in range(n):
+                    val[i] = X[p, i]
+                for q in range(nodes):
+                    t = par_v[bias[q]] if bias[q] >= 0 else 0.0
+                    for e in range(start[q], start[q + 1]):
+                        t += par_v[par[e]] * val[src[e]]
+                    val[n + q] = _act(act[q], t, slope)
+                for k in range(m):
+                    z[k] = val[out[k]]
+                s += cnt[p] * _loss_row(loss, z, Y, p, m)
+            if s < b:
+                b = s
+            k = N - 1
+            while k >= 0:
+                dig[k] += 1
+                if dig[k] < G:
+                    break
+                dig[k] = 0
+                k -= 1
+        best[ch] = b
+    return best.min()
+
+
+@nb.njit(cache=True)
+def _sweep(r, y, cnt, gc, rc, loss, lamD, pen):
+    """min over the output bias c of sum_p cnt_p l(r_p + c, y_p) + lamD (pen + R(c))."""
+    P = r.shape[0]
+    G = gc.shape[0]
+    b = np.inf
+    if loss == 1:
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for p in range(P):
+            e = r[p] - y[p]
+            s0 += cnt[p]
+            s1 += cnt[p] * e
+            s2 += cnt[p] * e * e
+        for j in range(G):
+            c = gc[j]
+            v = s2 + 2.0 * c * s1 + c * c * s0 + lamD * (pen + rc[j])
+            if v < b:
+                b = v
+        return b
+    for j in range(G):
+        c = gc[j]
+        s = lamD * (pen + rc[j])
+        if loss == 0:
+            for p in range(P):
+                s += cnt[p] * abs(r[p] + c - y[p])
+        elif loss == 2:
+            for p in range(P):
+                s += cnt[p] * max(0.0, 1.0 - (r[p] + c) * y[p])
+        # cross entropy over one output is 0
+        if s < b:
+            b = s
+    return b
+
+
+@nb.njit(cache=True, parallel=True)
+def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
+    """min over nondecreasing w-tuples of units and the output bias (see verify.py)."""
+    U, P = contrib.shape
+    best = np.full(nchunks, np.inf)
+    for ch in nb.prange(nchunks):
+        acc = np.zeros((w + 1, P))
+        racc = np.zeros(w + 1)
+        idx = np.zeros(w, np.int64)
+        b = np.inf
+        for u0 in range(ch, U, nchunks):
+            for p in range(P):
+                acc[1, p] = contrib[u0, p]
+            racc[1] = ru[u0]
+            if w == 1:
+                v = _sweep(acc[1], y, cnt, gc, rc, loss, lamD, racc[1])
+                if v < b:
+                    b = v
+                continue
+            idx[0] = u0
+            j = 1
+            idx[1] = u0 - 1
+            while j >= 1:
+                idx[j] += 1
+                if idx[j] >= U:
+                    j -= 1
+                    continue
+                u = idx[j]
+                for p in range(P):
+                    acc[j + 1, p] = acc[j, p] + contrib[u, p]
+                racc[j + 1] = racc[j] + ru[u]
+                if j == w - 1:
+                    v = _sweep(acc[w], y, cnt, gc, rc, loss, lamD, racc[w])
+                    if v < b:
+                        b = v
+                else:
+                    j += 1
+                    idx[j] = idx[j - 1] - 1
+        best[ch] = b
+    return best.min()
