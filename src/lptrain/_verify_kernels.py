@@ -184,3 +184,188 @@ def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
                     idx[j] = idx[j - 1] - 1
         best[ch] = b
     return best.min()
+
+
+# -- the proof replay (see replay.py) -------------------------------------------------------
+
+@nb.njit(cache=True, parallel=True)
+def canonical_paths(lo, hi, G, skip, maxdepth):
+    """For each leaf box, its path of halvings from the root [0, G-1]^N (bit 0: lower half),
+    packed into two words, and its depth; depth -1 when the box is not a node of the
+    canonical bisection (widest interval, the last parameter among equals, never ``skip``,
+    split after its midpoint (l + h) // 2)."""
+    L, N = lo.shape
+    w0 = np.zeros(L, np.uint64)
+    w1 = np.zeros(L, np.uint64)
+    depth = np.zeros(L, np.int64)
+    for i in nb.prange(L):
+        bl = np.zeros(N, np.int64)
+        bh = np.full(N, G - 1, np.int64)
+        d = 0
+        a = np.uint64(0)
+        b = np.uint64(0)
+        ok = True
+        while True:
+            same = True
+            for k in range(N):
+                if bl[k] != lo[i, k] or bh[k] != hi[i, k]:
+                    same = False
+                    break
+            if same:
+                break
+            best = -1
+            bw = 0
+            for k in range(N - 1, -1, -1):
+                if k != skip and bh[k] - bl[k] > bw:
+                    bw = bh[k] - bl[k]
+                    best = k
+            if best < 0 or d >= maxdepth:
+                ok = False
+                break
+            mid = (bl[best] + bh[best]) // 2
+            if hi[i, best] <= mid and lo[i, best] >= bl[best]:
+                bh[best] = mid
+                bit = 0
+            elif lo[i, best] > mid and hi[i, best] <= bh[best]:
+                bl[best] = mid + 1
+                bit = 1
+            else:
+                ok = False
+                break
+            if bit == 1:
+                if d < 64:
+                    a |= np.uint64(1) << np.uint64(63 - d)
+                else:
+                    b |= np.uint64(1) << np.uint64(127 - d)
+            d += 1
+        w0[i] = a
+        w1[i] = b
+        depth[i] = d if ok else -1
+    return w0, w1, depth
+
+
+@nb.njit(cache=True, parallel=True)
+def volumes_sum(lo, hi):
+    """sum over leaves of prod_k (hi_k - lo_k + 1), exact in int64 (callers ensure G^N < 2^62)."""
+    L, N = lo.shape
+    part = np.zeros(L, np.int64)
+    for i in nb.prange(L):
+        v = np.int64(1)
+        for k in range(N):
+            v *= np.int64(hi[i, k] - lo[i, k] + 1)
+        part[i] = v
+    return part.sum()
+
+
+@nb.njit(cache=True, inline="always")
+def _act_up(code, t, slope):
+    return _act(code, t, slope)
+
+
+@nb.njit(cache=True)
+def _point_lb(loss, zl, zh, Y, p, m, shift):
+    """A lower bound of l(z, Y[p]) over the box z_k in [zl_k + shift, zh_k + shift]."""
+    if loss == 0 or loss == 1:
+        s = 0.0
+        for k in range(m):
+            gap = 0.0
+            if Y[p, k] < zl[k] + shift:
+                gap = zl[k] + shift - Y[p, k]
+            elif Y[p, k] > zh[k] + shift:
+                gap = Y[p, k] - zh[k] - shift
+            s += gap if loss == 0 else gap * gap
+        return s
+    best = 0.0
+    for k in range(m):
+        best += max(Y[p, k] * (zl[k] + shift), Y[p, k] * (zh[k] + shift))
+    if loss == 2:
+        return max(0.0, 1.0 - best)
+    sy = 0.0
+    for k in range(m):
+        sy += Y[p, k]
+    top = -np.inf
+    for k in range(m):
+        v = zl[k] + shift if sy >= 0.0 else zh[k] + shift
+        top = max(top, v)
+    e = 0.0
+    for k in range(m):
+        v = zl[k] + shift if sy >= 0.0 else zh[k] + shift
+        e += math.exp(v - top)
+    return sy * (top + math.log(e)) - best
+
+
+@nb.njit(cache=True, parallel=True)
+def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, cpos):
+    """A lower bound of S on every leaf box, by interval propagation through the DAG (each
+    edge's product bounded by its four corner products, monotone activations at the ends),
+    per-point loss lower bounds, and for the output bias ``cpos`` (>= 0) every grid value in
+    the box's range tried exactly."""
+    L, N = lo.shape
+    P, n = X.shape
+    nodes = bias.shape[0]
+    m = out.shape[0]
+    res = np.empty(L)
+    for i in nb.prange(L):
+        vl = np.empty(n + nodes)
+        vh = np.empty(n + nodes)
+        zl = np.empty((P, m))
+        zh = np.empty((P, m))
+        pen = 0.0
+        for k in range(N):
+            if k == cpos:
+                continue
+            a = gv[lo[i, k]]
+            b = gv[hi[i, k]]
+            low = 0.0
+            if a > 0.0:
+                low = a
+            elif b < 0.0:
+                low = -b
+            pen += low if reg == 1 else low * low
+        for p in range(P):
+            for j in range(n):
+                vl[j] = X[p, j]
+                vh[j] = X[p, j]
+            for q in range(nodes):
+                if bias[q] >= 0 and bias[q] != cpos:
+                    sl = gv[lo[i, bias[q]]]
+                    sh = gv[hi[i, bias[q]]]
+                else:
+                    sl = 0.0
+                    sh = 0.0
+                for e in range(start[q], start[q + 1]):
+                    wl = gv[lo[i, par[e]]]
+                    wh = gv[hi[i, par[e]]]
+                    xl = vl[src[e]]
+                    xh = vh[src[e]]
+                    c1 = wl * xl
+                    c2 = wl * xh
+                    c3 = wh * xl
+                    c4 = wh * xh
+                    sl += min(min(c1, c2), min(c3, c4))
+                    sh += max(max(c1, c2), max(c3, c4))
+                vl[n + q] = _act_up(act[q], sl, slope)
+                vh[n + q] = _act_up(act[q], sh, slope)
+            for k in range(m):
+                zl[p, k] = vl[out[k]]
+                zh[p, k] = vh[out[k]]
+        if cpos < 0:
+            s = lamD * pen if reg != 0 else 0.0
+            for p in range(P):
+                s += cnt[p] * _point_lb(loss, zl[p], zh[p], Y, p, m, 0.0)
+            res[i] = s
+        else:
+            b = np.inf
+            for j in range(lo[i, cpos], hi[i, cpos] + 1):
+                c = gv[j]
+                s = 0.0
+                if reg == 1:
+                    s = lamD * (pen + abs(c))
+                elif reg == 2:
+                    s = lamD * (pen + c * c)
+                for p in range(P):
+                    s += cnt[p] * _point_lb(loss, zl[p], zh[p], Y, p, m, c)
+                if s < b:
+                    b = s
+            res[i] = b
+    return res
