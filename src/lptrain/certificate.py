@@ -161,3 +161,54 @@ def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY, data=None) ->
         bad.append(f"duality gap {gap:.3g}")
     return Certificate(not bad, "implicit", prim, max(worst, 0.0) if np.isfinite(worst) else worst, gap,
                        "; ".join(bad))
+
+
+def check_binary(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
+    """Verify a binarized (App. C) solution: the returned signs are those of the returned
+    point and attain the reported mean of wrong bits (the checker's own forward pass), and
+    no sign vector does better: explicitly on the face LP when it fits, else by the checker's
+    own scan of all 2^N sign vectors, with u_d = c_d(a*)."""
+    arch = face.arch
+    N, D = arch.n_params, face.samples
+    x = np.asarray(face.x, dtype=np.float64)
+    y = np.asarray(face.y, dtype=np.float64)
+    pts, which, cnt = np.unique(np.concatenate([x, y], 1), axis=0, return_inverse=True, return_counts=True)
+    which = np.asarray(which).reshape(-1)
+    X, Y, cnt = pts[:, : arch.n_inputs], pts[:, arch.n_inputs:], cnt.astype(np.float64)
+    problems = []
+    obj = solution.objective
+    if not verify.is_finite(obj):
+        problems.append(f"the objective {obj} is not finite")
+    signs = np.asarray(solution.params, dtype=np.float64).reshape(-1)
+    own = None
+    if signs.shape != (N,) or not np.all((signs == 1) | (signs == -1)):
+        problems.append(f"the parameters are not {N} signs")
+    else:
+        want, fits = verify.grid_digits(solution.grid_index, N, 2)
+        if not fits or list(((signs + 1) // 2).astype(int)) != want:
+            problems.append(f"the parameters are not the signs of point {solution.grid_index}")
+        per = verify.binary_wrong_bits(arch, X, Y, signs[None])[0]
+        own = float(per @ cnt) / D
+        if not _within(abs(own - obj), tol * (1.0 + abs(own))):
+            problems.append(f"the returned network's mean wrong bits is {own:.10g}, not the reported {obj:.10g}")
+    if face.lp_bytes() <= memory:
+        lp = face.lp()
+        cert = check_explicit(lp, *solution.explicit(face, lp), objective=obj, tol=tol)
+    else:
+        u = np.asarray(solution.dual_u, dtype=np.float64).reshape(-1)
+        total = float(np.sum(u))
+        least = verify.binary_minimum(arch, X, Y, cnt) / D
+        prim = float(np.max(np.abs(u - per[which] / D))) if own is not None and u.shape == (D,) else float("nan")
+        worst = total - least
+        gap = abs(total - obj)
+        bad = []
+        scale = 1.0 + abs(total)
+        if not _within(prim, tol * scale):
+            bad.append(f"u_d differs from c_d(a*) by {prim:.3g}")
+        if not _within(worst, tol * scale):
+            bad.append(f"dual violation {worst:.3g} (a network has mean wrong bits {least:.10g})")
+        if not _within(gap, tol * scale):
+            bad.append(f"duality gap {gap:.3g}")
+        cert = Certificate(not bad, "implicit", prim, max(worst, 0.0) if np.isfinite(worst) else worst, gap,
+                           "; ".join(bad))
+    return _merge(cert, problems, own)

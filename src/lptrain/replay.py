@@ -120,6 +120,8 @@ def _partition(lo, hi, G, N, cpos):
         m0 = _mask(np.minimum(dx, 64))
         m1 = _mask(np.maximum(dx - 64, 0))
         prefix = ((x0 & m0) == (y0 & m0)) & ((x1 & m1) == (y1 & m1))
+        if np.any(prefix & (d[:-1] == d[1:])):
+            return "a leaf box is recorded twice"
         if np.any(prefix):
             return "two leaves overlap"
     if int(k.volumes_sum(lo, hi)) != G ** N:

@@ -268,3 +268,32 @@ def _scan_numpy(g, data, loss, reg, lamD, N, G, block=4096):
 
 def is_finite(*xs) -> bool:
     return all(math.isfinite(float(x)) for x in xs)
+
+
+# -- binarized networks (App. C) --------------------------------------------------------------
+
+def binary_wrong_bits(arch, X, Y, signs):
+    """Wrong output bits of BiU networks: points X (P, n), Y (P, m) in {0, 1}, parameter
+    vectors ``signs`` (C, N) in {-1, 1}; node v outputs 1 when sum_u phi_uv s_u - b_v > 0.
+    Returns (C, P)."""
+    g = Graph(arch)
+    C, P = signs.shape[0], X.shape[0]
+    val = np.zeros((C, P, g.n + len(g.bias)))
+    val[:, :, : g.n] = X[None]
+    for k in range(len(g.bias)):
+        t = np.zeros((C, P))
+        for e in range(g.start[k], g.start[k + 1]):
+            t = t + signs[:, g.par[e], None] * val[:, :, g.src[e]]
+        val[:, :, g.n + k] = (t - signs[:, g.bias[k], None] > 0).astype(np.float64)
+    return np.abs(val[:, :, g.out] - Y[None]).sum(axis=2)
+
+
+def binary_minimum(arch, X, Y, cnt, block=1 << 12):
+    """min over all 2^N sign vectors of sum_p cnt_p wrong_bits_p, by the checker's own scan."""
+    N = arch.n_params
+    best = np.inf
+    for a0 in range(0, 2**N, block):
+        a = np.arange(a0, min(2**N, a0 + block))
+        bits = (a[:, None] >> np.arange(N - 1, -1, -1)[None]) & 1
+        best = min(best, float(np.min(binary_wrong_bits(arch, X, Y, 2.0 * bits - 1.0) @ cnt)))
+    return best
