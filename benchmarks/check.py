@@ -43,7 +43,7 @@ def run(case, tmp, python=sys.executable):
     if not os.path.exists(data):
         make_data(data, n, D)
     out = os.path.join(tmp, f"{case}.json")
-    cmd = [python, "-m", "lptrain", "train", data, *extra, "--json", out]
+    cmd = [python, "-m", "lptrain.cli", "train", data, *extra, "--json", out]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0

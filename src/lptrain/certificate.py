@@ -137,7 +137,8 @@ def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY, data=None) ->
     checker's own compiled scan of the whole grid."""
     data = data or verify.Data(face)
     u = np.asarray(solution.dual_u, dtype=np.float64).reshape(-1)
-    total = float(np.sum(u))
+    lp_dual = solution.dual is not None  # an explicit LP's dual: u need not be c(a*)
+    total = float(solution.objective) if lp_dual else float(np.sum(u))
     bad = []
     least = verify.scan_minimum(face, data)
     if least is None:
@@ -146,9 +147,9 @@ def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY, data=None) ->
     worst = total - least
     prim = float("nan")
     params = np.asarray(solution.params, dtype=np.float64)
-    if u.shape == (data.D,) and params.shape == (face.polytope.N,):
-        c, _ = verify.per_sample_costs(face, params, data)
-        prim = float(np.max(np.abs(c - u)))
+    if params.shape == (face.polytope.N,) and (lp_dual or u.shape == (data.D,)):
+        c, own = verify.per_sample_costs(face, params, data)
+        prim = abs(own - total) if lp_dual else float(np.max(np.abs(c - u)))
     else:
         bad.append("the certificate has the wrong shape")
     scale = 1.0 + abs(total) if np.isfinite(total) else float("nan")
