@@ -144,12 +144,58 @@ def _sweep(r, y, cnt, gc, rc, loss, lamD, pen):
     return b
 
 
+@nb.njit(cache=True, inline="always")
+def _best_c(q2, q1, q0, gc, rc, lamD, pen):
+    """min over grid values c of q2 + 2 c q1 + c^2 q0 (+ lamD (pen + R(c))).  Without a
+    regularizer the parabola is least at the grid value nearest -q1 / q0: one of the two
+    around it (or an end of the grid)."""
+    G = gc.shape[0]
+    if lamD != 0.0 or q0 <= 0.0:
+        b = np.inf
+        for j in range(G):
+            c = gc[j]
+            v = q2 + 2.0 * c * q1 + c * c * q0 + lamD * (pen + rc[j])
+            if v < b:
+                b = v
+        return b
+    star = -q1 / q0
+    step = gc[1] - gc[0] if G > 1 else 1.0
+    k = int(math.floor((star - gc[0]) / step)) if math.isfinite(star) else 0
+    b = np.inf
+    for j in range(k - 1, k + 3):
+        if 0 <= j < G:
+            c = gc[j]
+            v = q2 + 2.0 * c * q1 + c * c * q0
+            if v < b:
+                b = v
+    if k < -1:
+        c = gc[0]
+        b = min(b, q2 + 2.0 * c * q1 + c * c * q0)
+    if k + 2 >= G:
+        c = gc[G - 1]
+        b = min(b, q2 + 2.0 * c * q1 + c * c * q0)
+    return b
+
+
 @nb.njit(cache=True, parallel=True)
 def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
     """min over nondecreasing w-tuples of units and the output bias (see verify.py)."""
     U, P = contrib.shape
     best = np.full(nchunks, np.inf)
+    quad = loss == 1 and w >= 2
+    cu1 = np.zeros(U)
+    cu2 = np.zeros(U)
+    s0 = 0.0
+    for p in range(P):
+        s0 += cnt[p]
+    for u in range(U):
+        for p in range(P):
+            cu1[u] += cnt[p] * contrib[u, p]
+            cu2[u] += cnt[p] * contrib[u, p] * contrib[u, p]
     for ch in nb.prange(nchunks):
+        we = np.zeros(P)
+        t1 = 0.0
+        t2 = 0.0
         acc = np.zeros((w + 1, P))
         racc = np.zeros(w + 1)
         idx = np.zeros(w, np.int64)
@@ -172,6 +218,25 @@ def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
                     j -= 1
                     continue
                 u = idx[j]
+                if j == w - 1 and quad:
+                    # sum_p cnt (e_p + contrib_up + c)^2 with e = acc - y, from moments
+                    if idx[j] == idx[j - 1]:
+                        t0 = 0.0
+                        t1 = 0.0
+                        t2 = 0.0
+                        for p in range(P):
+                            e = acc[j, p] - y[p]
+                            t0 += cnt[p] * e
+                            t2 += cnt[p] * e * e
+                            we[p] = 2.0 * cnt[p] * e
+                        t1 = t0
+                    d = 0.0
+                    for p in range(P):
+                        d += we[p] * contrib[u, p]
+                    v = _best_c(t2 + d + cu2[u], t1 + cu1[u], s0, gc, rc, lamD, racc[j] + ru[u])
+                    if v < b:
+                        b = v
+                    continue
                 for p in range(P):
                     acc[j + 1, p] = acc[j, p] + contrib[u, p]
                 racc[j + 1] = racc[j] + ru[u]
@@ -262,22 +327,22 @@ def _act_up(code, t, slope):
     return _act(code, t, slope)
 
 
-@nb.njit(cache=True)
-def _point_lb(loss, zl, zh, Y, p, m, shift):
-    """A lower bound of l(z, Y[p]) over the box z_k in [zl_k + shift, zh_k + shift]."""
+@nb.njit(cache=True, inline="always")
+def _point_lb(loss, ZL, ZH, Y, p, m, shift):
+    """A lower bound of l(z, Y[p]) over the box z_k in [ZL[p, k] + shift, ZH[p, k] + shift]."""
     if loss == 0 or loss == 1:
         s = 0.0
         for k in range(m):
             gap = 0.0
-            if Y[p, k] < zl[k] + shift:
-                gap = zl[k] + shift - Y[p, k]
-            elif Y[p, k] > zh[k] + shift:
-                gap = Y[p, k] - zh[k] - shift
+            if Y[p, k] < ZL[p, k] + shift:
+                gap = ZL[p, k] + shift - Y[p, k]
+            elif Y[p, k] > ZH[p, k] + shift:
+                gap = Y[p, k] - ZH[p, k] - shift
             s += gap if loss == 0 else gap * gap
         return s
     best = 0.0
     for k in range(m):
-        best += max(Y[p, k] * (zl[k] + shift), Y[p, k] * (zh[k] + shift))
+        best += max(Y[p, k] * (ZL[p, k] + shift), Y[p, k] * (ZH[p, k] + shift))
     if loss == 2:
         return max(0.0, 1.0 - best)
     sy = 0.0
@@ -285,11 +350,11 @@ def _point_lb(loss, zl, zh, Y, p, m, shift):
         sy += Y[p, k]
     top = -np.inf
     for k in range(m):
-        v = zl[k] + shift if sy >= 0.0 else zh[k] + shift
+        v = ZL[p, k] + shift if sy >= 0.0 else ZH[p, k] + shift
         top = max(top, v)
     e = 0.0
     for k in range(m):
-        v = zl[k] + shift if sy >= 0.0 else zh[k] + shift
+        v = ZL[p, k] + shift if sy >= 0.0 else ZH[p, k] + shift
         e += math.exp(v - top)
     return sy * (top + math.log(e)) - best
 
@@ -352,7 +417,7 @@ def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, re
         if cpos < 0:
             s = lamD * pen if reg != 0 else 0.0
             for p in range(P):
-                s += cnt[p] * _point_lb(loss, zl[p], zh[p], Y, p, m, 0.0)
+                s += cnt[p] * _point_lb(loss, zl, zh, Y, p, m, 0.0)
             res[i] = s
         else:
             b = np.inf
@@ -364,7 +429,7 @@ def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, re
                 elif reg == 2:
                     s = lamD * (pen + c * c)
                 for p in range(P):
-                    s += cnt[p] * _point_lb(loss, zl[p], zh[p], Y, p, m, c)
+                    s += cnt[p] * _point_lb(loss, zl, zh, Y, p, m, c)
                 if s < b:
                     b = s
             res[i] = b
