@@ -5,9 +5,10 @@ Runs the three cases of issue 11 on seeded data with many distinct points (x uni
 targets of ``benchmarks/solvers.py``) and prints, per
 case, ``solve_seconds`` and ``check_seconds`` from the command's JSON, the whole command's
 wall time, and the ratio wall / solve.  The target is wall <= 3 solve + 2 s.  Each case runs
-twice: the first run may compile numba kernels (cold), the second loads them (warm).
+twice: the first run may compile numba kernels (cold; ``--cold`` deletes the checker's cached
+kernels first so that it does), the second loads them from numba's cache (warm).
 
-    python benchmarks/check.py [--runs 2] [--cases a,b,c]
+    python benchmarks/check.py [--runs 2] [--cases a,b,c] [--cold]
 """
 
 from __future__ import annotations
@@ -58,7 +59,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--cold", action="store_true",
+                    help="first delete the checker's cached numba kernels, so the first run compiles them")
     a = ap.parse_args(argv)
+    if a.cold:
+        import glob
+
+        import lptrain
+
+        for f in glob.glob(os.path.join(os.path.dirname(lptrain.__file__), "__pycache__", "_verify_kernels*.nb[ic]")):
+            os.remove(f)
     print(f"{'case':<20} {'run':>4} {'distinct':>8} {'solve s':>8} {'check s':>8} {'wall s':>8} "
           f"{'wall/solve':>10} {'target s':>9} {'ok':>3} {'method':>9} valid")
     with tempfile.TemporaryDirectory() as tmp:

@@ -328,6 +328,19 @@ def _act_up(code, t, slope):
 
 
 @nb.njit(cache=True, inline="always")
+def _lb1(loss, zl, zh, y):
+    """_point_lb for one output: a lower bound of l(z, y) over z in [zl, zh]."""
+    if loss == 0:
+        return zl - y if y < zl else (y - zh if y > zh else 0.0)
+    if loss == 1:
+        g = zl - y if y < zl else (y - zh if y > zh else 0.0)
+        return g * g
+    if loss == 2:
+        return max(0.0, 1.0 - max(y * zl, y * zh))
+    return (y * (zl if y >= 0.0 else zh)) - max(y * zl, y * zh)
+
+
+@nb.njit(cache=True)
 def _point_lb(loss, ZL, ZH, Y, p, m, shift):
     """A lower bound of l(z, Y[p]) over the box z_k in [ZL[p, k] + shift, ZH[p, k] + shift]."""
     if loss == 0 or loss == 1:
@@ -429,7 +442,7 @@ def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, re
                 elif reg == 2:
                     s = lamD * (pen + c * c)
                 for p in range(P):
-                    s += cnt[p] * _point_lb(loss, zl, zh, Y, p, m, c)
+                    s += cnt[p] * _lb1(loss, zl[p, 0] + c, zh[p, 0] + c, Y[p, 0])
                 if s < b:
                     b = s
             res[i] = b

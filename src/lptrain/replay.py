@@ -106,8 +106,8 @@ def _swept_bias(arch):
 def _partition(lo, hi, G, N, cpos):
     from . import _verify_kernels as k
 
-    if G ** N >= (1 << 62):
-        return f"the grid of {G}^{N} points is beyond the replay's exact counting"
+    if (G.bit_length() - 1) * N > MAX_DEPTH:
+        return f"bisection paths of up to {(G.bit_length() - 1) * N} halvings exceed the replay's {MAX_DEPTH}"
     w0, w1, depth = k.canonical_paths(lo, hi, G, cpos, MAX_DEPTH)
     if np.any(depth < 0):
         i = int(np.flatnonzero(depth < 0)[0])
@@ -124,7 +124,11 @@ def _partition(lo, hi, G, N, cpos):
             return "a leaf box is recorded twice"
         if np.any(prefix):
             return "two leaves overlap"
-    if int(k.volumes_sum(lo, hi)) != G ** N:
+    if G ** N < (1 << 62):
+        total = int(k.volumes_sum(lo, hi))
+    else:  # exact in Python integers
+        total = int(np.prod((hi - lo + 1).astype(object), axis=1).sum())
+    if total != G ** N:
         return "the leaves do not cover the grid"
     return ""
 
