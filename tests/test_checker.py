@@ -70,7 +70,10 @@ def test_nan_residual_is_invalid():
     x = x.copy()
     x[0] = np.nan
     c = check_explicit(lp, x, y, sol.objective)
-    assert not c.valid and "primal residual" in c.reason
+    assert not c.valid and "not finite" in c.reason
+    from lptrain.certificate import _within
+
+    assert not _within(float("nan"), 1.0) and not _within(float("inf"), 1.0) and _within(0.5, 1.0)
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf])
@@ -283,3 +286,18 @@ def test_json_reports_check_seconds(tmp_path):
     rep = json.loads(out.read_text())
     assert rep["check_seconds"] >= 0 and rep["solve_seconds"] >= 0
     assert rep["certificate"]["recomputed_objective"] == pytest.approx(rep["objective"], abs=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["structured", "bnb"])
+def test_lam_from_zero_to_1e308_is_answered_or_refused(solver):
+    rng = np.random.default_rng(7)
+    ds = Dataset(rng.uniform(-1, 1, (6, 1)), rng.uniform(-1, 1, (6, 1)), ["x", "y"])
+    for lam in [0.0, 1e-300, 1e-3, 1.0, 1e3, 1e100, 1e290, 1e297, 1e298, 1e300, 1e307, 1e308]:
+        for reg in ("l1", "l2"):
+            try:
+                res = api.train(ds, "1-1-1", "absolute", bits=2, reg=reg, lam=lam, solver=solver)
+            except InputError as e:
+                assert "overflow" in str(e) and lam * 4 * 6 > 1e300
+                continue
+            assert res.certificate.valid and np.isfinite(res.report["objective"])
+            assert res.report["objective"] == pytest.approx(res.certificate.recomputed_objective, rel=1e-9)

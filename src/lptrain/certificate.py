@@ -109,25 +109,37 @@ def answer_problems(face, solution, tol=TOL, data=None):
 
 
 def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
-    """The three LP optimality conditions on an explicit LP, with relative tolerance."""
-    scale = 1.0 + float(np.max(np.abs(lp.c))) + (abs(objective) if objective is not None else 0.0)
-    prim = float(np.max(np.abs(lp.A @ x - lp.b), initial=0.0))
+    """The three LP optimality conditions on an explicit LP, with relative tolerance.
+
+    Each row's residual and each column's reduced cost is measured against the size of the
+    terms it sums (|A| |x| + |b| per row, |A|^T |y| + |c| per column): the costs can span
+    many orders of magnitude (a large lam)."""
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        nan = float("nan")
+        return Certificate(False, "explicit", nan, nan, nan, "the primal or dual vector is not finite")
+    absA = abs(lp.A)
+    scale = 1.0 + float(np.max(np.abs(lp.c), initial=0.0)) + (abs(objective) if objective is not None else 0.0)
+    prim_v = np.abs(lp.A @ x - lp.b)
+    prim_rel = prim_v / (1.0 + absA @ np.abs(x) + np.abs(lp.b))
     free = np.isinf(lp.lower)
-    prim = max(prim, float(np.max(-x[~free], initial=0.0)))
+    prim = max(float(np.max(prim_v, initial=0.0)), float(np.max(-x[~free], initial=0.0)))
+    prim_r = max(float(np.max(prim_rel, initial=0.0)), float(np.max(-x[~free], initial=0.0)))
     red = lp.A.T @ y - lp.c
-    dual = max(float(np.max(red[~free], initial=0.0)), float(np.max(np.abs(red[free]), initial=0.0)))
+    mag = 1.0 + absA.T @ np.abs(y) + np.abs(lp.c)
+    viol = np.where(free, np.abs(red), red)
+    dual = float(np.max(viol, initial=0.0))
+    dual_r = float(np.max(viol / mag, initial=0.0))
     pobj, dobj = float(lp.c @ x), float(lp.b @ y)
     gap = abs(pobj - dobj)
+    gap_scale = scale + float(np.abs(lp.b) @ np.abs(y))
     if objective is not None:
         gap = max(gap, abs(pobj - objective))
-    if not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
-        prim = dual = gap = float("nan")
     bad = []
-    if not _within(prim, tol * (1.0 + np.max(np.abs(x), initial=0.0))):
+    if not _within(prim_r, tol):
         bad.append(f"primal residual {prim:.3g}")
-    if not _within(dual, tol * scale):
+    if not _within(dual_r, tol):
         bad.append(f"dual violation {dual:.3g}")
-    if not _within(gap, tol * scale):
+    if not _within(gap, tol * gap_scale):
         bad.append(f"duality gap {gap:.3g}")
     return Certificate(not bad, "explicit", prim, dual, gap, "; ".join(bad))
 
