@@ -229,17 +229,21 @@ def test_replacing_a_function_voids_its_declaration(abs_activation):
     assert not activations.boundable(abs_activation)
 
 
-def test_monotone_declaration_is_what_bnb_trusts(abs_activation):
-    """Declaring |t| monotone is a lie bnb cannot see; the replay's bound is no better, so the
-    wrong optimum is caught by the certificate's attainment/scan only when the grid fits. Here
-    it does: the explicit face LP finds the better point."""
+def test_false_monotone_declaration_is_caught(abs_activation):
+    """|t| declared monotone: bnb's bounds are wrong and it returns a worse point; the explicit
+    check finds the better point, and the proof replay refutes the declaration."""
     activations.register(abs_activation, np.abs, monotone=True)
-    face = _abs_face()
+    x = np.array([[-0.5], [-0.5], [-1.0]])
+    face = Face(Polytope(Architecture.parse("1-1-1", abs_activation), "absolute", Grid(2), 3), x,
+                np.array([[-0.5], [-0.5], [0.0]]))
+    assert get_solver("structured").solve(face, 1 << 30).objective == 0.0 == _brute(face)
     s = get_solver("bnb")
     s.compiled = False
     sol = s.solve(face, 1 << 30)
-    if sol.objective > 0.0:
-        assert not check(face, sol, 1 << 30).valid
+    assert sol.objective > 0.0  # the wrong answer the declaration leads to
+    assert not check(face, sol, 1 << 30).valid
+    c = check(face, sol, 1000)
+    assert not c.valid and "declared bound" in c.reason
 
 
 # -- the replay does not trust the search's bounder -------------------------------------------------

@@ -17,6 +17,8 @@ marked pruned, symmetric or evaluated.  It proves that no grid point beats the o
    on the box; when the single output's bias is not branched on, every grid value of it is
    tried exactly.  Built-in activations run compiled (``_verify_kernels``); others through
    their declared interval function (``activations.interval``) in numpy.
+   A user activation's declared bound is first tried on a fixed set of intervals
+   (``_falsify_declarations``): a false declaration (``|t|`` declared monotone) is refused.
 3. **every symmetric leaf holds no sorted point** (one hidden layer): permuting hidden units
    together with their output weights changes neither f nor R, so every grid point has a
    permuted copy whose hidden units' own parameter vectors are in nondecreasing
@@ -63,6 +65,9 @@ def replay(face, solution, tol=TOL):
     S = float(solution.objective) * data.D
     if not np.isfinite(S):
         return False, "the objective is not finite", float("nan")
+    why = _falsify_declarations(g)
+    if why:
+        return False, why, float("nan")
     cpos = _swept_bias(p.arch)
     why = _partition(lo, hi, G, N, cpos)
     if why:
@@ -88,6 +93,30 @@ def replay(face, solution, tol=TOL):
         v = float(b[np.flatnonzero(bad)[0]])
         return False, f"leaf {i}'s recomputed bound {v / data.D:.10g} is below the optimum {S / data.D:.10g}", worst
     return True, "", max(worst, 0.0)
+
+
+def _falsify_declarations(g, span=8.0, ends=65, inner=9):
+    """A declared bound of a user activation is trusted by the search and by this replay
+    alike; try to refute it: on every interval between two of ``ends`` points of
+    [-span, span], the function at ``inner`` points must lie in the declared enclosure.
+    (A test, not a proof; the built-in activations are nondecreasing by their formulas.)"""
+    names = {a for a, c in zip(g.act_names, g.act) if a is not None and c < 0}
+    t = np.linspace(-span, span, ends)
+    L, H = np.meshgrid(t, t, indexing="ij")
+    keep = L <= H
+    L, H = L[keep], H[keep]
+    frac = np.linspace(0.0, 1.0, inner)
+    T = L[:, None] + (H - L)[:, None] * frac[None, :]
+    for name in sorted(names):
+        lo_, hi_ = _acts.interval(name, L, H)
+        v = np.asarray(_acts.get_activation(name)(T), dtype=np.float64)
+        slack = 1e-12 * (1.0 + np.abs(v))
+        ok = (lo_[:, None] - slack <= v) & (v <= hi_[:, None] + slack)
+        if not np.all(ok):
+            i = int(np.flatnonzero(~np.all(ok, axis=1))[0])
+            return (f"activation {name!r}'s declared bound does not enclose its values on "
+                    f"[{L[i]:g}, {H[i]:g}]")
+    return ""
 
 
 def _swept_bias(arch):
