@@ -305,3 +305,26 @@ def test_lam_from_zero_to_1e308_is_answered_or_refused(solver):
                 continue
             assert res.certificate.valid and np.isfinite(res.report["objective"])
             assert res.report["objective"] == pytest.approx(res.certificate.recomputed_objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_checker_scans_match_brute_force(seed, abs_activation):
+    """Each of the checker's scans (one-hidden-layer units, any DAG compiled, numpy for user
+    activations) against plain loops, with shared weights and two outputs among the cases."""
+    from lptrain import verify
+
+    activations.register(abs_activation, np.abs)
+    rng = np.random.default_rng(seed)
+    shared = Architecture(2, [{"name": "h", "from": ["x1", "x2"], "weights": ["w", "w"], "bias": "b",
+                               "activation": "tanh"},
+                              {"name": "o", "from": ["h", "x1"], "weights": ["v", "w"], "bias": "c"}], ["o"])
+    archs = [Architecture.parse("1-2-1", "relu"), Architecture.parse("1-2-1", abs_activation),
+             Architecture.parse("1-1-2", "elu"), shared, Architecture.parse("1-1-1-1", "leaky_relu")]
+    arch = archs[seed % len(archs)]
+    D = int(rng.integers(1, 7))
+    x = rng.uniform(-1, 1, (D, arch.n_inputs))
+    y = rng.uniform(-1, 1, (D, arch.n_outputs))
+    face = Face(Polytope(arch, "absolute", Grid(2 if arch.n_params <= 5 else 1), D), x, y)
+    assert verify.scan_minimum(face) == pytest.approx(_brute(face), rel=1e-12, abs=1e-12)
+    sol = get_solver("structured").solve(face, 1 << 30)
+    assert check(face, sol, 1000).valid
