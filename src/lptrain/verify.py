@@ -21,7 +21,7 @@ S(a) = sum_p count_p l(f(x_p, a), y_p) + D lam R(a), and the face's optimum is m
   v act(t . (x_p, 1)) to every point is tabulated once; the output bias c is swept.
 
 Activations that are not built in are evaluated through the registered function (the only
-definition there is) in a numpy scan.
+definition there is): in the units' table, or for other nets in a (slow) numpy scan.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def scan_minimum(face, data=None):
     lamD = (p.lam if p.reg else 0.0) * data.D
     reg = {None: 0, "l1": 1, "l2": 2}[p.reg]
     units = _unit_layout(g, p.arch)
-    if units is not None and g.compiled:
+    if units is not None:  # the hidden units' table is numpy, so any activation works
         S = _scan_units(g, data, units, p.loss.name, reg, lamD)
     elif g.compiled:
         from . import _verify_kernels as k

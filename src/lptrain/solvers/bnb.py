@@ -3,7 +3,8 @@
 The face's optimum is min over grid points a of S(a) = sum_p count_p l_p(a) (+ D lam R(a))
 (DESIGN §4).  A *box* is a product of index intervals, one per parameter.  Its lower bound
 propagates intervals through the network for every distinct data point (|phi s| bounds by
-the four corner products, activations are nondecreasing), bounds each point's loss from
+the four corner products, each activation by its declared bound, ``activations.interval``;
+an activation without one is refused), bounds each point's loss from
 below on its output interval, and sums with the counts.  The bound is exact on a one-point
 box.
 
@@ -15,9 +16,8 @@ box.
   one-hidden-layer nets so is a box holding no point whose hidden units are sorted
   (permuting hidden units with their output weights leaves f unchanged).
 * Branching halves the widest interval (last parameter first), so the search tree is
-  canonical: :func:`verify_proof` replays it from the root and checks that the recorded
-  leaves cover the grid and that every pruned leaf's bound, recomputed, is not below the
-  optimum.
+  canonical: :func:`verify_proof` checks that the recorded leaves partition the grid and
+  that every pruned leaf's bound, recomputed independently, is not below the optimum.
 
 Two implementations of the same search: a compiled one (numba, ``_bnb_kernels.py``: one
 box at a time, a centre probe every ``centre_every`` boxes; used for the built-in
@@ -29,8 +29,8 @@ less (``coarse_seed``; that grid's points are points of this one), found the sam
 recursively; ``seed_evaluated`` reports that work.  Best-first (``depth_first = False``)
 visits the fewest boxes for a given bound.
 Both record the proof as arrays ``lo``, ``hi`` (grid indices of each leaf box), ``kind``
-(0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` recomputes every
-bound with the numpy :class:`Bounder`, independently of the kernel that found them.
+(0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` (and the certificate
+check) replays them with ``lptrain.replay``, which shares no code with either search.
 
 ``evaluated`` counts grid points whose loss was computed exactly (centres, and one-point
 boxes over every value of c).
