@@ -9,7 +9,8 @@ a primal x and a row dual y prove optimality when
 
 When the explicit face LP fits in memory the checker builds it itself (through
 :meth:`Face.lp`, not through any solver) and checks the three conditions with a
-relative tolerance.  When it does not, a branch-and-bound answer is checked by replaying
+relative tolerance; since the LP's costs come from the same table the solvers read, it also
+rescans the (then small) grid in its own arithmetic.  When it does not, a branch-and-bound answer is checked by replaying
 its proof (``lptrain.replay``), and any other answer by DESIGN §4's structured certificate,
 checked implicitly: for that y the only rows of A^T y <= c that can be strict are those of
 the last bag, and they sum to ``sum_d c_d(a) >= sum_d u_d`` for every grid point a; the
@@ -63,6 +64,11 @@ def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
     if face.fits(memory):
         lp = face.lp(memory)
         cert = check_explicit(lp, *solution.explicit(face, lp), objective=solution.objective, tol=tol)
+        # the LP's costs come from the solvers' table: rescan the (small) grid in own arithmetic
+        least = verify.scan_minimum(face, data)
+        obj = float(solution.objective)
+        if least is not None and not _within(obj - least, tol * (1.0 + abs(obj))):
+            problems.append(f"the checker's own scan finds a grid point with objective {least:.10g}")
     elif "proof" in (solution.info or {}):
         from .replay import check_proof
 

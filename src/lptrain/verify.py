@@ -34,6 +34,7 @@ import numpy as np
 from . import activations as _acts
 
 MAX_SCAN = 1 << 62
+SMALL = 200_000
 _ACT = {"relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "identity": 5}
 _LOSS = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 
@@ -99,15 +100,19 @@ class Graph:
 
     def outputs(self, X, params):
         """f(X, params) for one parameter vector: (P, m), node by node, edge by edge."""
-        P = X.shape[0]
-        val = np.zeros((P, self.n + len(self.bias)))
-        val[:, : self.n] = X
+        return self.batch_outputs(X, np.asarray(params, dtype=np.float64)[None, :])[0]
+
+    def batch_outputs(self, X, params):
+        """f(X, phi) for parameter vectors params (C, N): (C, P, m)."""
+        C, P = params.shape[0], X.shape[0]
+        val = np.zeros((C, P, self.n + len(self.bias)))
+        val[:, :, : self.n] = X[None]
         for k in range(len(self.bias)):
-            z = np.full(P, params[self.bias[k]] if self.bias[k] >= 0 else 0.0)
+            z = np.zeros((C, P)) + (params[:, self.bias[k], None] if self.bias[k] >= 0 else 0.0)
             for e in range(self.start[k], self.start[k + 1]):
-                z = z + params[self.par[e]] * val[:, self.src[e]]
-            val[:, self.n + k] = _np_act(self.act_names[k], z)
-        return val[:, self.out]
+                z = z + params[:, self.par[e], None] * val[:, :, self.src[e]]
+            val[:, :, self.n + k] = _np_act(self.act_names[k], z)
+        return val[:, :, self.out]
 
 
 def _builtin_code(name):
@@ -133,16 +138,16 @@ def _np_act(name, z):
 
 
 def point_losses(loss, Z, Y):
-    """The loss of each output row Z[p] against Y[p] (the formulas of Sec. 4.3): (P,)."""
+    """The loss of each output row Z[..., p, :] against Y[p] (the formulas of Sec. 4.3): (..., P)."""
     if loss == "absolute":
-        return np.sum(np.abs(Y - Z), axis=1)
+        return np.sum(np.abs(Y - Z), axis=-1)
     if loss == "quadratic":
-        return np.sum((Y - Z) ** 2, axis=1)
+        return np.sum((Y - Z) ** 2, axis=-1)
     if loss == "hinge":
-        return np.maximum(0.0, 1.0 - np.sum(Y * Z, axis=1))
-    top = np.max(Z, axis=1)
-    logz = top + np.log(np.sum(np.exp(Z - top[:, None]), axis=1))
-    return np.sum(Y, axis=1) * logz - np.sum(Y * Z, axis=1)
+        return np.maximum(0.0, 1.0 - np.sum(Y * Z, axis=-1))
+    top = np.max(Z, axis=-1)
+    logz = top + np.log(np.sum(np.exp(Z - top[..., None]), axis=-1))
+    return np.sum(Y, axis=-1) * logz - np.sum(Y * Z, axis=-1)
 
 
 def penalty(reg, params):
@@ -175,9 +180,10 @@ def grid_digits(a, N, G):
 
 # -- the exhaustive scan --------------------------------------------------------------------
 
-def scan_minimum(face, data=None):
+def scan_minimum(face, data=None, small=None):
     """min over the whole parameter grid of S(a) / D (the face's optimum), by the checker's
-    own scan; None when the grid is too large to scan."""
+    own scan; None when the grid is too large to scan.  Grids with at most ``small`` grid x
+    distinct points (default :data:`SMALL`) are scanned in numpy."""
     p = face.polytope
     data = data or Data(face)
     G, N = data.G, p.N
@@ -187,7 +193,9 @@ def scan_minimum(face, data=None):
     lamD = (p.lam if p.reg else 0.0) * data.D
     reg = {None: 0, "l1": 1, "l2": 2}[p.reg]
     units = _unit_layout(g, p.arch)
-    if units is not None:  # the hidden units' table is numpy, so any activation works
+    if G ** N * len(data.X) <= (SMALL if small is None else small):  # cheaper than loading compiled kernels
+        S = _scan_numpy(g, data, p.loss.name, p.reg, lamD, N, G)
+    elif units is not None:  # the hidden units' table is numpy, so any activation works
         S = _scan_units(g, data, units, p.loss.name, reg, lamD)
     elif g.compiled:
         from . import _verify_kernels as k
@@ -252,17 +260,20 @@ def _scan_units(g, data, units, loss, reg, lamD):
                         _LOSS[loss], float(lamD), _chunks())
 
 
-def _scan_numpy(g, data, loss, reg, lamD, N, G, block=4096):
+def _scan_numpy(g, data, loss, reg, lamD, N, G, block_bytes=32 << 20):
+    """The whole grid in blocks of parameter vectors, vectorized (small grids, user activations)."""
     best = np.inf
     total = G ** N
-    for a0 in range(0, total, block):
-        a = np.arange(a0, min(total, a0 + block))
+    per = 8 * max(1, len(data.X)) * (g.n + len(g.bias) + 4)
+    step = max(1, min(total, block_bytes // per))
+    for a0 in range(0, total, step):
+        a = np.arange(a0, min(total, a0 + step), dtype=np.int64)
         dig = np.stack([(a // G ** (N - 1 - k)) % G for k in range(N)], axis=1)
-        for row in data.gv[dig]:
-            s = float(np.sum(point_losses(loss, g.outputs(data.X, row), data.Y) * data.cnt))
-            if reg is not None and lamD:
-                s += lamD * penalty(reg, row)
-            best = min(best, s)
+        phi = data.gv[dig]
+        s = point_losses(loss, g.batch_outputs(data.X, phi), data.Y[None]) @ data.cnt
+        if reg is not None and lamD:
+            s = s + lamD * (np.abs(phi).sum(1) if reg == "l1" else (phi * phi).sum(1))
+        best = min(best, float(np.min(s)))
     return best
 
 
