@@ -9,8 +9,9 @@ the DAG and its own loss formulas, and scans the parameter grid in its own compi
 
 For a data point (x, y) rounded down onto the grid (DESIGN §1) and a grid point a,
 S(a) = sum_p count_p l(f(x_p, a), y_p) + D lam R(a), and the face's optimum is min_a S(a) / D
-(DESIGN §4).  Two scans:
+(DESIGN §4).  The scans:
 
+* small grids (grid points x distinct points <= :data:`SMALL`): numpy, in blocks;
 * any DAG with built-in activations: every grid point, decoded digit by digit;
 * one hidden layer with one output (``n-w-1``): write unit j as the pair
   u_j = (t_j, v_j) of its own parameters t_j (n weights and a bias) and its output weight
@@ -18,7 +19,9 @@ S(a) = sum_p count_p l(f(x_p, a), y_p) + D lam R(a), and the face's optimum is m
   both are sums over units, so S is unchanged when the units are permuted, and
   min_a S(a) = min over c and over *nondecreasing* tuples u_1 <= ... <= u_w of units (every
   tuple of units is a permutation of a nondecreasing one).  Each unit's contribution
-  v act(t . (x_p, 1)) to every point is tabulated once; the output bias c is swept.
+  v act(t . (x_p, 1)) to every point is tabulated once; the output bias c is swept (for
+  the quadratic loss from the moments of the residual: sum_p cnt_p (e_p + c)^2 is a parabola
+  in c, least at the grid values next to its vertex when there is no regularizer).
 
 Activations that are not built in are evaluated through the registered function (the only
 definition there is): in the units' table, or for other nets in a (slow) numpy scan.
