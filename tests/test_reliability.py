@@ -307,7 +307,7 @@ def test_refused_before_allocation_names_size(tmp_path, rng):
 
 # -- 6. determinism ---------------------------------------------------------------------------
 
-TIMING = {"solve_seconds", "build_seconds"}
+TIMING = {"solve_seconds", "build_seconds", "check_seconds"}
 
 
 @pytest.mark.parametrize("solver", ["highs", "structured"])

@@ -7,6 +7,7 @@ each returns a plain dict of results (what ``--json`` writes) alongside the obje
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 from . import rounding
@@ -129,14 +130,32 @@ def choose_solver(face: Face, name: str, memory: int):
     )
 
 
+MAX_OBJECTIVE = 1e300
+
+
+def refuse_overflowing_regularizer(p: Polytope):
+    """Refuse, before any solver runs, a weight lam for which D lam R(phi) (R <= N on the
+    parameter box [-1, 1]^N, App. B) could overflow a float: the sums would be inf or NaN."""
+    if not p.reg:
+        return
+    lam = float(p.lam)
+    worst = lam * max(1, p.N) * p.samples
+    if not (np.isfinite(lam) and np.isfinite(worst) and worst <= MAX_OBJECTIVE):
+        raise InputError(f"--lam {lam:g} makes the objective overflow (lam x N x D = {worst:.3g} > "
+                         f"{MAX_OBJECTIVE:g}); use a smaller --lam")
+
+
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
                progress=False) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
+    refuse_overflowing_regularizer(p)
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory)
     sol = slv.solve(face, memory, progress)
+    t0 = time.perf_counter()
     cert = check(face, sol, memory) if certify else None
+    check_seconds = time.perf_counter() - t0 if certify else None
     net = Network(p.arch, sol.params, dataset.scaling,
                   info={"loss": p.loss.name, "bits": p.grid.bits, "objective": sol.objective,
                         "reg": p.reg, "lam": p.lam})
@@ -165,6 +184,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "solver_note": note,
         "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
         "solve_seconds": sol.seconds,
+        "check_seconds": check_seconds,
         "certificate": cert.to_dict() if cert is not None else None,
         "polytope": describe_polytope(p),
         "face_lp": face.lp_sizes(),
