@@ -10,6 +10,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import rounding
 from .arch import Architecture
 from .certificate import check
