@@ -71,7 +71,7 @@ def main():
             if spec != "1-2-1" and bits == 4:
                 continue
             t0 = time.perf_counter()
-            r = api.train(ds, spec, "quadratic", bits=bits, activation=act, solver="structured", certify=False)
+            r = api.train(ds, spec, loss="quadratic", bits=bits, activation=act, solver="structured", certify=False)
             dt = time.perf_counter() - t0
             print(f"| {spec} | lptrain grid optimum, {bits} bits | {r.report['train_loss']:.5f} | "
                   f"{r.report['objective']:.5f} | {dt:.2f} |", flush=True)

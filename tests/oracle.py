@@ -35,7 +35,7 @@ def act(name, t):
 
 
 def forward(widths, activation, params, x):
-    """Layered net, parameters per layer per neuron: weights then bias (DESIGN §9)."""
+    """Layered net, parameters per layer per neuron: weights then bias (docs/design.md §9)."""
     k = 0
     z = list(x)
     L = len(widths) - 1

@@ -27,7 +27,7 @@ SMALL_RESNET = {"inputs": 1, "nodes": [
 def train_dag(spec, loss, bits, x, y, solver="auto"):
     arch = Architecture.from_dict(spec)
     ds = make_dataset(np.column_stack([x, y]), arch.n_inputs)
-    return api.train(ds, arch, loss, bits=bits, solver=solver)
+    return api.train(ds, arch, loss=loss, bits=bits, solver=solver)
 
 
 CASES = [
@@ -66,7 +66,7 @@ def test_train_matches_brute_force(name, spec, loss, bits, m, seed):
 def test_regularizers_through_train(reg, rng):
     x, y = rng.uniform(-1, 1, (8, 1)), rng.uniform(-1, 1, (8, 1))
     ds = make_dataset(np.column_stack([x, y]), 1)
-    res = api.train(ds, "1-1-1", "absolute", bits=2, reg=reg, lam=0.1)
+    res = api.train(ds, "1-1-1", loss="absolute", bits=2, reg=reg, lam=0.1)
     ref, params = brute_force((1, 1, 1), "relu", "absolute", 2, x.tolist(), y.tolist(), reg, 0.1)
     assert res.report["objective"] == pytest.approx(ref, rel=1e-9)
     # the constant includes lam R (Def. B.1): lam N for l1, 2 lam N for l2
@@ -124,7 +124,7 @@ def test_lemma_3_5_within_two_epsilon_of_a_finer_grid(seed):
     y = np.clip(0.5 * x - 0.2 + rng.normal(0, 0.1, (D, 1)), -1, 1)
     loss = ["absolute", "quadratic"][seed % 2]
     ds = make_dataset(np.column_stack([x, y]), 1)
-    res = api.train(ds, "1-1", loss, bits=3)
+    res = api.train(ds, "1-1", loss=loss, bits=3)
     eps = res.report["epsilon"]
     arch = Architecture.parse("1-1")
     fine = Grid(9).values()

@@ -129,7 +129,7 @@ def test_queue_over_memory_is_a_size_error(rng):
     for compiled in (True, False):
         s = BranchAndBound()
         s.compiled = compiled
-        with pytest.raises(SizeError, match="--memory"):
+        with pytest.raises(SizeError, match="raise memory="):
             s.solve(face, 20_000)
 
 

@@ -98,9 +98,10 @@ def test_scale_roundtrip(capsys, tmp_path, rng):
     assert rc == 0
     net = Network.load(tmp_path / "m.json")
     pred = net.predict(x[:, None])[:, 0]
-    xs = 2 * (x - x.min()) / (x.max() - x.min()) - 1
+    top = 1 - 2 / 8  # --scale maps onto the 3-bit grid's range [-1, 1 - 2 gamma]
+    xs = (top + 1) * (x - x.min()) / (x.max() - x.min()) - 1
     zs = net.params[0] * xs + net.params[1]
-    assert np.allclose(pred, y.min() + (zs + 1) * (y.max() - y.min()) / 2)
+    assert np.allclose(pred, y.min() + (zs + 1) * (y.max() - y.min()) / (top + 1))
     assert np.corrcoef(pred, y)[0, 1] > 0.9
 
 

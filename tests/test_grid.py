@@ -34,7 +34,7 @@ def test_grid_points_and_edges():
     assert g.round(-1.0) == -1.0
     assert g.round(0.4999999) == 0.0
     assert g.round(np.nextafter(-0.5, -1)) == -1.0
-    assert Grid(1).round(1.0) == 0.0  # with one bit a label of 1 rounds to 0 (DESIGN §1)
+    assert Grid(1).round(1.0) == 0.0  # with one bit a label of 1 rounds to 0 (docs/design.md §1)
     assert g.gamma == 0.25 and g.epsilon(10.0) == 5.0
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from lptrain.arch import Architecture
 from lptrain.architectures import conv1d
 from lptrain.certificate import check
 from lptrain.data import make_dataset, read_table
-from lptrain.exceptions import FileFormatError, InputError, LPTrainError
+from lptrain.exceptions import FileFormatError, InputError, LPTrainError, RoundingWarning
 from lptrain.face import Face
 from lptrain.grid import Grid
 from lptrain.network import Network
@@ -95,7 +96,8 @@ def test_one_bit_one_hot_targets_vanish_and_are_reported(rng):
     x = rng.uniform(-1, 1, (10, 1))
     y = np.eye(2)[rng.integers(0, 2, 10)]
     ds = make_dataset(np.column_stack([x, y]), 1)
-    rep = api.train(ds, "1-2", "cross_entropy", bits=1).report
+    with pytest.warns(RoundingWarning, match="maps every target to one value.*2 bits keep them apart"):
+        rep = api.train(ds, "1-2", loss="cross_entropy", bits=1).report
     assert any("maps every target to one value" in w and "2 bits keep them apart" in w for w in rep["warnings"])
 
 
@@ -104,14 +106,19 @@ def test_no_warnings_when_nothing_is_lost():
     x = np.array([[g[0]], [g[1]], [g[2]]])
     y = np.array([[g[3]], [g[1]], [g[0]]])
     ds = make_dataset(np.column_stack([x, y]), 1)
-    assert api.train(ds, "1-1", bits=2).report["warnings"] == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RoundingWarning)
+        rep = api.train(ds, "1-1", bits=2).report
+    assert rep["warnings"] == [] and rep["notes"] == []
 
 
-def test_many_inputs_merged_is_reported(rng):
+def test_many_inputs_merged_is_a_note_not_a_warning(rng):
     x = rng.uniform(0.01, 0.2, (30, 1))
     ds = make_dataset(np.column_stack([x, np.zeros((30, 1))]), 1)
-    w = api.train(ds, "1-1", bits=2).report["warnings"]
-    assert any("distinct inputs into 1" in s for s in w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RoundingWarning)
+        rep = api.train(ds, "1-1", bits=2).report
+    assert rep["warnings"] == [] and any("distinct inputs into 1" in s for s in rep["notes"])
 
 
 # -- 3. parsers that cannot be crashed --------------------------------------------------------
@@ -299,7 +306,7 @@ def test_refused_before_allocation_names_size(tmp_path, rng):
 
 # -- 6. determinism ---------------------------------------------------------------------------
 
-TIMING = {"solve_seconds", "build_seconds"}
+TIMING = {"solve_seconds", "build_seconds", "check_seconds"}
 
 
 @pytest.mark.parametrize("solver", ["highs", "structured"])

@@ -109,7 +109,7 @@ def test_one_polytope_many_data_sets_without_reevaluating(rng, monkeypatch):
 
 def test_auto_picks_structured_for_large_faces(rng):
     ds = make_dataset(np.column_stack([rng.uniform(-1, 1, 40), rng.uniform(-1, 1, 40)]), 1)
-    res = api.train(ds, "1-2-1", "quadratic", bits=2)
+    res = api.train(ds, "1-2-1", loss="quadratic", bits=2)
     assert res.report["solver"] == "structured" and "structured" in res.report["solver_note"]
     small = make_dataset(np.column_stack([rng.uniform(-1, 1, 5), rng.uniform(-1, 1, 5)]), 1)
     assert api.train(small, "1-1-1", bits=1).report["solver"] == "highs"

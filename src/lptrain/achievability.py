@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .exceptions import InputError, SizeError
+from .exceptions import InputError, SizeError, SolverError
 from .face import Face
 from .lp import ExplicitLP
-from .polytope import DEFAULT_MEMORY, human_bytes
+from .sizes import DEFAULT_MEMORY, human_bytes
 from .solvers import get_solver
 
 TOL = 1e-9
@@ -144,7 +144,7 @@ def losses(face: Face, t, memory=DEFAULT_MEMORY) -> Achievability:
     lp = _Ineq(c, A, tp)
     status, s_opt, x, y = solve_lp_ineq(lp)
     if status != "optimal":
-        raise InputError(f"the achievability LP was not solved (status {status})")
+        raise SolverError(f"HiGHS did not solve the achievability LP: status {status}")
     if s_opt <= 0:
         lam = np.clip(x[:K], 0, None)
         lam /= lam.sum()

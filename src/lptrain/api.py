@@ -7,10 +7,12 @@ each returns a plain dict of results (what ``--json`` writes) alongside the obje
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import rounding
 from .arch import Architecture
 from .certificate import check
 from .exceptions import InputError
@@ -19,7 +21,8 @@ from .grid import Grid
 from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY
 from .solvers import get_solver
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000
@@ -56,7 +59,7 @@ def _arch_file(path):
 
 
 def grid_for(arch, loss, bits=None, epsilon=None, reg=None, lam=0.0) -> Grid:
-    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (DESIGN §1)."""
+    """The grid for ``bits``, or the coarsest one reaching ``epsilon`` (docs/design.md §1)."""
     if (bits is None) == (epsilon is None):
         raise InputError("give exactly one of bits and epsilon")
     if bits is not None:
@@ -129,13 +132,32 @@ def choose_solver(face: Face, name: str, memory: int):
     )
 
 
+MAX_OBJECTIVE = 1e300
+
+
+def refuse_overflowing_regularizer(p: Polytope):
+    """Refuse, before any solver runs, a weight lam for which D lam R(phi) (R <= N on the
+    parameter box [-1, 1]^N, App. B) could overflow a float: the sums would be inf or NaN."""
+    if not p.reg:
+        return
+    lam = float(p.lam)
+    worst = lam * max(1, p.N) * p.samples
+    if not (np.isfinite(lam) and np.isfinite(worst) and worst <= MAX_OBJECTIVE):
+        raise InputError(f"--lam {lam:g} makes the objective overflow (lam x N x D = {worst:.3g} > "
+                         f"{MAX_OBJECTIVE:g}); use a smaller --lam")
+
+
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
                progress=False) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
+    refuse_overflowing_regularizer(p)
     face = Face(p, dataset.x, dataset.y)
+    rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory)
     sol = slv.solve(face, memory, progress)
+    t0 = time.perf_counter()
     cert = check(face, sol, memory) if certify else None
+    check_seconds = time.perf_counter() - t0 if certify else None
     net = Network(p.arch, sol.params, dataset.scaling,
                   info={"loss": p.loss.name, "bits": p.grid.bits, "objective": sol.objective,
                         "reg": p.reg, "lam": p.lam})
@@ -167,15 +189,17 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         "solver_note": note,
         "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
         "solve_seconds": sol.seconds,
+        "check_seconds": check_seconds,
         "certificate": cert.to_dict() if cert is not None else None,
         "polytope": describe_polytope(p),
         "face_lp": face.lp_sizes(),
-        "warnings": rounding_warnings(face, dataset),
+        "warnings": rounded.warnings,
+        "notes": rounded.notes,
     }
     return TrainResult(net, sol, cert, report, face)
 
 
-def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="relu",
+def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
           certify=True, progress=False) -> TrainResult:
     """Build P for ``dataset``'s size (lazily: only the face's table rows are evaluated) and solve."""
@@ -188,37 +212,6 @@ def train(dataset, arch, loss="quadratic", bits=None, epsilon=None, activation="
     res = solve_face(p, dataset, solver, memory, certify, progress)
     res.report["requested_epsilon"] = epsilon
     return res
-
-
-def rounding_warnings(face: Face, dataset) -> list:
-    """Say when rounding onto the grid destroys information (DESIGN §1), and how to avoid it."""
-    out = []
-    g = face.grid
-    for j in range(dataset.y.shape[1]):
-        raw = np.unique(dataset.y[:, j])
-        got = np.unique(face.y_index[:, j])
-        if len(raw) > 1 and len(got) < len(raw):
-            need = _bits_to_separate(dataset.y[:, j], g.bits)
-            what = "maps every target to one value" if len(got) == 1 else (
-                f"merges {len(raw)} distinct target values into {len(got)}")
-            out.append(f"rounding to {g.bits} bits {what} in output column {j + 1}"
-                       + (f"; {need} bits keep them apart" if need else ""))
-    raw_x = len(np.unique(dataset.x, axis=0))
-    got_x = len(np.unique(face.x_index, axis=0))
-    if raw_x > 1 and got_x <= raw_x // 2:
-        need = _bits_to_separate(dataset.x, g.bits)
-        out.append(f"rounding to {g.bits} bits merges {raw_x} distinct inputs into {got_x}"
-                   + (f"; {need} bits keep them apart" if need else ""))
-    return out
-
-
-def _bits_to_separate(values, bits, limit=24):
-    v = np.asarray(values).reshape(len(values), -1)
-    want = len(np.unique(v, axis=0))
-    for b in range(bits + 1, limit + 1):
-        if len(np.unique(Grid(b).round_index(v), axis=0)) == want:
-            return b
-    return None
 
 
 def demo_data_path() -> str:

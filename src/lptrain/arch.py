@@ -1,10 +1,10 @@
-"""Architectures as DAGs of affine nodes with activations (Sec. 4, DESIGN §5, §9).
+"""Architectures as DAGs of affine nodes with activations (Sec. 4, docs/design.md §5, §9).
 
 Every non-input node v computes ``a_v(sum_{u -> v} phi_uv s_u + phi_v)``; output nodes
 are affine (no activation).  Parameters are *named*: a name used on several edges is
 one shared parameter (weight sharing, as in CNNs), so N counts distinct names.
 
-The canonical parameter order (DESIGN §9) is the order of first appearance when the
+The canonical parameter order (docs/design.md §9) is the order of first appearance when the
 nodes are read in topological order, each node's in-edge weights in source order and
 then its bias.  A layered ``n-w1-...-m`` network is sugar for the DAG whose node for
 neuron j of layer i reads every node of layer i-1 with weights ``W{i}[j,k]`` and bias
@@ -137,7 +137,7 @@ class Architecture:
 
     @classmethod
     def layered(cls, widths, activation="relu") -> "Architecture":
-        """The fully connected network n-w1-...-m (DESIGN §9 parameter order)."""
+        """The fully connected network n-w1-...-m (docs/design.md §9 parameter order)."""
         if not isinstance(widths, (list, tuple)) or not all(
             isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in widths
         ):

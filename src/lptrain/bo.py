@@ -3,7 +3,7 @@
 BO:  min c^T x + d^T y  s.t.  f_i(x) >= 0 (i in [m]),  g_j(x) = y_j (j in [p]),  x in {0,1}^n,
 with f_i, g_j oracles that read only their *support*.  Given a tree decomposition (T, Q) of
 the intersection graph Gamma (a vertex per x-variable, an edge between variables sharing a
-support) of width w, LBO is (DESIGN §2):
+support) of width w, LBO is (docs/design.md §2):
 
 * for each output y_j a leaf bag Q'(j) = Q_t next to a bag Q_t containing supp(g_j);
 * per bag t, F_t = the assignments v of Q_t satisfying every f_i whose support lies in Q_t;

@@ -13,15 +13,21 @@ import math
 import os
 import re
 import sys
+import warnings
 
 import numpy as np
 
 from . import __version__, api
 from .data import read_dataset, read_table
-from .exceptions import InputError, LPTrainError
+from .bignum import json_int, sci, sci_log10
+from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
+from .grid import MAX_BITS, Grid
 from .network import Network
-from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes
+from .rounding import RoundingReport
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY, big, human_bytes
+from .sizes import parse_memory as _parse_memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,14 +37,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_memory(text: str) -> int:
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
-    if not m:
-        raise argparse.ArgumentTypeError(f"invalid memory size {text!r} (e.g. 2G, 512M)")
-    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
-    value = int(float(m.group(1)) * mult)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("memory must be positive")
-    return value
+    """``--memory``: :func:`lptrain.sizes.parse_memory` with argparse's error type."""
+    try:
+        return _parse_memory(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def positive_int(text):
@@ -93,7 +96,8 @@ def _solve_args(p):
     p.add_argument("--solver", default="auto", help="auto, highs, structured, bnb, dask or gpu")
     p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
     p.add_argument("--scale", action="store_true",
-                   help="map each column affinely onto [-1, 1] (stored in the model)")
+                   help="map each column affinely onto the grid's range [-1, 1 - 2 gamma] "
+                        "(stored in the model: predict takes and returns raw units)")
     p.add_argument("--no-check", action="store_true", help="skip the certificate check")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
@@ -214,6 +218,8 @@ def build_parser():
     ex.add_argument("model")
     ex.add_argument("--onnx", metavar="PATH")
     ex.add_argument("--torch", metavar="PATH", help="TorchScript file (torch.jit.load)")
+    ex.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                    help="ONNX input and output type (default float32; grid weights are exact in it)")
     _common(ex)
 
     d = sub.add_parser("demo", help="train on the shipped demo data and print the network")
@@ -242,6 +248,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
+    if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or any(map(_ours, _CAUGHT[-1]))):
+        obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1] if _ours(w)]}
     if path:
         atomic_write_text(path, json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
 
@@ -251,8 +259,10 @@ def _jsonable(o):
         return {k: _jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [_jsonable(v) for v in o]
-    if isinstance(o, (np.integer,)):
-        return int(o)
+    if isinstance(o, bool):
+        return o
+    if isinstance(o, (int, np.integer)):
+        return json_int(int(o))
     if isinstance(o, (float, np.floating)):
         f = float(o)
         return f if math.isfinite(f) else None
@@ -266,13 +276,15 @@ def _bits_eps(args):
 
 
 def _fmt(x):
+    """An exact count with thousands separators, a power of ten when long (never inf)."""
     return f"{x:,}" if isinstance(x, int) and x < 10**15 else (big(x) if isinstance(x, int) else f"{x:.6g}")
 
 
 def _print_sizes(r, out):
     print(f"polytope P ({r['form']} form): {r['architecture']}, {r['loss']} loss, D = {r['samples']}", file=out)
     print(f"  grid: {r['bits']} bits ({r['grid_values']} values per number), {r['parameters']} parameters", file=out)
-    lp = f", paper's Cor. 4.2 constant {r['lipschitz_paper']:.6g}" if r.get("lipschitz_paper") else ""
+    lpap = r.get("lipschitz_paper")
+    lp = f", paper's Cor. 4.2 constant {lpap:.6g}" if lpap and math.isfinite(lpap) else ""
     print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
     print(f"  variables   {_fmt(r['variables']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_variables'])})", file=out)
     print(f"  constraints {_fmt(r['constraints']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_constraints'])})", file=out)
@@ -302,8 +314,8 @@ def _print_result(rep, net, out):
               f"dual violation {c['dual_violation']:.2g}, gap {c['gap']:.2g})", file=out)
     print("network:", file=out)
     print(net.describe(), file=out)
-    for w in rep.get("warnings", []):
-        print(f"lptrain: warning: {w}", file=sys.stderr)
+    if rep.get("notes"):
+        print(RoundingReport(notes=rep["notes"]).summary(), file=sys.stderr)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -340,7 +352,7 @@ def cmd_build(args):
     lp = p.lp(args.memory) if args.mps else None
     p.save(args.out)
     if lp is not None:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(lp, args.mps)
         r["mps"] = args.mps
@@ -376,10 +388,10 @@ def cmd_solve(args):
     _check_out(args.model, args.json, args.mps)
     _dask_options(args)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
     if args.mps:
-        from .lp import write_mps
+        from .solvers.highs import write_mps
 
         write_mps(res.face.lp(args.memory), args.mps)
         res.report["mps"] = args.mps
@@ -393,9 +405,11 @@ def cmd_train(args):
     _dask_options(args)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
-    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
-    res = api.train(ds, arch, args.loss, bits, eps, args.activation, args.solver, args.form,
-                    args.reg, args.lam, args.memory, not args.no_check, _progress(args))
+    grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
+    res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
+                    solver=args.solver, form=args.form, reg=args.reg, lam=args.lam,
+                    memory=args.memory, certify=not args.no_check, progress=_progress(args))
     return _finish(args, res)
 
 
@@ -409,27 +423,30 @@ def _train_bnn(args):
     arch = api.architecture(args.arch, args.activation)
     header, table = read_table(args.data, arch.n_inputs + arch.n_outputs)
     face = bnn.BinaryFace(arch, table[:, : arch.n_inputs], table[:, arch.n_inputs:], args.form)
-    sol, cert = bnn.solve(face, args.solver, args.memory)
+    sol, cert = bnn.solve(face, args.solver, args.memory, not args.no_check)
     net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
     sz = bnn.sizes(arch, face.samples, args.form)
-    rep = {"status": sol.status if cert.valid else "certificate_failed", "objective": sol.objective,
+    ok = cert is None or cert.valid
+    rep = {"status": sol.status if ok else "certificate_failed", "objective": sol.objective,
            "params": [float(v) for v in sol.params], "param_names": list(arch.param_names),
            "train_loss": sol.objective, "epsilon": 0.0, "lipschitz": None, "bits": 1,
            "samples": face.samples, "distinct_points": int(len(face.distinct)),
            "grid_points": face.param_points, "evaluations": sol.evaluations, "solver": sol.solver,
-           "solver_note": "", "solve_seconds": sol.seconds, "certificate": cert.to_dict(),
+           "solver_note": "", "solve_seconds": sol.seconds,
+           "check_seconds": sol.info.get("check_seconds"), "certificate": cert.to_dict() if cert else None,
            "polytope": sz, "warnings": [], "binarized": True}
     print(f"binarized network (App. C), exact: mean wrong output bits {sol.objective:.6g} on {face.samples} samples")
     print(f"polytope: {sz['variables']:,} variables ({sz['evaluations']:,} evaluations); "
           f"Thm C.1's stated size 2^p |V(G)| D = {sz['thm_c1_size']:,} (p = {sz['fan_in']})")
-    print(f"certificate: {'valid' if cert.valid else 'INVALID'} ({cert.method})")
+    if cert is not None:
+        print(f"certificate: {'valid' if cert.valid else 'INVALID (' + cert.reason + ')'} ({cert.method} check)")
     print("network:")
     print(net.describe())
     if args.model:
         net.save(args.model)
         rep["model"] = args.model
     _write_json(args.json, rep)
-    return 0 if cert.valid else 1
+    return 0 if ok else 1
 
 
 def cmd_predict(args):
@@ -458,7 +475,7 @@ def cmd_demo(args):
     ds = read_dataset(path, 1, 1)
     print(f"lptrain demo: 1-2-1 ReLU network, quadratic loss, 3 bits, on the shipped data "
           f"({ds.samples} points of y = 0.5 relu(-x) + 0.25 relu(x) - 0.5 + noise, {path})")
-    res = api.train(ds, "1-2-1", "quadratic", bits=3, solver=args.solver, memory=args.memory,
+    res = api.train(ds, "1-2-1", loss="quadratic", bits=3, solver=args.solver, memory=args.memory,
                     progress=_progress(args))
     p = res.report["polytope"]
     print(f"polytope for D = {p['samples']}: {p['variables']:,} variables, {p['constraints']:,} "
@@ -496,14 +513,14 @@ def cmd_table1(args):
           f"(edges {r['edges']}) k={r['k']} w={r['w']} Delta={r['Delta']}, eps={r['epsilon']:g}, D={r['samples']}")
     print(f"{'type':<7} {'loss':<25} {'size (paper, Table 1)':<44} value, O(.)=1")
     for row in r["rows"]:
-        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {row['value']:.3g}")
+        print(f"{row['type']:<7} {row['loss']:<25} {row['formula']:<44} {sci_log10(row['log10_value'])}")
     print(f"\nexact sizes for this architecture (base raised to n+m+N = {r['exponent']}):")
     print(f"{'loss':<14} {'Table 1 value':>14} {'paper L':>10} {'4D(2L/eps)^e':>14} {'lptrain L':>10} "
           f"{'bits':>4} {'Thm 3.1(a)':>12} {'variables':>12}")
     for e in r["sizes"]:
-        print(f"{e['loss']:<14} {e['table1_value']:>14.3g} {e['paper_lipschitz']:>10.4g} "
-              f"{e['paper_bound']:>14.3g} {e['lipschitz']:>10.4g} {e['bits']:>4} "
-              f"{float(e['bound_variables']):>12.3g} {float(e['variables']):>12.3g}")
+        print(f"{e['loss']:<14} {sci_log10(e['log10_table1_value']):>14} {e['paper_lipschitz']:>10.4g} "
+              f"{sci_log10(e['log10_paper_bound']):>14} {e['lipschitz']:>10.4g} {e['bits']:>4} "
+              f"{sci(e['bound_variables']):>12} {sci(e['variables']):>12}")
     _write_json(args.json, r)
     return 0
 
@@ -513,11 +530,12 @@ def cmd_sample_size(args):
 
     arch = api.architecture(args.arch, args.activation)
     r = sample_size(arch, args.loss, args.epsilon, args.alpha, args.sigma2, args.reg, args.lam)
-    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {r['samples']:,}")
+    print(f"samples D = ceil(4 sigma^2 / eps^2 * (N ln(2L/eps) + ln(1/alpha))) = {_fmt(r['samples'])}")
     print(f"  sigma^2 = {r['sigma2']:.6g} ({r['sigma2_source']}), N = {r['N']}, L = {r['lipschitz']:.6g}, "
           f"eps = {r['epsilon']:g}, alpha = {r['alpha']:g}")
+    note = "" if r["bits_supported"] else f"; lptrain builds grids of at most {MAX_BITS} bits"
     print(f"  LP for that D (Cor. 6.3): {_fmt(r['variables'])} variables, {_fmt(r['constraints'])} constraints, "
-          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits)")
+          f"{_fmt(r['evaluations'])} evaluations ({r['bits']} bits{note})")
     print(f"  {r['guarantee']}")
     _write_json(args.json, r)
     return 0
@@ -529,7 +547,7 @@ def cmd_achievable(args):
 
     _check_out(args.json)
     p = Polytope.load(args.polytope)
-    ds = read_dataset(args.data, p.n, p.m, scale=args.scale)
+    ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     face = Face(p, ds.x, ds.y)
     if args.losses is not None:
         _, t = read_table(args.losses, 1)
@@ -580,7 +598,8 @@ def cmd_plot(args):
         r = plots.size_plot(args.arch, args.loss, args.bits, args.out)
     elif args.kind == "epsilon":
         arch = api.architecture(args.arch)
-        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+        ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale,
+                          grid=Grid(args.max_bits))
         r = plots.epsilon_plot(ds, arch, args.loss, args.out, tuple(range(1, args.max_bits + 1)))
     else:
         net = Network.load(args.model)
@@ -600,12 +619,14 @@ def cmd_export(args):
     net = Network.load(args.model)
     out = {}
     if args.onnx:
-        export.to_onnx(net, args.onnx)
+        export.to_onnx(net, args.onnx, args.dtype)
         out["onnx"] = args.onnx
     if args.torch:
         export.save_torch(net, args.torch)
         out["torch"] = args.torch
-    print("wrote " + ", ".join(out.values()))
+    print("wrote " + ", ".join(out.values()) + (f" (ONNX in {args.dtype})" if args.onnx else ""))
+    if args.onnx:
+        out["onnx_dtype"] = args.dtype
     _write_json(args.json, out)
     return 0
 
@@ -641,12 +662,61 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+# Library messages name Python parameters (memory=, solver='structured', scale=True); the
+# command line shows its flags instead.
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon)=(?:'([^']*)'|([^\s,;)']*))")
+
+
+def flagged(message: str) -> str:
+    """``message`` with Python parameters replaced by the CLI's flags (``memory=`` -> ``--memory``)."""
+
+    def flag(m):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        return f"--{m.group(1)}" if value in ("", "True") else f"--{m.group(1)} {value}"
+
+    return _FLAG.sub(flag, message)
+
+
+_CAUGHT: list = []  # the warnings recorded by the running main(), for _write_json
+
+
 def main(argv=None) -> int:
+    others = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RoundingWarning)
+            _CAUGHT.append(caught)
+            try:
+                return _main(argv)
+            finally:
+                _show_warnings()
+                others = list(caught)
+                _CAUGHT.pop()
+    finally:  # other libraries' warnings, shown as Python would have shown them
+        for w in others:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _ours(w) -> bool:
+    return issubclass(w.category, RoundingWarning)
+
+
+def _show_warnings():
+    """Print lptrain's warnings recorded so far, one line each, and forget them."""
+    caught = _CAUGHT[-1]
+    for w in caught:
+        if _ours(w):
+            print(f"lptrain: warning: {flagged(str(w.message))}", file=sys.stderr)
+    caught[:] = [w for w in caught if not _ours(w)]
+
+
+def _main(argv) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except LPTrainError as e:
-        print(f"lptrain: error: {e}", file=sys.stderr)
+        _show_warnings()
+        print(f"lptrain: error: {flagged(str(e))}", file=sys.stderr)
         return e.exit_code
     except MemoryError:
         print("lptrain: error: out of memory; lower --memory, the bits or the sample size", file=sys.stderr)

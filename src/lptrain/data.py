@@ -1,8 +1,8 @@
 """Reading data sets: CSV with a header, the first n columns inputs, the last m outputs.
 
 Values must lie in [-1, 1] (the paper's normalized data, Sec. 2) unless ``scale`` is
-asked for, which maps each column affinely onto [-1, 1] and returns the
-:class:`Scaling` so that models take and return raw units.
+asked for, which maps each column affinely onto the grid's range [-1, 1 - 2 gamma] and
+returns the :class:`Scaling` so that models take and return raw units.
 """
 
 from __future__ import annotations
@@ -20,37 +20,74 @@ MAX_COLUMNS = 10_000
 
 @dataclass(frozen=True)
 class Scaling:
-    """Per-column affine maps [lo, hi] -> [-1, 1] (a constant column maps to 0)."""
+    """Per-column affine maps [lo, hi] -> [-1, top] (a constant column maps to 0).
+
+    ``top`` is the grid's top point 1 - 2 gamma (eq. 7: the grid stops below 1), so a
+    column's maximum lands on a grid point and stays apart from its neighbours after
+    rounding down; mapping it to 1 would round it to 1 - 2 gamma together with everything
+    above that.  ``top`` defaults to 1 (models saved before it existed).  The maps are
+    computed after dividing each column by a power of two near its largest magnitude, which
+    is exact, so finite values up to 1.8e308 never overflow; ``lo`` and ``hi`` land exactly
+    on -1 and ``top``.
+    """
 
     lo: tuple
     hi: tuple
+    top: tuple | None = None
 
     @classmethod
-    def fit(cls, table: np.ndarray) -> "Scaling":
-        return cls(tuple(map(float, table.min(axis=0))), tuple(map(float, table.max(axis=0))))
+    def fit(cls, table: np.ndarray, top=1.0) -> "Scaling":
+        """The maps of each column of ``table`` onto [-1, top] (``top`` a number or one per column)."""
+        table = np.asarray(table, dtype=np.float64)
+        tops = np.broadcast_to(np.asarray(top, dtype=np.float64), (table.shape[1],))
+        return cls(tuple(map(float, table.min(axis=0))), tuple(map(float, table.max(axis=0))),
+                   tuple(map(float, tops)))
+
+    @classmethod
+    def for_grid(cls, table, grid) -> "Scaling":
+        """:meth:`fit` onto ``grid``'s own range [-1, 1 - 2 gamma]."""
+        return cls.fit(table, top=1.0 - 2.0 * grid.gamma)
 
     def _ab(self, cols):
         lo = np.asarray(self.lo, dtype=np.float64)[cols]
         hi = np.asarray(self.hi, dtype=np.float64)[cols]
-        span = hi - lo
-        safe = np.where(span > 0, span, 1.0)
-        return lo, span, safe
+        top = np.ones_like(lo) if self.top is None else np.asarray(self.top, dtype=np.float64)[cols]
+        _, e = np.frexp(np.maximum(np.abs(lo), np.abs(hi)))
+        s = np.ldexp(1.0, e - 1)  # a power of two within a factor 2 of max |value|: exact division
+        lo_s, span_s = lo / s, hi / s - lo / s
+        safe = np.where(span_s > 0, span_s, 1.0)
+        return s, lo_s, span_s, safe, top + 1.0
 
     def forward(self, values, cols=slice(None)) -> np.ndarray:
-        lo, span, safe = self._ab(cols)
-        out = 2.0 * (values - lo) / safe - 1.0
-        return np.where(span > 0, out, 0.0)
+        """Raw values -> [-1, top] (columns ``cols``)."""
+        s, lo_s, span_s, safe, width = self._ab(cols)
+        out = -1.0 + width * ((np.asarray(values, dtype=np.float64) / s - lo_s) / safe)
+        return np.where(span_s > 0, out, 0.0)
 
     def inverse(self, values, cols=slice(None)) -> np.ndarray:
-        lo, span, _ = self._ab(cols)
-        return np.where(span > 0, lo + (values + 1.0) * span / 2.0, lo)
+        """[-1, top] -> raw values (columns ``cols``); a constant column returns its value."""
+        s, lo_s, span_s, _, width = self._ab(cols)
+        t = (np.asarray(values, dtype=np.float64) + 1.0) / width
+        with np.errstate(over="ignore"):
+            out = s * (lo_s + t * span_s)
+        lo = np.asarray(self.lo, dtype=np.float64)[cols]
+        hi = np.asarray(self.hi, dtype=np.float64)[cols]
+        inside = (t >= 0) & (t <= 1)  # rounding must not step past [lo, hi] (nor overflow there)
+        out = np.where(inside, np.clip(out, lo, hi), out)
+        return np.where(span_s > 0, out, lo)
 
     def to_dict(self):
-        return {"lo": list(self.lo), "hi": list(self.hi)}
+        d = {"lo": list(self.lo), "hi": list(self.hi)}
+        if self.top is not None:
+            d["top"] = list(self.top)
+        return d
 
     @classmethod
     def from_dict(cls, d):
-        return cls(tuple(map(float, d["lo"])), tuple(map(float, d["hi"])))
+        top = tuple(map(float, d["top"])) if d.get("top") is not None else None
+        if top is not None and len(top) != len(d["lo"]):
+            raise InputError("scaling: 'top' has the wrong length")
+        return cls(tuple(map(float, d["lo"])), tuple(map(float, d["hi"])), top)
 
 
 @dataclass
@@ -120,13 +157,18 @@ def read_table(path, ncols=None, accept=None):
     return header, np.asarray(rows, dtype=np.float64)
 
 
-def read_dataset(path, n: int, m: int, scale=False, scaling: Scaling | None = None) -> Dataset:
-    """Read training data for an architecture with n inputs and m outputs."""
+def read_dataset(path, n: int, m: int, scale=False, scaling: Scaling | None = None,
+                 grid=None) -> Dataset:
+    """Read training data for an architecture with n inputs and m outputs.
+
+    With ``scale``, each column is mapped onto ``grid``'s range [-1, 1 - 2 gamma]
+    (:class:`Scaling`; onto [-1, 1] when no grid is given).
+    """
     header, table = read_table(path, n + m)
-    return make_dataset(table, n, header, scale=scale, scaling=scaling, source=str(path))
+    return make_dataset(table, n, header, scale=scale, scaling=scaling, source=str(path), grid=grid)
 
 
-def make_dataset(table, n, header=None, scale=False, scaling=None, source="data") -> Dataset:
+def make_dataset(table, n, header=None, scale=False, scaling=None, source="data", grid=None) -> Dataset:
     """Validate an array (D, n + m) of raw values and split it; see :func:`read_dataset`."""
     table = np.asarray(table, dtype=np.float64)
     if table.ndim != 2 or table.shape[0] == 0:
@@ -135,7 +177,7 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
         raise InputError(f"{source}: contains NaN or infinite values")
     header = header or [f"x{i + 1}" for i in range(n)] + [f"y{i + 1}" for i in range(table.shape[1] - n)]
     if scaling is None and scale:
-        scaling = Scaling.fit(table)
+        scaling = Scaling.for_grid(table, grid) if grid is not None else Scaling.fit(table)
     if scaling is not None:
         table = scaling.forward(table)
     else:
@@ -144,6 +186,6 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
             r, c = bad[0]
             raise InputError(
                 f"{source}: value {table[r, c]:g} in column {header[c]!r} (row {r + 1}) lies "
-                f"outside [-1, 1]; rescale the data or pass --scale"
+                f"outside [-1, 1]; rescale the data or pass scale=True"
             )
     return Dataset(table[:, :n], table[:, n:], list(header), scaling)

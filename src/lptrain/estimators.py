@@ -2,9 +2,11 @@
 
 ``LPTrainRegressor`` and ``LPTrainClassifier`` follow scikit-learn's contract: ``__init__``
 only stores its arguments, ``fit`` validates and returns ``self``, learned attributes end in
-``_``.  Raw data are mapped onto [-1, 1] column by column (the CLI's ``--scale``), so
-``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``; the letters ``n`` and
-``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
+``_``.  Raw data are mapped onto the grid's range [-1, 1 - 2 gamma] column by column (the
+CLI's ``--scale``), so ``predict`` takes and returns raw units.  ``arch`` is ``n-w1-...-m``;
+the letters ``n`` and ``m`` stand for the data's number of features and of outputs (e.g. ``"n-2-m"``).
+Bad parameters raise ``ValueError`` (lptrain's ``InputError`` and ``SizeError`` are ones);
+rounding that merges labels issues a :class:`~lptrain.exceptions.RoundingWarning`.
 
 The classifier encodes labels inside: one-hot targets with the cross-entropy loss (outputs =
 classes), or +-1 targets with the hinge loss (two classes, one output).  The grid stops at
@@ -13,6 +15,8 @@ classes), or +-1 targets with the hinge loss (two classes, one output).  The gri
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -20,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import api
 from .data import Scaling, make_dataset
-from .exceptions import LPTrainError
+from .exceptions import RoundingWarning
 
 
 def _arch(spec, n, m):
@@ -57,18 +61,20 @@ class _LPTrainBase(BaseEstimator):
         n, m = X.shape[1], T.shape[1]
         spec = _arch(self.arch, n, m)
         table = np.column_stack([X, T])
-        sc = Scaling.fit(table)
+        bits, eps = (None, self.epsilon) if self.epsilon is not None else (self.bits, None)
+        top = 1.0 - 2.0 * api.grid_for(api.architecture(spec, self.activation), loss, bits, eps,
+                                       self.reg, self.lam).gamma
+        sc = Scaling.fit(table, top)  # onto the grid's range [-1, 1 - 2 gamma]
         if self._scale_targets:
             scaling = sc
         else:  # targets are already in [-1, 1]: only the inputs are scaled
-            scaling = Scaling(sc.lo[:n] + tuple([-1.0] * m), sc.hi[:n] + tuple([1.0] * m))
+            scaling = Scaling(sc.lo[:n] + (-1.0,) * m, sc.hi[:n] + (1.0,) * m, sc.top[:n] + (1.0,) * m)
         ds = make_dataset(table, n, scaling=scaling)
-        bits, eps = (None, self.epsilon) if self.epsilon is not None else (self.bits, None)
-        try:
-            res = api.train(ds, spec, loss, bits=bits, epsilon=eps, activation=self.activation,
+        with warnings.catch_warnings():
+            if not self._scale_targets:  # the classifier's own +-1 encoding, documented above
+                warnings.filterwarnings("ignore", r".*\+-1 labels", RoundingWarning)
+            res = api.train(ds, spec, loss=loss, bits=bits, epsilon=eps, activation=self.activation,
                             solver=self.solver, reg=self.reg, lam=self.lam)
-        except LPTrainError as e:
-            raise ValueError(str(e)) from None
         self.network_ = res.network
         self.params_ = np.array(res.report["params"])
         self.objective_ = res.report["objective"]

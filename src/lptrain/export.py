@@ -1,9 +1,14 @@
 """Trained networks into PyTorch and ONNX (``pip install ".[torch,onnx]"``).
 
 :func:`to_torch` returns an ``nn.Module`` that evaluates the network's DAG with the grid
-parameters (float64, the canonical order of DESIGN §9) and, when the model was trained with
+parameters (the canonical order of docs/design.md §9) and, when the model was trained with
 ``--scale``, the same input and output maps, so its outputs equal ``Network.predict`` in raw
-units.  :func:`to_onnx` exports that module; onnxruntime reproduces ``predict``.
+units.  It computes in float64 unless asked otherwise.
+
+:func:`to_onnx` exports that module with float32 inputs and outputs by default, the type
+onnxruntime and the tools built on ONNX (OMLT, ...) feed: a grid value -1 + 2j/2^B is
+exact in float32 for B <= 23 bits, so only the arithmetic rounds (relative error ~1e-7).
+``dtype="float64"`` exports a model whose outputs equal ``predict`` to the last digits.
 """
 
 from __future__ import annotations
@@ -22,38 +27,49 @@ def _torch():
     return torch
 
 
-def to_torch(network):
-    """An ``nn.Module`` with outputs identical to ``network.predict`` (float64)."""
+DTYPES = ("float32", "float64")
+
+
+def _dtype(torch, dtype):
+    if dtype not in DTYPES:
+        raise InputError(f"dtype={dtype!r}: choose 'float32' or 'float64'")
+    return getattr(torch, dtype)
+
+
+def to_torch(network, dtype="float64"):
+    """An ``nn.Module`` computing ``network.predict`` in ``dtype`` (float64: identical outputs)."""
     torch = _torch()
+    dt = _dtype(torch, dtype)
     arch = network.arch
     binar = bool(network.info.get("binarized"))
     n = arch.n_inputs
-    zero = torch.zeros((), dtype=torch.float64)
-    acts = {  # elementary ops only: onnxruntime lacks float64 Elu and LeakyRelu kernels
+    zero = torch.zeros((), dtype=dt)
+    acts = {  # elementary ops only: onnxruntime lacks float64 Elu and LeakyRelu
         "relu": lambda t: torch.where(t > 0, t, zero), "tanh": torch.tanh, "identity": lambda t: t,
         "leaky_relu": lambda t: torch.where(t >= 0, t, LEAKY_SLOPE * t),
         "elu": lambda t: torch.where(t > 0, t, torch.exp(torch.minimum(t, zero)) - 1.0),
     }
     if network.scaling is not None:
         lo = np.asarray(network.scaling.lo, dtype=np.float64)
-        hi = np.asarray(network.scaling.hi, dtype=np.float64)
+        top = np.asarray(network.scaling.top or [1.0] * len(lo), dtype=np.float64)
+        hi = lo + (np.asarray(network.scaling.hi, dtype=np.float64) - lo) * 2.0 / (top + 1.0)
     else:
         lo = hi = None
 
     class LPTrainNet(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.phi = torch.nn.Parameter(torch.tensor(network.params, dtype=torch.float64), requires_grad=False)
+            self.phi = torch.nn.Parameter(torch.tensor(network.params, dtype=dt), requires_grad=False)
             if lo is not None:
                 span = hi - lo
-                self.register_buffer("in_lo", torch.tensor(lo[:n]))
-                self.register_buffer("in_span", torch.tensor(np.where(span[:n] > 0, span[:n], 1.0)))
-                self.register_buffer("in_const", torch.tensor((span[:n] <= 0).astype(np.float64)))
-                self.register_buffer("out_lo", torch.tensor(lo[n:]))
-                self.register_buffer("out_span", torch.tensor(span[n:]))
+                self.register_buffer("in_lo", torch.tensor(lo[:n], dtype=dt))
+                self.register_buffer("in_span", torch.tensor(np.where(span[:n] > 0, span[:n], 1.0), dtype=dt))
+                self.register_buffer("in_const", torch.tensor((span[:n] <= 0).astype(np.float64), dtype=dt))
+                self.register_buffer("out_lo", torch.tensor(lo[n:], dtype=dt))
+                self.register_buffer("out_span", torch.tensor(span[n:], dtype=dt))
 
         def forward(self, x):
-            x = x.to(torch.float64)
+            x = x.to(dt)
             if lo is not None:
                 x = (2.0 * (x - self.in_lo) / self.in_span - 1.0) * (1.0 - self.in_const)
             vals = {name: x[:, i] for i, name in enumerate(arch.input_names)}
@@ -62,7 +78,7 @@ def to_torch(network):
                 for s, w in zip(nd.sources, nd.weights):
                     acc = acc + self.phi[w] * vals[s]
                 if binar:
-                    vals[nd.name] = (acc > self.phi[nd.bias]).to(torch.float64)
+                    vals[nd.name] = (acc > self.phi[nd.bias]).to(dt)
                     continue
                 if nd.bias is not None:
                     acc = acc + self.phi[nd.bias]
@@ -75,13 +91,16 @@ def to_torch(network):
     return LPTrainNet().eval()
 
 
-def to_onnx(network, path):
-    """Export to ONNX (opset 17) with a dynamic batch dimension, written atomically."""
+def to_onnx(network, path, dtype="float32"):
+    """Export to ONNX (opset 17), inputs and outputs in ``dtype``, a dynamic batch dimension.
+
+    Written atomically.  ``dtype`` is ``"float32"`` (default) or ``"float64"``.
+    """
     from .fileio import atomic_path
 
     torch = _torch()
-    module = to_torch(network)
-    x = torch.zeros((2, network.n_inputs), dtype=torch.float64)
+    module = to_torch(network, dtype)
+    x = torch.zeros((2, network.n_inputs), dtype=_dtype(torch, dtype))
     with atomic_path(path, ".onnx") as tmp:
         torch.onnx.export(module, (x,), tmp, input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17,

@@ -1,4 +1,4 @@
-"""Data faces of the ERM polytope (Sec. 3.3, Lemmas 3.4-3.6, DESIGN §4).
+"""Data faces of the ERM polytope (Sec. 3.3, Lemmas 3.4-3.6, docs/design.md §4).
 
 A data set (x_d, y_d) is rounded onto the grid (eq. 7) and fixes a face of P: in bag d,
 lambda[d, v] = 0 for every v whose (x, y) part is not the rounded point (x~_d, y~_d).
@@ -20,7 +20,8 @@ import numpy as np
 from . import lp as lpmod
 from .evaluation import digits, flat_index
 from .exceptions import InputError, SizeError
-from .polytope import DEFAULT_MEMORY, Polytope, big, human_bytes, lp_bytes
+from .polytope import Polytope
+from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 
 class Face:
@@ -117,7 +118,7 @@ class Face:
         return digits(int(a), self.polytope.N, self.grid.size)  # exact for any Python int
 
     def params(self, a: int) -> np.ndarray:
-        """Parameter values (canonical order, DESIGN §9) of flat grid point a."""
+        """Parameter values (canonical order, docs/design.md §9) of flat grid point a."""
         return self.grid.value(self.param_index(a))
 
     # -- the explicit face LP --------------------------------------------------------
@@ -141,7 +142,7 @@ class Face:
             raise SizeError(
                 f"explicit face LP too large: {big(s['variables'])} variables, "
                 f"{big(s['nonzeros'])} nonzeros, about {human_bytes(s['lp_bytes'])} "
-                f"(limit {human_bytes(memory)}); use --solver structured, fewer bits or raise --memory"
+                f"(limit {human_bytes(memory)}); use solver='structured', fewer bits or raise memory="
             )
         p = self.polytope
         return lpmod.assemble(p.form, self.data_index[:, None, :], self.inverse[:, None], self.rows(memory),

@@ -1,4 +1,4 @@
-"""Discretization of [-1, 1] (the paper's eq. 7, DESIGN §1).
+"""Discretization of [-1, 1] (the paper's eq. 7, docs/design.md §1).
 
 A number r in [-1, 1] is represented by ``bits`` = N_gamma binary digits z_1..z_B::
 
@@ -14,6 +14,7 @@ B = ceil(log2(2 L / epsilon)) bits.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,10 +86,27 @@ class Grid:
         """The coarsest grid with 2 gamma L <= epsilon: bits = ceil(log2(2 L / epsilon))."""
         if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
             raise InputError(f"epsilon must be a positive number, got {epsilon!r}")
-        bits = max(1, math.ceil(math.log2(2.0 * lipschitz / epsilon)))
+        if not (math.isfinite(lipschitz) and lipschitz > 0):
+            raise InputError(f"the Lipschitz constant must be a positive number, got {lipschitz!r}")
+        bits = bits_for_epsilon(epsilon, lipschitz)
         if bits > MAX_BITS:
             raise InputError(
                 f"epsilon={epsilon:g} needs {bits} bits per number (L={lipschitz:g}); "
                 f"at most {MAX_BITS} are supported: choose a larger epsilon"
             )
         return cls(bits)
+
+
+def bits_for_epsilon(epsilon: float, lipschitz: float) -> int:
+    """The least bits >= 1 with 2 * 2^-bits * L <= epsilon, decided exactly (no overflow).
+
+    Compared in exact rationals, so epsilon from 1e-300 to 1e300 neither overflows 2L/epsilon
+    nor misrounds it at a power of two; epsilon >= 2L gives 1 bit (the coarsest grid).
+    """
+    q = 2 * Fraction(lipschitz) / Fraction(epsilon)
+    bits = max(1, q.numerator.bit_length() - q.denominator.bit_length())
+    while bits > 1 and q <= 2 ** (bits - 1):
+        bits -= 1
+    while q > 2**bits:
+        bits += 1
+    return bits

@@ -22,9 +22,11 @@ net this is never larger than the paper's Cor. 4.2 constant
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .arch import Architecture
+from .exceptions import InputError, SizeError
 from .losses import Loss
 
 REG_CONSTANTS = {"l1": 1.0, "l2": 2.0}
@@ -58,16 +60,29 @@ def architecture_lipschitz(arch: Architecture, loss: Loss, reg=None, lam=0.0) ->
     u_out = max(U[o] for o in arch.outputs)
     k_out = max(1.0, max(K[o] for o in arch.outputs))
     lc = loss.lipschitz(arch.n_outputs, u_out)
+    if reg and not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam >= 0):
+        raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
     r = REG_CONSTANTS[reg] * lam * arch.n_params if reg else 0.0
-    return LipschitzReport(lc * k_out + r, lc, u_out, k_out, r)
+    value = lc * k_out + r
+    if not math.isfinite(value):
+        what = "the regularization weight lam" if math.isfinite(lc * k_out) else "the architecture"
+        raise SizeError(f"the Lipschitz constant overflows a float ({what} is too large)")
+    return LipschitzReport(value, lc, u_out, k_out, r)
 
 
 def paper_constant(widths, loss: Loss) -> float:
-    """Cor. 4.2's constant L_inf(l) prod_i w~_i for a layered net, as the paper states it."""
+    """Cor. 4.2's constant L_inf(l) prod_i w~_i for a layered net, as the paper states it.
+
+    U_k and the product are exact integers; a constant past the float range is ``math.inf``
+    (it is only ever compared with, never used to size a grid).
+    """
     k = len(widths) - 1
     w = max(widths[:-1])
-    u_k = float(sum(w**j for j in range(k + 1)))
-    prod = 1.0
+    u_k = sum(w**j for j in range(k + 1))
+    prod = 1
     for i in range(1, k + 1):
-        prod *= sum(2.0 * w**j for j in range(i + 1))
-    return loss.lipschitz(widths[-1], u_k) * prod
+        prod *= sum(2 * w**j for j in range(i + 1))
+    try:
+        return loss.lipschitz(widths[-1], float(u_k)) * float(prod)
+    except OverflowError:
+        return math.inf

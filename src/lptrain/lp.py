@@ -203,16 +203,3 @@ def _assemble_compact(D, k, GN, rows_of, table, D_scale) -> ExplicitLP:
     return ExplicitLP(c, A, b, lower, np.full(lam + D, np.inf),
                       {"S": slice(0, D), "E": slice(r_E, r_R), "R": slice(r_R, nrow)},
                       {"lam": slice(0, lam), "L": slice(lam, lam + D)})
-
-
-def write_mps(lp: ExplicitLP, path):
-    """Write ``lp`` in (free) MPS through HiGHS, atomically: a temporary file, then a rename.
-
-    Any LP/MIP solver (HiGHS, Gurobi, CPLEX, SCIP, cuPDLP) can read it; its optimal objective
-    value is the ``objective`` lptrain reports for the same face.
-    """
-    from .fileio import atomic_path
-    from .solvers.highs import highs_model
-
-    with atomic_path(path, ".mps") as tmp:
-        highs_model(lp.A, lp.c, lp.lower, lp.upper, lp.b, lp.b).writeModel(tmp)

@@ -22,7 +22,7 @@ VERSION = 1
 
 
 class Network:
-    """f(., phi) for a fixed parameter vector phi (canonical order, DESIGN §9)."""
+    """f(., phi) for a fixed parameter vector phi (canonical order, docs/design.md §9)."""
 
     def __init__(self, arch: Architecture, params, scaling: Scaling | None = None, info=None):
         self.arch = arch
@@ -82,11 +82,15 @@ class Network:
 
         return to_torch(self)
 
-    def to_onnx(self, path):
-        """Export to ONNX; onnxruntime reproduces :meth:`predict`."""
+    def to_onnx(self, path, dtype="float32"):
+        """Export to ONNX with ``dtype`` (``"float32"`` or ``"float64"``) inputs and outputs.
+
+        onnxruntime reproduces :meth:`predict`: exactly with float64, to float32's precision
+        with float32 (see :mod:`lptrain.export`).
+        """
         from .export import to_onnx
 
-        to_onnx(self, path)
+        to_onnx(self, path, dtype)
 
     def to_dict(self) -> dict:
         d = {

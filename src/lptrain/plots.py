@@ -57,7 +57,7 @@ def epsilon_plot(dataset, arch, loss, path, bit_range=(1, 2, 3, 4), activation="
     plt = _plt()
     eps, tl, obj = [], [], []
     for b in bit_range:
-        r = train(dataset, arch, loss, bits=b, activation=activation, certify=False).report
+        r = train(dataset, arch, loss=loss, bits=b, activation=activation, certify=False).report
         eps.append(r["epsilon"])
         tl.append(r["train_loss"])
         obj.append(r["objective"])

@@ -1,4 +1,4 @@
-"""The data-independent ERM polytope P (Main Thm 3.1, DESIGN §3).
+"""The data-independent ERM polytope P (Main Thm 3.1, docs/design.md §3).
 
 For an architecture, a loss, a sample size D and a grid, P is written down before any
 data exists.  Every bag of the path decomposition (Fig. 2b) is a copy of the same set
@@ -29,25 +29,12 @@ from .fileio import atomic_write, read_bytes
 from .grid import Grid
 from .lipschitz import architecture_lipschitz
 from .losses import get_loss
+from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 FORMAT = "lptrain-polytope"
 VERSION = 1
 FORMS = ("compact", "literal")
 REGS = (None, "l1", "l2")
-DEFAULT_MEMORY = 2 << 30
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if n < 1024 or unit == "EiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} EiB"
-
-
-def big(n: int) -> str:
-    """A large count printed readably (exact below a million)."""
-    return str(n) if n < 10**6 else f"{float(n):.3g}"
 
 
 class Polytope:
@@ -62,7 +49,7 @@ class Polytope:
         if reg not in REGS:
             raise InputError(f"unknown regularizer {reg!r}; choose l1 or l2")
         if not (np.isfinite(lam) and lam >= 0):
-            raise InputError(f"the regularization weight must be >= 0, got {lam!r}")
+            raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
         self.arch = arch
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
         self.grid = grid
@@ -111,19 +98,7 @@ class Polytope:
     def sizes(self, samples=None) -> dict:
         """Exact sizes of the explicit LP of P, Thm 3.1(a)'s bounds and memory estimates."""
         D = self.samples if samples is None else samples
-        var, con, nnz = lpmod.counts(self.form, D, self.data_points, self.param_points,
-                                     self.n, self.m, self.N, self.grid.bits)
-        F = self.bag_size
-        return {
-            "variables": var,
-            "constraints": con,
-            "nonzeros": nnz,
-            "evaluations": F,
-            "bound_variables": 4 * D * F,
-            "bound_constraints": 2 * D * (2 * F + 1),
-            "table_bytes": 8 * F,
-            "lp_bytes": lp_bytes(var, con, nnz),
-        }
+        return size_counts(self.form, D, self.n, self.m, self.N, self.grid.bits)
 
     # -- the table ---------------------------------------------------------------
 
@@ -135,8 +110,8 @@ class Polytope:
                 f"polytope too large to build: one bag has {big(self.bag_size)} assignments "
                 f"(G^(n+m+N) = {self.grid.size}^{self.n + self.m + self.N}), its table needs "
                 f"{human_bytes(need)} (limit {human_bytes(memory)}); use fewer bits or a smaller "
-                f"architecture, raise --memory, or use 'lptrain train' with the structured "
-                f"solver, which evaluates only the data's face"
+                f"architecture, raise memory=, or train with solver='structured', which "
+                f"evaluates only the data's face"
             )
 
     def build(self, memory=DEFAULT_MEMORY, progress=False) -> "Polytope":
@@ -238,9 +213,26 @@ class Polytope:
         return poly
 
 
-def lp_bytes(var: int, con: int, nnz: int) -> int:
-    """Memory to assemble an explicit LP: COO triplets, CSC copy, vectors."""
-    return 40 * nnz + 48 * var + 24 * con
+def size_counts(form, D: int, n: int, m: int, N: int, bits: int) -> dict:
+    """Exact sizes of P's explicit LP for any bits (Python integers, never a float).
+
+    Also used where the grid is only described, not built (``table1``, ``sample-size``),
+    so a bits count beyond :data:`lptrain.grid.MAX_BITS` still gets its exact sizes.
+    """
+    G = 1 << bits
+    k, GN = G ** (n + m), G**N
+    var, con, nnz = lpmod.counts(form, D, k, GN, n, m, N, bits)
+    F = k * GN
+    return {
+        "variables": var,
+        "constraints": con,
+        "nonzeros": nnz,
+        "evaluations": F,
+        "bound_variables": 4 * D * F,
+        "bound_constraints": 2 * D * (2 * F + 1),
+        "table_bytes": 8 * F,
+        "lp_bytes": lp_bytes(var, con, nnz),
+    }
 
 
 def _checksum(meta: dict, table: np.ndarray) -> str:

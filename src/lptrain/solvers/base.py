@@ -1,9 +1,9 @@
-"""One interface for every face solver, a registry by name, and the Solution they return.
+"""One interface for every face solver and the Solution they return.
 
 A solver takes a :class:`~lptrain.face.Face` and returns a :class:`Solution`: status,
 objective (the face LP's optimum), the optimal grid point a* (the face's vertex), and a
 dual certificate.  Solvers that solve the explicit LP return its primal and row-dual
-vectors; structured solvers return the certificate of DESIGN §4 in compact form
+vectors; structured solvers return the certificate of docs/design.md §4 in compact form
 (u_d = c_d(a*)), which :meth:`Solution.explicit` expands into LP vectors:
 
     u_d = c_d(a*),   p_d(a) = sum_{d' <= d} (u_d' - c_d'(a)),   r_d = 1/D,
@@ -17,9 +17,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from ..exceptions import InputError
-
 
 @dataclass
 class Solution:
@@ -86,6 +83,7 @@ class Solver(ABC):
     """A face solver; subclasses set ``name`` and implement :meth:`_solve`."""
 
     name = "abstract"
+    unavailable_reason = "a missing optional dependency"
 
     def solve(self, face, memory, progress=False) -> Solution:
         t0 = time.perf_counter()
@@ -99,31 +97,5 @@ class Solver(ABC):
 
     @staticmethod
     def available() -> bool:
+        """Whether the solver's optional dependencies are installed (see ``unavailable_reason``)."""
         return True
-
-
-SOLVERS: dict[str, type] = {}
-
-
-def register(cls):
-    SOLVERS[cls.name] = cls
-    return cls
-
-
-def get_solver(name: str) -> Solver:
-    """The solver registered under ``name``; a clear error for unknown or unavailable ones."""
-    from . import bnb, distributed, gpu, highs, structured  # noqa: F401  (registration)
-
-    if name not in SOLVERS:
-        raise InputError(f"unknown solver {name!r}; choose one of {', '.join(sorted(SOLVERS))} or auto")
-    cls = SOLVERS[name]
-    if not cls.available():
-        why = getattr(cls, "unavailable_reason", "a missing optional dependency")
-        raise InputError(f"solver {name!r} is not available here ({why})")
-    return cls()
-
-
-def installed_solvers():
-    from . import bnb, distributed, gpu, highs, structured  # noqa: F401
-
-    return sorted(n for n, c in SOLVERS.items() if c.available())

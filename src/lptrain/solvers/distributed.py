@@ -21,7 +21,7 @@ import numpy as np
 
 from ..exceptions import InputError, LPTrainError
 from ..ties import Records
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 SHARDS_PER_WORKER = 4
 
@@ -51,7 +51,6 @@ def _shards(total, k):
     return [(s, min(step, total - s)) for s in range(0, total, step)]
 
 
-@register
 class DaskSolver(Solver):
     name = "dask"
     unavailable_reason = "needs dask.distributed: pip install 'lptrain[dask]'"

@@ -1,7 +1,7 @@
 """A fused CPU kernel (numba) for the structured solver on one-hidden-layer nets n-w-m.
 
 The face's optimum is min over grid points a of S(a) = sum_p count_p l(f(x_p, a), y_p)
-(+ D lam R(a)) over the distinct rounded points p (DESIGN §4).  For a layered net with one
+(+ D lam R(a)) over the distinct rounded points p (docs/design.md §4).  For a layered net with one
 hidden layer, the network's structure makes this cheap:
 
 * a hidden neuron's output depends only on (its own n+1 grid parameters, the point), so
@@ -30,7 +30,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..evaluation import digits, regularizer
-from ..exceptions import SizeError
+from ..exceptions import InputError, SizeError
 from ..ties import Records
 
 LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
@@ -161,6 +161,9 @@ def solve(face, progress_bar=None):
         if progress_bar is not None:
             progress_bar.update(c)
     S, a = finish(prep, rec)
+    if not math.isfinite(S):
+        raise InputError(f"the face's objective is {S} (lam * D * R(a) overflows a float); "
+                         f"lower the regularization weight lam")
     return S, a, evaluations(prep)
 
 

@@ -21,9 +21,9 @@ import os
 import numpy as np
 
 from ..evaluation import fits_int64
-from ..exceptions import LPTrainError, SizeError
+from ..exceptions import InputError, LPTrainError, SizeError
 from ..ties import Records, window
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 CHUNK_BYTES = 512 << 20
 
@@ -58,7 +58,21 @@ def _offer(torch, rec, start, flat):
         rec.add(start + int(j), v)
 
 
-@register
+BUILTIN = ("relu", "tanh", "elu", "leaky_relu", "identity")
+
+
+def _require_builtin_activations(arch):
+    """The device code implements the built-in activations only: refuse others in one line."""
+    from .. import activations
+
+    for nd in arch.nodes:
+        a = nd.activation
+        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)
+                              or activations.LEAKY_SLOPE != 0.01):
+            raise InputError(f"solver 'gpu' cannot run or bound activation {a!r} (built-in activations "
+                             f"only); use --solver structured")
+
+
 class GpuSolver(Solver):
     name = "gpu"
     unavailable_reason = "needs PyTorch and a CUDA GPU: pip install 'lptrain[torch]'; LPTRAIN_GPU_DEVICE=cpu runs it on the CPU"
@@ -78,6 +92,7 @@ class GpuSolver(Solver):
 
         dev = device()
         p = face.polytope
+        _require_builtin_activations(p.arch)
         D = face.samples
         w = getattr(p.arch, "widths", None)
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:

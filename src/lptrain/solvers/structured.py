@@ -1,4 +1,4 @@
-"""The face LP's optimum without the LP (DESIGN §4).
+"""The face LP's optimum without the LP (docs/design.md §4).
 
 The face LP's optimum is min over grid points a of sum_d c_d(a), and c_d depends on d
 only through the rounded data point, so
@@ -7,7 +7,7 @@ One-hidden-layer nets use the fused numba kernel of ``fused.py`` (hidden outputs
 once per neuron parameter vector, hidden-unit symmetry, output bias swept last); every
 other architecture scans the parameter grid in blocks (memory stays bounded whatever D and the grid
 are).  Ties go to the smallest grid index within ``ties.TIE_RTOL`` of the minimum (the rule
-every solver follows), and the dual certificate u_d = c_d(a*) of DESIGN §4 is returned.
+every solver follows), and the dual certificate u_d = c_d(a*) of docs/design.md §4 is returned.
 ``evaluations`` counts the (distinct point, grid point) pairs whose loss was computed.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 from ..exceptions import LPTrainError
 from ..progress import bar
 from ..ties import Records
-from .base import Solution, Solver, register
+from .base import Solution, Solver
 
 
 def records_over_blocks(blocks, counts, scale, pb=None) -> Records:
@@ -38,7 +38,6 @@ def min_over_blocks(blocks, counts, scale=1.0, pb=None):
     return val, key
 
 
-@register
 class StructuredSolver(Solver):
     name = "structured"
     plain = False
