@@ -138,7 +138,9 @@ def finish(prep: dict, rec: Records):
         return np.inf, None
     tup = combo(prep, rank)
     thr = rec.threshold()
-    _, _, fo, fv = _run(prep, tup, thr)
+    bv, bo, fo, fv = _run(prep, tup, thr)
+    if fo[0] < 0:  # cannot happen (the tuple's minimum is in the window); keep its minimizer
+        fo, fv = bo, bv
     return float(fv[0]), grid_index(prep, tuple(int(t) for t in tup[0]), int(fo[0]))
 
 
