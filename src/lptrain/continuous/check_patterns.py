@@ -1,0 +1,458 @@
+"""Independent replay of a pattern-search proof (1-w-1 ReLU nets), rigorous in floating point.
+
+Shares no bounding code with the search (:mod:`.patterns`, :mod:`._patterns_lp`).
+
+What is proven, for B the box and data sorted by x (the proof's ``perm``, checked):
+1. *Cover.* Unit j contributes s_j relu(s_j u_j.z) with s_j = sign(v_j), u_j = v_j (a_j, b_j),
+   ||u_j||_inf <= B^2 (DESIGN §10).  With o_j = +1 when s_j a_j >= 0 (else -1), s_j u_j.z_r is
+   monotone in the rank r, so some threshold k_j in {0..D} has: o_j = +1: ranks < k_j with
+   s_j u_j.z <= 0 (inactive), ranks >= k_j with >= 0 (active); o_j = -1: the reverse.  Units
+   are interchangeable, so permuting them gives signs sorted (+1 first), orientations sorted
+   (+1 first) within a sign and k nondecreasing within a (sign, orientation) group.  The
+   checker enumerates those roots itself, walks the tree (a split of unit j at m makes
+   windows {klo..m} and {m+1..khi}), tightens each child's window box to the symmetric set
+   (k_j <= k_(j+1) in a group) itself and requires every node to be split, a leaf, or
+   (only when its tightened box is empty) marked empty.
+2. *Leaf bounds.* A leaf (windows klo_j..khi_j) is bounded by the LP below, a relaxation of
+   the risk over its region; for the quadratic loss its objective is linearised with the
+   stored t (r^2 >= 2 tau r - tau^2).  Any dual vector y gives the bound
+   b.y + sum_i min(lo_i r_i, hi_i r_i), r = cost - A^T y (Neumaier & Shcherbina 2004),
+   evaluated here with a proven rounding margin (Higham, gamma_k bounds).
+3. *The returned network* (when ``params`` is given): inside the box, its risk recomputed
+   by an own forward pass, and not below the lower bound.
+
+The leaf LP (search and checker build it to this layout).  Columns: u_j = (u_j0, u_j1) for
+j = 1..w, then c, then o_d (d = 1..D, sorted order), then g_p for the undecided pairs
+p = (j, r) (j ascending, then r ascending: r in klo_j..khi_j - 1), then (absolute, hinge)
+e_d.  Rows, in order (all ">= lo" except the output rows, equalities):
+  region rows per unit j: o_j s_j u_j0 >= 0; if klo_j >= 1, sigma s_j u_j.z_(klo_j - 1) >= 0
+    with sigma = -1 (o_j = +1) or +1; if khi_j <= D - 1, sigma s_j u_j.z_khi_j >= 0 with
+    sigma = +1 (o_j = +1) or -1;
+  output rows: o_d - c - sum_(j active at d) u_j.z_d - sum_(p = (j, d)) g_p = 0;
+  per pair p, two rows: (A) s_j (g_p - u_j.z_r) >= 0; (B) s_j = +1: h u_j.z_r - (h - l) g_p >= h l,
+    s_j = -1: l u_j.z_r + (h - l) g_p >= h l, with [l, h] bounding u_j.z_r on the region;
+  loss rows: absolute: e_d - o_d >= -y_d, e_d + o_d >= y_d; hinge: e_d + y_d o_d >= 1.
+Objective: (1/D) sum e_d; quadratic: sum_d (2 t_d / D) o_d + constant.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import scipy.sparse as sp
+
+U = 2.0 ** -53
+
+
+def _down(v):
+    return np.nextafter(v, -np.inf)
+
+
+def _up(v):
+    return np.nextafter(v, np.inf)
+
+
+def _sum_lower(terms):
+    """A lower bound of sum of the exact values of float terms each within relative U."""
+    terms = np.asarray(terms, dtype=np.float64).ravel()
+    if terms.size == 0:
+        return 0.0
+    s = math.fsum(terms)
+    mag = math.fsum(np.abs(terms))
+    return float(_down(_down(s - 2.0 * U * (mag + abs(s)))))
+
+
+def _sum_upper(terms):
+    return -_sum_lower(-np.asarray(terms, dtype=np.float64))
+
+
+def _own_roots(w):
+    """Every (signs, orientations) with signs sorted (+1 first), orientations sorted in a sign."""
+    out = set()
+    for signs in set(tuple(sorted(c, reverse=True)) for c in np.ndindex(*(2,) * w)):
+        s = tuple(1 if b else -1 for b in signs)
+        pos = sum(1 for v in s if v > 0)
+        for i in range(pos + 1):
+            for k in range(w - pos + 1):
+                o = (1,) * i + (-1,) * (pos - i) + (1,) * k + (-1,) * (w - pos - k)
+                out.add((s, o))
+    return out
+
+
+def _tighten(s, o, lo, hi):
+    """Smallest box holding box(lo, hi) intersected with k_j <= k_(j+1) per group; None if empty."""
+    lo, hi = list(lo), list(hi)
+    w = len(s)
+    same = [s[j] == s[j + 1] and o[j] == o[j + 1] for j in range(w - 1)]
+    run = lo[0]
+    for j in range(1, w):
+        run = max(lo[j], run) if same[j - 1] else lo[j]
+        lo[j] = run
+    run = hi[w - 1]
+    for j in range(w - 2, -1, -1):
+        run = min(hi[j], run) if same[j] else hi[j]
+        hi[j] = run
+    for j in range(w):
+        if lo[j] > hi[j]:
+            return None
+    return lo, hi
+
+
+def _region_normals(s, o, klo, khi, xs):
+    """Normals n with n.u >= 0 defining the unit's region (the documented region rows)."""
+    D = len(xs)
+    nrm = [(float(s * o), 0.0)]
+    if klo >= 1:
+        sig = -1 if o > 0 else 1
+        nrm.append((sig * s * xs[klo - 1], float(sig * s)))
+    if khi <= D - 1:
+        sig = 1 if o > 0 else -1
+        nrm.append((sig * s * xs[khi], float(sig * s)))
+    return np.asarray(nrm, dtype=np.float64)
+
+
+def _dual_norm_upper(Z, W, mus):
+    """Upper bounds of ||z - W^T mu||_1 per row of Z for one multiplier choice (mus: (R, K))."""
+    res = Z - mus @ W
+    mag = np.abs(Z) + np.abs(mus) @ np.abs(W)
+    err = 4.0 * (W.shape[0] + 2) * U * mag
+    return (np.abs(res) + err).sum(axis=1) * (1 + 8 * U)
+
+
+def _min_bound(Z, W, B2):
+    """Rigorous lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} for each row z of Z.
+
+    Weak duality: u.z = mu.(W u) + (z - W^T mu).u >= -B2 ||z - W^T mu||_1 for any mu >= 0;
+    candidate mu are the vertices of that dual (at most two nonzero, n = 1).
+    """
+    R, K = Z.shape[0], W.shape[0]
+    best = _dual_norm_upper(Z, W, np.zeros((R, K)))
+    cands = []
+    for k in range(K):
+        for i in range(2):
+            if W[k, i] != 0.0:
+                mu = np.zeros((R, K))
+                mu[:, k] = np.maximum(Z[:, i] / W[k, i], 0.0)
+                cands.append(mu)
+    for k1, k2 in combinations(range(K), 2):
+        M = np.array([[W[k1, 0], W[k2, 0]], [W[k1, 1], W[k2, 1]]])
+        det = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
+        if det == 0.0:
+            continue
+        a = (Z[:, 0] * M[1, 1] - Z[:, 1] * M[0, 1]) / det
+        b = (M[0, 0] * Z[:, 1] - M[1, 0] * Z[:, 0]) / det
+        mu = np.zeros((R, K))
+        mu[:, k1] = np.maximum(a, 0.0)
+        mu[:, k2] = np.maximum(b, 0.0)
+        cands.append(mu)
+    for mu in cands:
+        best = np.minimum(best, _dual_norm_upper(Z, W, mu))
+    return -(best * B2) * (1 + 4 * U)
+
+
+class _Data:
+    def __init__(self, X, Y, perm, loss, B, w):
+        self.xs = X[perm, 0]
+        self.ys = Y[perm, 0]
+        self.D = len(self.xs)
+        self.loss = loss
+        self.B = B
+        self.B2 = float(_up(B * B))
+        self.w = w
+        self.omax = _up((B + w * self.B2 * (np.abs(self.xs) + 1.0)) * (1 + 8 * U))
+
+
+def _leaf_lp(dat: _Data, s, o, klo, khi):
+    """The documented leaf LP: (A csr, row_lo, is_eq, col_lo, col_hi, layout)."""
+    xs, ys, D, w, B2 = dat.xs, dat.ys, dat.D, dat.w, dat.B2
+    ranks_all = np.arange(D)
+    trip_r, trip_c, trip_v, rlo, req = [], [], [], [], []
+    row = 0
+    # columns
+    pairs = [(j, r) for j in range(w) for r in range(klo[j], khi[j])]
+    G = len(pairs)
+    c_col = 2 * w
+    o_col = c_col + 1
+    g_col = o_col + D
+    e_col = g_col + G
+    ncol = e_col + (0 if dat.loss == "quadratic" else D)
+    col_lo = np.zeros(ncol)
+    col_hi = np.zeros(ncol)
+    col_lo[:c_col], col_hi[:c_col] = -B2, B2
+    col_lo[c_col], col_hi[c_col] = -dat.B, dat.B
+    col_lo[o_col:g_col], col_hi[o_col:g_col] = -dat.omax, dat.omax
+    # region rows
+    for j in range(w):
+        Wn = _region_normals(s[j], o[j], klo[j], khi[j], xs)
+        for n0, n1 in Wn:
+            for col, val in ((2 * j, n0), (2 * j + 1, n1)):
+                if val != 0.0:
+                    trip_r.append(row)
+                    trip_c.append(col)
+                    trip_v.append(val)
+            rlo.append(0.0)
+            req.append(False)
+            row += 1
+    # pair bounds
+    lows = np.zeros(G)
+    highs = np.zeros(G)
+    for j in range(w):
+        rr = np.arange(klo[j], khi[j])
+        if rr.size == 0:
+            continue
+        Wn = _region_normals(s[j], o[j], klo[j], khi[j], xs)
+        Z = np.stack([xs[rr], np.ones(rr.size)], axis=1)
+        lo = _min_bound(Z, Wn, B2)
+        hi = -_min_bound(-Z, Wn, B2)
+        idx = [i for i, (jj, _) in enumerate(pairs) if jj == j]
+        lows[idx] = np.minimum(lo, 0.0)
+        highs[idx] = np.maximum(hi, 0.0)
+    # output rows
+    out0 = row
+    for d in range(D):
+        trip_r += [out0 + d, out0 + d]
+        trip_c += [o_col + d, c_col]
+        trip_v += [1.0, -1.0]
+    for j in range(w):
+        if o[j] > 0:
+            act = ranks_all[ranks_all >= khi[j]]
+        else:
+            act = ranks_all[ranks_all < klo[j]]
+        for d in act:
+            trip_r += [out0 + d, out0 + d]
+            trip_c += [2 * j, 2 * j + 1]
+            trip_v += [-xs[d], -1.0]
+    for p, (j, r) in enumerate(pairs):
+        trip_r.append(out0 + r)
+        trip_c.append(g_col + p)
+        trip_v.append(-1.0)
+    rlo += [0.0] * D
+    req += [True] * D
+    row += D
+    # pair rows
+    for p, (j, r) in enumerate(pairs):
+        sj, x, l, h = s[j], xs[r], lows[p], highs[p]
+        gc = g_col + p
+        trip_r += [row, row, row]
+        trip_c += [gc, 2 * j, 2 * j + 1]
+        trip_v += [float(sj), -sj * x, -float(sj)]
+        rlo.append(0.0)
+        req.append(False)
+        row += 1
+        beta = max(float(_down(h - l)), 0.0)
+        gam = float(_down(h * l))
+        lead = h if sj > 0 else l
+        coef_x = lead * x
+        # the rounded product lead*x: lower the right-hand side by its error times |u_j0| <= B2
+        gam = float(_down(gam - _up(abs(coef_x) * 2 * U * B2 * (1 + 4 * U))))
+        trip_r += [row, row, row]
+        trip_c += [gc, 2 * j, 2 * j + 1]
+        trip_v += [(-beta if sj > 0 else beta), coef_x, lead]
+        rlo.append(gam)
+        req.append(False)
+        row += 1
+        if sj > 0:
+            col_lo[gc], col_hi[gc] = 0.0, highs[p]
+        else:
+            col_lo[gc], col_hi[gc] = lows[p], 0.0
+    # loss rows
+    if dat.loss == "absolute":
+        for d in range(D):
+            trip_r += [row, row, row + 1, row + 1]
+            trip_c += [e_col + d, o_col + d, e_col + d, o_col + d]
+            trip_v += [1.0, -1.0, 1.0, 1.0]
+            rlo += [-ys[d], ys[d]]
+            req += [False, False]
+            row += 2
+        col_lo[e_col:] = 0.0
+        col_hi[e_col:] = _up((dat.omax + np.abs(ys)) * (1 + 4 * U))
+    elif dat.loss == "hinge":
+        for d in range(D):
+            trip_r += [row, row]
+            trip_c += [e_col + d, o_col + d]
+            trip_v += [1.0, ys[d]]
+            rlo.append(1.0)
+            req.append(False)
+            row += 1
+        col_lo[e_col:] = 0.0
+        col_hi[e_col:] = _up((1.0 + np.abs(ys) * dat.omax) * (1 + 4 * U))
+    A = sp.csr_matrix((np.asarray(trip_v, dtype=np.float64), (trip_r, trip_c)), shape=(row, ncol))
+    layout = dict(o_col=o_col, e_col=e_col, ncol=ncol)
+    return A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi, layout
+
+
+def _leaf_bound(dat: _Data, lp, y, t):
+    """Rigorous lower bound of the leaf LP's optimum from the dual vector y."""
+    A, rlo, req, clo, chi, lay = lp
+    D = dat.D
+    y = np.where(req, y, np.maximum(y, 0.0))
+    cost = np.zeros(lay["ncol"])
+    const_terms = []
+    if dat.loss == "quadratic":
+        lin = 2.0 * t / D
+        cost[lay["o_col"] : lay["o_col"] + D] = lin
+        # risk >= sum lin_d o_d - sum (lin_d y_d + D lin_d^2 / 4), exact for tau_d = D lin_d / 2
+        up = _sum_upper(np.concatenate([lin * dat.ys, (lin * lin) * (D / 4.0)])) * (1 + 4 * U)
+        const_terms.append(-_up(up + 2 * U * abs(up)))
+    else:
+        cost[lay["e_col"] :] = 1.0 / D
+        # 1/D is rounded: cost_f <= 1/D is needed (e >= 0), so round it down
+        cost[lay["e_col"] :] = _down(1.0 / D)
+    At = A.T.tocsr()
+    r = cost - At @ y
+    mag = np.abs(cost) + abs(At) @ np.abs(y)
+    k = np.diff(At.indptr) + 2
+    err = 2.0 * (k + 2) * U * mag + 4 * U * np.abs(r) + 1e-300
+    r1, r2 = r - err, r + err
+    terms = np.minimum.reduce([clo * r1, chi * r1, clo * r2, chi * r2])
+    parts = [_sum_lower(terms), _sum_lower(rlo * y)] + const_terms
+    return _sum_lower(np.asarray(parts)) * 1.0
+
+
+def verify(proof: dict, arch, loss_name, X, Y, *, box, reg, lam, lower_bound,
+           params=None, objective=None) -> tuple:
+    """Replay a pattern proof.  Returns (valid, message).
+
+    Parameters
+    ----------
+    proof : dict
+        ``ContinuousResult.proof`` of :func:`lptrain.continuous.patterns.solve`.
+    arch, loss_name, X, Y, box, reg, lam
+        The problem (X, Y original data).
+    lower_bound : float
+        The claimed lower bound: every leaf must prove at least this.
+    params, objective : optional
+        The returned network and its claimed risk: checked to lie in the box, its risk
+        recomputed here, and ``objective`` (if given) compared with it.
+    """
+    try:
+        return _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, objective)
+    except (KeyError, IndexError, ValueError, TypeError) as e:
+        return False, f"malformed proof: {e}"
+
+
+def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, objective):
+    if proof.get("format") != "lptrain-patterns-proof":
+        return False, "not a pattern proof"
+    if reg is not None or (lam or 0.0) != 0.0:
+        return False, "regularized problems are not covered by pattern proofs"
+    widths = getattr(arch, "widths", None)
+    if widths is None or len(widths) != 3 or widths[0] != 1 or widths[2] != 1:
+        return False, "pattern proofs cover 1-w-1 nets only"
+    if (arch.spec or {}).get("activation", "relu") != "relu":
+        return False, "pattern proofs cover ReLU nets only"
+    if loss_name not in ("absolute", "quadratic", "hinge") or proof["loss"] != loss_name:
+        return False, "loss does not match the proof"
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 1)
+    Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
+    D, w, B = X.shape[0], widths[1], float(box)
+    if int(proof["D"]) != D or int(proof["width"]) != w or float(proof["box"]) != B:
+        return False, "data size, width or box does not match the proof"
+    perm = np.asarray(proof["perm"], dtype=np.int64)
+    if perm.shape != (D,) or not np.array_equal(np.sort(perm), np.arange(D)):
+        return False, "perm is not a permutation"
+    if np.any(np.diff(X[perm, 0]) < 0):
+        return False, "perm does not sort the data"
+    dat = _Data(X, Y, perm, loss_name, B, w)
+    lb = float(lower_bound)
+    # roots
+    roots = [(tuple(int(v) for v in s), tuple(int(v) for v in o))
+             for s, o in zip(proof["roots_signs"], proof["roots_orient"])]
+    if len(roots) != len(set(roots)) or set(roots) != _own_roots(w):
+        return False, "the root sign/orientation vectors are not the complete symmetric set"
+    code, unit, mval = proof["code"], proof["unit"], proof["m"]
+    leaf_bound, yidx, yval, ystart = (proof["leaf_bound"], proof["y_index"], proof["y_value"],
+                                      proof["y_start"])
+    tvals = proof.get("t")
+    pos = 0
+    seen_leaves = 0
+    worst = np.inf
+    for s, o in roots:
+        start = _tighten(s, o, [0] * w, [D] * w)
+        stack = [start]
+        while stack:
+            box_ = stack.pop()
+            if pos >= len(code):
+                return False, "the tree ends early: a node is missing"
+            kind = int(code[pos])
+            if box_ is None:
+                if kind != 2:
+                    return False, f"node {pos}: an empty child is not marked empty"
+                pos += 1
+                continue
+            klo, khi = box_
+            if kind == 2:
+                return False, f"node {pos}: marked empty but its box is not"
+            if kind == 1:
+                j, m = int(unit[pos]), int(mval[pos])
+                if not (0 <= j < w and klo[j] <= m < khi[j]):
+                    return False, f"node {pos}: invalid split"
+                a_lo, a_hi = list(klo), list(khi)
+                b_lo, b_hi = list(klo), list(khi)
+                a_hi[j], b_lo[j] = m, m + 1
+                stack.append(_tighten(s, o, b_lo, b_hi))
+                stack.append(_tighten(s, o, a_lo, a_hi))
+                pos += 1
+                continue
+            if kind != 0:
+                return False, f"node {pos}: unknown code"
+            li = int(mval[pos])
+            if li != seen_leaves:
+                return False, f"node {pos}: leaves out of order"
+            seen_leaves += 1
+            claimed = float(leaf_bound[li])
+            if not claimed >= lb:
+                return False, f"leaf {li}: its bound {claimed} is below the claimed lower bound"
+            lp = _leaf_lp(dat, s, o, klo, khi)
+            y = np.zeros(lp[0].shape[0])
+            a, b = int(ystart[li]), int(ystart[li + 1])
+            idx = np.asarray(yidx[a:b], dtype=np.int64)
+            if idx.size and (idx.min() < 0 or idx.max() >= y.size):
+                return False, f"leaf {li}: dual index out of range"
+            y[idx] = yval[a:b]
+            t = None
+            if loss_name == "quadratic":
+                t = np.asarray(tvals[li * D : (li + 1) * D], dtype=np.float64)
+                if t.shape != (D,):
+                    return False, f"leaf {li}: tangent points missing"
+            if not (np.all(np.isfinite(y)) and (t is None or np.all(np.isfinite(t)))):
+                return False, f"leaf {li}: non-finite certificate"
+            val = _leaf_bound(dat, lp, y, t)
+            worst = min(worst, val)
+            if not val >= claimed:
+                return False, f"leaf {li}: proven bound {val!r} is below the claimed {claimed!r}"
+            pos += 1
+    if pos != len(code) or seen_leaves != len(leaf_bound):
+        return False, "the tree has extra nodes or leaves"
+    msg = f"valid: {seen_leaves} leaves, {pos} nodes, proven lower bound {min(worst, np.inf):.10g}"
+    if params is not None:
+        phi = np.asarray(params, dtype=np.float64).reshape(-1)
+        if phi.shape != (arch.n_params,) or not np.all(np.abs(phi) <= B):
+            return False, "the returned parameters are not in the box"
+        val = _own_risk(arch, loss_name, X, Y, phi)
+        if val < lb - 1e-9 * (1 + abs(lb)):
+            return False, f"the returned network's risk {val} is below the lower bound"
+        if objective is not None and abs(val - float(objective)) > 1e-9 * (1 + abs(val)):
+            return False, f"the returned network's risk is {val}, not {objective}"
+        msg += f"; returned network risk {val:.10g}"
+    return True, msg
+
+
+def _own_risk(arch, loss_name, X, Y, phi):
+    """Risk of a 1-w-1 ReLU net by an own forward pass over the named parameters."""
+    names = list(arch.param_names)
+    w = arch.widths[1]
+    out = np.full(X.shape[0], phi[names.index("b2[1]")])
+    for j in range(w):
+        a = phi[names.index(f"W1[{j + 1},1]")]
+        b = phi[names.index(f"b1[{j + 1}]")]
+        v = phi[names.index(f"W2[1,{j + 1}]")]
+        out = out + v * np.maximum(a * X[:, 0] + b, 0.0)
+    y = Y[:, 0]
+    if loss_name == "absolute":
+        return float(np.mean(np.abs(out - y)))
+    if loss_name == "quadratic":
+        return float(np.mean((out - y) ** 2))
+    return float(np.mean(np.maximum(1.0 - y * out, 0.0)))

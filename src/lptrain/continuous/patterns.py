@@ -1,0 +1,402 @@
+"""Exact continuous optimum of one-hidden-layer ReLU nets 1-w-1 by pattern branch-and-bound.
+
+DESIGN §10: unit j contributes v_j relu(a_j x + b_j) = s_j relu(s_j u_j.z) with
+u_j = v_j (a_j, b_j), s_j = sign(v_j), z = (x, 1); the box is exactly ||u_j||_inf <= B^2,
+|c| <= B.  With every unit's sign and activation pattern fixed the risk is an LP (absolute,
+hinge) or a convex QP (quadratic).  For n = 1 a unit's pattern on the sorted data is a
+threshold k with an orientation (the active points are a suffix or a prefix), so the search
+branches on windows of thresholds per unit (:mod:`._patterns_lp`), bounding a node by the
+LP/QP with the undecided (unit, point) pairs relaxed to the ReLU triangle.  Best-first,
+every node's relaxed solution read back as a real network (an incumbent), a node closed
+when its relaxation is realised by a network.  Hidden units are interchangeable: signs
+sorted (+ first), orientations sorted within a sign, thresholds nondecreasing within a
+(sign, orientation) group.
+
+The proof (``result.proof``) lists the search tree (splits, symmetry-empty children and
+leaves) and per leaf a dual vector of its LP (for the quadratic loss: of its LP with the
+objective linearised at the optimum residuals t, (r)^2 >= 2 t r - t^2);
+:func:`lptrain.continuous.check_patterns.verify` replays it independently.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+
+import numpy as np
+
+from ..exceptions import InputError
+from .result import ContinuousResult
+
+LOSSES = ("absolute", "quadratic", "hinge")
+
+
+def applies(arch, loss_name: str, reg) -> bool:
+    """True for a layered 1-w-1 ReLU net, absolute/quadratic/hinge loss, no regularizer."""
+    widths = getattr(arch, "widths", None)
+    if widths is None or len(widths) != 3 or widths[0] != 1 or widths[2] != 1:
+        return False
+    spec = getattr(arch, "spec", None) or {}
+    if spec.get("activation", "relu") != "relu":
+        return False
+    return loss_name in LOSSES and reg is None
+
+
+def _param_index(arch):
+    """Indices of (a_j, b_j), v_j and c in the canonical parameter vector."""
+    names = list(arch.param_names)
+    w = arch.widths[1]
+    ia = [names.index(f"W1[{j + 1},1]") for j in range(w)]
+    ib = [names.index(f"b1[{j + 1}]") for j in range(w)]
+    iv = [names.index(f"W2[1,{j + 1}]") for j in range(w)]
+    ic = names.index("b2[1]")
+    return ia, ib, iv, ic
+
+
+def split_params(arch, s, u, c, B):
+    """Canonical parameters of the network with unit contributions s_j relu(s_j u_j.z).
+
+    |v_j| = ||u_j||_inf / B, (a_j, b_j) = u_j / v_j: inside the box when ||u_j||_inf <= B^2.
+    """
+    ia, ib, iv, ic = _param_index(arch)
+    phi = np.zeros(arch.n_params)
+    for j in range(len(s)):
+        m = float(np.max(np.abs(u[j])))
+        if m <= 0.0:
+            continue
+        v = s[j] * min(m / B, B)
+        ab = np.clip(u[j] / v, -B, B)
+        phi[ia[j]], phi[ib[j]], phi[iv[j]] = ab[0], ab[1], v
+    phi[ic] = float(np.clip(c, -B, B))
+    return phi
+
+
+def risk(arch, loss_name, X, Y, params) -> float:
+    """Mean loss of ``params`` on the data (the architecture's own forward pass)."""
+    from ..losses import get_loss
+
+    out = arch.predict(np.asarray(X, dtype=np.float64), params)
+    return float(np.mean(get_loss(loss_name).evaluate(out, np.asarray(Y, dtype=np.float64))))
+
+
+def _fast_risk(loss, xs, ys, s, u, c):
+    out = c + sum(s[j] * np.maximum(s[j] * (u[j, 0] * xs + u[j, 1]), 0.0) for j in range(len(s)))
+    if loss == "absolute":
+        return float(np.mean(np.abs(out - ys)))
+    if loss == "quadratic":
+        return float(np.mean((out - ys) ** 2))
+    return float(np.mean(np.maximum(1.0 - ys * out, 0.0)))
+
+
+def root_combos(w):
+    """Sign vectors sorted (+1 first) and orientations sorted within each sign group."""
+    out = []
+    for npos in range(w, -1, -1):
+        s = [1] * npos + [-1] * (w - npos)
+        for ip in range(npos + 1):
+            for ineg in range(w - npos + 1):
+                o = [1] * ip + [-1] * (npos - ip) + [1] * ineg + [-1] * (w - npos - ineg)
+                out.append((tuple(s), tuple(o)))
+    return out
+
+
+def propagate(s, o, klo, khi):
+    """Tighten windows by k_j <= k_{j+1} within a (sign, orientation) group; None if empty."""
+    klo, khi = list(klo), list(khi)
+    w = len(s)
+    for j in range(w - 1):
+        if s[j] == s[j + 1] and o[j] == o[j + 1]:
+            klo[j + 1] = max(klo[j + 1], klo[j])
+    for j in range(w - 2, -1, -1):
+        if s[j] == s[j + 1] and o[j] == o[j + 1]:
+            khi[j] = min(khi[j], khi[j + 1])
+    if any(a > b for a, b in zip(klo, khi)):
+        return None
+    return tuple(klo), tuple(khi)
+
+
+def _ns_bound(lp, y, lin_cost, const):
+    """Neumaier-Shcherbina bound of the node LP from a dual vector (floating point)."""
+    cost, A, rlo, rhi, clo, chi, meta = lp
+    ge = np.isinf(rhi)
+    y = np.where(ge, np.maximum(y, 0.0), y)
+    r = lin_cost - A.T @ y
+    return const + float(rlo @ y) + float(np.minimum(clo * r, chi * r).sum()), y
+
+
+def _linear_objective(loss, lp, x, ys, t=None):
+    """Objective vector and constant of the leaf LP (quadratic: tangent at the optimum)."""
+    cost, A, rlo, rhi, clo, chi, meta = lp
+    if loss != "quadratic":
+        return cost, 0.0, None
+    D = len(ys)
+    io = meta["io"]
+    if t is None:
+        t = x[io : io + D] - ys
+    lin = np.zeros_like(cost)
+    lin[io : io + D] = 2.0 * t / D
+    const = -float(np.sum(2.0 * t * ys + t * t)) / D
+    return lin, const, t
+
+
+def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
+          time_limit=None, incumbent=None, progress=False) -> ContinuousResult:
+    """Certified global minimum of the empirical risk of a 1-w-1 ReLU net over [-box, box]^N.
+
+    Parameters
+    ----------
+    arch : Architecture
+        A layered ``1-w-1`` ReLU network (see :func:`applies`).
+    loss_name : {"absolute", "quadratic", "hinge"}
+    X, Y : array_like (D, 1)
+        Original data (not rounded).
+    box : float
+        B: every parameter in [-B, B].
+    reg, lam : must be None / 0 (regularizers are not covered).
+    gap, abs_gap : float
+        Stop when objective - lower_bound <= max(abs_gap, gap * |objective|).
+    time_limit : float or None
+        Seconds; on expiry the proven interval is returned with status ``time_limit``.
+    incumbent : array_like (N,) or None
+        Parameters of a known network (inside the box) to start from.
+    progress : bool
+        Print a line now and then.
+
+    Returns
+    -------
+    ContinuousResult
+        ``method="patterns"``; ``proof`` is replayed by
+        :func:`lptrain.continuous.check_patterns.verify`.
+    """
+    from ._patterns_lp import NodeLP
+
+    if not applies(arch, loss_name, reg):
+        raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
+                         "or hinge loss and no regularizer")
+    t0 = time.perf_counter()
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 1)
+    Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
+    if X.shape[0] != Y.shape[0] or X.shape[0] < 1:
+        raise InputError("X and Y need the same positive number of rows")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise InputError("data must be finite")
+    B = float(box)
+    if not (B > 0 and np.isfinite(B)):
+        raise InputError("box must be positive")
+    D = X.shape[0]
+    w = arch.widths[1]
+    perm = np.argsort(X[:, 0], kind="stable")
+    xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
+    eng = NodeLP(xs, ys, None, loss_name, B)
+
+    best = {"obj": np.inf, "params": None}
+
+    def offer(params):
+        val = risk(arch, loss_name, X, Y, params)
+        if val < best["obj"]:
+            best["obj"], best["params"] = val, params
+        return val
+
+    def offer_u(s, u, c):
+        if _fast_risk(loss_name, xs, ys, s, u, c) < best["obj"]:
+            offer(split_params(arch, s, u, c, B))
+
+    if incumbent is not None:
+        inc = np.asarray(incumbent, dtype=np.float64).reshape(-1)
+        if inc.shape == (arch.n_params,) and np.all(np.abs(inc) <= B):
+            offer(inc)
+    offer(np.zeros(arch.n_params))
+
+    def tol():
+        return max(abs_gap, gap * abs(best["obj"]))
+
+    # tree bookkeeping
+    tree = {}   # id -> dict(kind=..., ...)
+    counter = itertools.count()
+    heap = []
+    stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0}
+
+    def evaluate(nid, s, o, klo, khi):
+        """Solve a node; returns (bound, x, lp, y, lin) or None when it became a leaf."""
+        lp = eng.build(s, o, klo, khi)
+        ok, obj, x, yd = eng.solve(lp)
+        stats["nodes"] += 1
+        if not ok:
+            raise RuntimeError("node relaxation not solved to optimality")
+        meta = lp[6]
+        u = x[: 2 * w].reshape(w, 2)
+        c = x[meta["ic"]]
+        offer_u(s, u, c)
+        lin, const, t = _linear_objective(loss_name, lp, x, ys)
+        if t is not None:
+            return obj, x, lp, None, t
+        bound, y = _ns_bound(lp, yd, lin, const)
+        bound = bound - 1e-12 * (1.0 + abs(bound))
+        return bound, x, lp, y, t
+
+    def certify(lp, t):
+        """Quadratic loss: duals of the tangent LP (simplex: exact vertices) and its bound."""
+        lin, const, _ = _linear_objective(loss_name, lp, None, ys, t=t)
+        ok, obj, x, yd = eng.solve(lp, linear_cost=lin)
+        bound, y = _ns_bound(lp, yd, lin, const)
+        return bound - 1e-12 * (1.0 + abs(bound)), y
+
+    def violation(x, meta, s):
+        G = meta["G"]
+        if G == 0:
+            return np.zeros(0)
+        pj, pr = meta["pj"], meta["pr"]
+        u = x[: 2 * w].reshape(w, 2)
+        t = u[pj, 0] * xs[pr] + u[pj, 1]
+        g = x[meta["ig"] : meta["ig"] + G]
+        sv = np.asarray(s)[pj]
+        return np.abs(g - sv * np.maximum(sv * t, 0.0))
+
+    def make_leaf(nid, bound, y, t, lp=None):
+        if y is None:
+            bound, y = certify(lp, t)
+        nz = np.nonzero(y)[0]
+        tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz],
+                     "t": t}
+
+    def process(nid, s, o, klo, khi, depth):
+        bound, x, lp, y, t = evaluate(nid, s, o, klo, khi)
+        viol = violation(x, lp[6], s)
+        if bound >= best["obj"] - tol() or viol.size == 0 or viol.max() <= 1e-9:
+            make_leaf(nid, bound, y, t, lp)
+            stats["pruned" if viol.size and viol.max() > 1e-9 else "exact"] += 1
+            return
+        tree[nid] = {"kind": "open", "bound": bound, "y": y, "t": t, "lp": lp}
+        heapq.heappush(heap, (bound, -depth, nid, s, o, klo, khi, x, viol, lp[6]))
+
+    roots = []
+    for s, o in root_combos(w):
+        nid = next(counter)
+        roots.append(nid)
+        klo, khi = propagate(s, o, (0,) * w, (D,) * w)
+        process(nid, s, o, klo, khi, 0)
+
+    status = "optimal"
+    last_print = time.perf_counter()
+    while heap:
+        if heap[0][0] >= best["obj"] - tol():
+            break
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            status = "time_limit"
+            break
+        bound, negd, nid, s, o, klo, khi, x, viol, meta = heapq.heappop(heap)
+        node = tree[nid]
+        if bound >= best["obj"] - tol():
+            make_leaf(nid, bound, node["y"], node["t"], node["lp"])
+            stats["pruned"] += 1
+            continue
+        # branch: the unit with the largest relaxation error, split its window
+        per_unit = np.bincount(meta["pj"], weights=viol, minlength=w)
+        widths = np.asarray(khi) - np.asarray(klo)
+        per_unit = np.where(widths > 0, per_unit, -1.0)
+        j = int(np.argmax(per_unit))
+        if per_unit[j] <= 0:
+            j = int(np.argmax(widths))
+        mid = (klo[j] + khi[j] - 1) // 2
+        # prefer the LP solution's own threshold inside the window
+        u = x[2 * j : 2 * j + 2]
+        ranks = np.arange(klo[j], khi[j])
+        act = s[j] * (u[0] * xs[ranks] + u[1]) > 0
+        k_lp = klo[j] + int(np.sum(~act)) if o[j] > 0 else klo[j] + int(np.sum(act))
+        m = min(max(k_lp, klo[j]), khi[j] - 1)
+        if 0 < m - klo[j] < khi[j] - m - 1 or True:
+            m = m if abs(m - mid) <= max(1, (khi[j] - klo[j]) // 4) else mid
+        kids = []
+        for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
+            a, b = list(klo), list(khi)
+            a[j], b[j] = lo_, hi_
+            prop = propagate(s, o, a, b)
+            cid = next(counter)
+            kids.append(cid)
+            if prop is None:
+                tree[cid] = {"kind": "empty"}
+                stats["empty"] += 1
+            else:
+                process(cid, s, o, prop[0], prop[1], -negd + 1)
+        tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
+        if progress and time.perf_counter() - last_print > 5:
+            last_print = time.perf_counter()
+            print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
+                  f"lb {heap[0][0] if heap else bound:.8g} obj {best['obj']:.8g}", flush=True)
+    # open nodes become leaves with their own duals
+    for item in heap:
+        nid = item[2]
+        node = tree[nid]
+        make_leaf(nid, node["bound"], node["y"], node["t"], node["lp"])
+    heap.clear()
+
+    leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
+    lower = min(leaf_bounds) if leaf_bounds else best["obj"]
+    lower = min(lower, best["obj"])
+    proof = _encode_proof(tree, roots, root_combos(w), perm, loss_name, B, D, w, lower)
+    obj = best["obj"]
+    if status == "optimal" and obj - lower > max(abs_gap, gap * abs(obj)) * (1 + 1e-9):
+        status = "time_limit"
+    return ContinuousResult(
+        status=status, objective=float(obj), lower_bound=float(lower),
+        params=np.asarray(best["params"], dtype=np.float64), nodes=stats["nodes"],
+        solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
+        info={"lps": eng.lps, "pruned": stats["pruned"], "exact_leaves": stats["exact"],
+              "empty_children": stats["empty"], "roots": len(roots)},
+    )
+
+
+def _encode_proof(tree, roots, combos, perm, loss_name, B, D, w, lower):
+    """Preorder encoding of the tree: per node a code (0 leaf, 1 split, 2 empty)."""
+    code, unit, mval, leaf_bound, yi_parts, yv_parts, y_start, t_parts = [], [], [], [], [], [], [0], []
+
+    def walk(nid):
+        stack = [nid]
+        while stack:
+            k = stack.pop()
+            nd = tree[k]
+            if nd["kind"] == "split":
+                code.append(1)
+                unit.append(nd["unit"])
+                mval.append(nd["m"])
+                stack.extend(reversed(nd["kids"]))
+            elif nd["kind"] == "empty":
+                code.append(2)
+                unit.append(-1)
+                mval.append(-1)
+            else:
+                code.append(0)
+                unit.append(-1)
+                mval.append(len(leaf_bound))
+                leaf_bound.append(nd["bound"])
+                yi_parts.append(nd["yi"])
+                yv_parts.append(nd["yv"])
+                y_start.append(y_start[-1] + len(nd["yi"]))
+                if nd["t"] is not None:
+                    t_parts.append(nd["t"])
+
+    for r in roots:
+        walk(r)
+    proof = {
+        "format": "lptrain-patterns-proof",
+        "version": 1,
+        "loss": loss_name,
+        "box": float(B),
+        "D": int(D),
+        "width": int(w),
+        "perm": np.asarray(perm, dtype=np.int64),
+        "roots_signs": np.asarray([c[0] for c in combos], dtype=np.int8),
+        "roots_orient": np.asarray([c[1] for c in combos], dtype=np.int8),
+        "code": np.asarray(code, dtype=np.int8),
+        "unit": np.asarray(unit, dtype=np.int32),
+        "m": np.asarray(mval, dtype=np.int64),
+        "leaf_bound": np.asarray(leaf_bound, dtype=np.float64),
+        "y_index": np.concatenate(yi_parts) if yi_parts else np.zeros(0, np.int32),
+        "y_value": np.concatenate(yv_parts) if yv_parts else np.zeros(0),
+        "y_start": np.asarray(y_start, dtype=np.int64),
+        "lower_bound": float(lower),
+    }
+    if t_parts:
+        proof["t"] = np.concatenate(t_parts)
+    return proof
