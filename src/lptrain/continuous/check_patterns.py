@@ -22,15 +22,17 @@ What is proven, for B the box and data sorted by x (the proof's ``perm``, checke
    by an own forward pass, and not below the lower bound.
 
 The leaf LP (search and checker build it to this layout).  Columns: u_j = (u_j0, u_j1) for
-j = 1..w, then c, then o_d (d = 1..D, sorted order), then g_p for the undecided pairs
-p = (j, r) (j ascending, then r ascending: r in klo_j..khi_j - 1), then (absolute, hinge)
-e_d.  Rows, in order (all ">= lo" except the output rows, equalities):
-  region rows per unit j: o_j s_j u_j0 >= 0; if klo_j >= 1, sigma s_j u_j.z_(klo_j - 1) >= 0
-    with sigma = -1 (o_j = +1) or +1; if khi_j <= D - 1, sigma s_j u_j.z_khi_j >= 0 with
-    sigma = +1 (o_j = +1) or -1;
-  output rows: o_d - c - sum_(j active at d) u_j.z_d - sum_(p = (j, d)) g_p = 0;
-  per pair p, two rows: (A) s_j (g_p - u_j.z_r) >= 0; (B) s_j = +1: h u_j.z_r - (h - l) g_p >= h l,
-    s_j = -1: l u_j.z_r + (h - l) g_p >= h l, with [l, h] bounding u_j.z_r on the region;
+j = 1..w, then c, then o_d (d = 1..D, sorted order), then g_(j,r) for every unit j and rank r
+(j-major), then (absolute, hinge) e_d.  Rows, in order (all ">= lo" except the output rows,
+equalities):
+  three region rows per unit j: o_j s_j u_j0 >= 0; sigma s_j u_j.z_(klo_j - 1) >= 0 with
+    sigma = -1 (o_j = +1) or +1, the empty row if klo_j = 0; sigma s_j u_j.z_khi_j >= 0 with
+    sigma = +1 (o_j = +1) or -1, the empty row if khi_j = D;
+  output rows: o_d - c - sum_j g_(j,d) = 0;
+  per pair (j, r), two rows: (A) s_j (g - u_j.z_r) >= 0; (B) s_j = +1: h u_j.z_r - (h - l) g
+    >= h l, s_j = -1: l u_j.z_r + (h - l) g >= h l, with l <= 0 <= h bounding u_j.z_r on
+    the unit's region (a decided pair has l = 0 or h = 0: its triangle is exact);
+    g in [0, h] (s_j = +1) or [l, 0];
   loss rows: absolute: e_d - o_d >= -y_d, e_d + o_d >= y_d; hinge: e_d + y_d o_d >= 1.
 Objective: (1/D) sum e_d; quadratic: sum_d (2 t_d / D) o_d + constant.
 """
@@ -101,16 +103,17 @@ def _tighten(s, o, lo, hi):
 
 
 def _region_normals(s, o, klo, khi, xs):
-    """Normals n with n.u >= 0 defining the unit's region (the documented region rows)."""
+    """The three documented region rows n.u >= 0 of a unit (zero rows at the ends)."""
     D = len(xs)
-    nrm = [(float(s * o), 0.0)]
+    nrm = np.zeros((3, 2))
+    nrm[0] = (s * o, 0.0)
     if klo >= 1:
         sig = -1 if o > 0 else 1
-        nrm.append((sig * s * xs[klo - 1], float(sig * s)))
+        nrm[1] = (sig * s * xs[klo - 1], sig * s)
     if khi <= D - 1:
         sig = 1 if o > 0 else -1
-        nrm.append((sig * s * xs[khi], float(sig * s)))
-    return np.asarray(nrm, dtype=np.float64)
+        nrm[2] = (sig * s * xs[khi], sig * s)
+    return nrm
 
 
 def _dual_norm_upper(Z, W, mus):
@@ -167,118 +170,94 @@ class _Data:
 def _leaf_lp(dat: _Data, s, o, klo, khi):
     """The documented leaf LP: (A csr, row_lo, is_eq, col_lo, col_hi, layout)."""
     xs, ys, D, w, B2 = dat.xs, dat.ys, dat.D, dat.w, dat.B2
-    ranks_all = np.arange(D)
-    trip_r, trip_c, trip_v, rlo, req = [], [], [], [], []
-    row = 0
-    # columns
-    pairs = [(j, r) for j in range(w) for r in range(klo[j], khi[j])]
-    G = len(pairs)
-    c_col = 2 * w
-    o_col = c_col + 1
+    P = w * D
+    c_col, o_col = 2 * w, 2 * w + 1
     g_col = o_col + D
-    e_col = g_col + G
+    e_col = g_col + P
     ncol = e_col + (0 if dat.loss == "quadratic" else D)
     col_lo = np.zeros(ncol)
     col_hi = np.zeros(ncol)
     col_lo[:c_col], col_hi[:c_col] = -B2, B2
     col_lo[c_col], col_hi[c_col] = -dat.B, dat.B
     col_lo[o_col:g_col], col_hi[o_col:g_col] = -dat.omax, dat.omax
-    # region rows
+    R, C, V = [], [], []
+    rlo, req = [], []
+    # region rows (three per unit) and the ranges [l, h] of u_j.z_r for every r
+    lows = np.zeros((w, D))
+    highs = np.zeros((w, D))
+    Z = np.stack([xs, np.ones(D)], axis=1)
     for j in range(w):
         Wn = _region_normals(s[j], o[j], klo[j], khi[j], xs)
-        for n0, n1 in Wn:
-            for col, val in ((2 * j, n0), (2 * j + 1, n1)):
-                if val != 0.0:
-                    trip_r.append(row)
-                    trip_c.append(col)
-                    trip_v.append(val)
-            rlo.append(0.0)
-            req.append(False)
-            row += 1
-    # pair bounds
-    lows = np.zeros(G)
-    highs = np.zeros(G)
-    for j in range(w):
-        rr = np.arange(klo[j], khi[j])
-        if rr.size == 0:
-            continue
-        Wn = _region_normals(s[j], o[j], klo[j], khi[j], xs)
-        Z = np.stack([xs[rr], np.ones(rr.size)], axis=1)
-        lo = _min_bound(Z, Wn, B2)
-        hi = -_min_bound(-Z, Wn, B2)
-        idx = [i for i, (jj, _) in enumerate(pairs) if jj == j]
-        lows[idx] = np.minimum(lo, 0.0)
-        highs[idx] = np.maximum(hi, 0.0)
+        for q in range(3):
+            for col in (0, 1):
+                if Wn[q, col] != 0.0:
+                    R.append(3 * j + q)
+                    C.append(2 * j + col)
+                    V.append(Wn[q, col])
+        rlo += [0.0, 0.0, 0.0]
+        req += [False] * 3
+        live = Wn[np.any(Wn != 0.0, axis=1)]
+        lows[j] = np.minimum(_min_bound(Z, live, B2), 0.0)
+        highs[j] = np.maximum(-_min_bound(-Z, live, B2), 0.0)
+    row = 3 * w
+    R, C, V = [np.asarray(R, dtype=np.int64)], [np.asarray(C, dtype=np.int64)], [np.asarray(V)]
     # output rows
-    out0 = row
-    for d in range(D):
-        trip_r += [out0 + d, out0 + d]
-        trip_c += [o_col + d, c_col]
-        trip_v += [1.0, -1.0]
-    for j in range(w):
-        if o[j] > 0:
-            act = ranks_all[ranks_all >= khi[j]]
-        else:
-            act = ranks_all[ranks_all < klo[j]]
-        for d in act:
-            trip_r += [out0 + d, out0 + d]
-            trip_c += [2 * j, 2 * j + 1]
-            trip_v += [-xs[d], -1.0]
-    for p, (j, r) in enumerate(pairs):
-        trip_r.append(out0 + r)
-        trip_c.append(g_col + p)
-        trip_v.append(-1.0)
+    d = np.arange(D)
+    jr = np.repeat(np.arange(w), D)
+    rr = np.tile(d, w)
+    R += [row + d, row + d, row + rr]
+    C += [o_col + d, np.full(D, c_col), g_col + np.arange(P)]
+    V += [np.ones(D), -np.ones(D), -np.ones(P)]
     rlo += [0.0] * D
     req += [True] * D
     row += D
     # pair rows
-    for p, (j, r) in enumerate(pairs):
-        sj, x, l, h = s[j], xs[r], lows[p], highs[p]
-        gc = g_col + p
-        trip_r += [row, row, row]
-        trip_c += [gc, 2 * j, 2 * j + 1]
-        trip_v += [float(sj), -sj * x, -float(sj)]
-        rlo.append(0.0)
-        req.append(False)
-        row += 1
-        beta = max(float(_down(h - l)), 0.0)
-        gam = float(_down(h * l))
-        lead = h if sj > 0 else l
-        coef_x = lead * x
-        # the rounded product lead*x: lower the right-hand side by its error times |u_j0| <= B2
-        gam = float(_down(gam - _up(abs(coef_x) * 2 * U * B2 * (1 + 4 * U))))
-        trip_r += [row, row, row]
-        trip_c += [gc, 2 * j, 2 * j + 1]
-        trip_v += [(-beta if sj > 0 else beta), coef_x, lead]
-        rlo.append(gam)
-        req.append(False)
-        row += 1
-        if sj > 0:
-            col_lo[gc], col_hi[gc] = 0.0, highs[p]
-        else:
-            col_lo[gc], col_hi[gc] = lows[p], 0.0
+    sj = np.asarray(s, dtype=np.float64)[jr]
+    x = xs[rr]
+    l, h = lows.ravel(), highs.ravel()
+    ga = g_col + np.arange(P)
+    rA = row + 2 * np.arange(P)
+    rB = rA + 1
+    R += [rA, rA, rA]
+    C += [ga, 2 * jr, 2 * jr + 1]
+    V += [sj, -sj * x, -sj]
+    beta = np.maximum(_down(h - l), 0.0)
+    gam = _down(h * l)
+    lead = np.where(sj > 0, h, l)
+    coef_x = lead * x
+    gam = _down(gam - _up(np.abs(coef_x) * 2 * U * B2 * (1 + 4 * U)))
+    R += [rB, rB, rB]
+    C += [ga, 2 * jr, 2 * jr + 1]
+    V += [np.where(sj > 0, -beta, beta), coef_x, lead]
+    lo_pairs = np.zeros(2 * P)
+    lo_pairs[1::2] = gam
+    rlo += lo_pairs.tolist()
+    req += [False] * (2 * P)
+    row += 2 * P
+    col_lo[g_col:e_col] = np.where(sj > 0, 0.0, l)
+    col_hi[g_col:e_col] = np.where(sj > 0, h, 0.0)
     # loss rows
     if dat.loss == "absolute":
-        for d in range(D):
-            trip_r += [row, row, row + 1, row + 1]
-            trip_c += [e_col + d, o_col + d, e_col + d, o_col + d]
-            trip_v += [1.0, -1.0, 1.0, 1.0]
-            rlo += [-ys[d], ys[d]]
-            req += [False, False]
-            row += 2
-        col_lo[e_col:] = 0.0
+        r0 = row + 2 * d
+        R += [r0, r0, r0 + 1, r0 + 1]
+        C += [e_col + d, o_col + d, e_col + d, o_col + d]
+        V += [np.ones(D), -np.ones(D), np.ones(D), np.ones(D)]
+        lo = np.empty(2 * D)
+        lo[0::2], lo[1::2] = -ys, ys
+        rlo += lo.tolist()
+        req += [False] * (2 * D)
+        row += 2 * D
         col_hi[e_col:] = _up((dat.omax + np.abs(ys)) * (1 + 4 * U))
     elif dat.loss == "hinge":
-        for d in range(D):
-            trip_r += [row, row]
-            trip_c += [e_col + d, o_col + d]
-            trip_v += [1.0, ys[d]]
-            rlo.append(1.0)
-            req.append(False)
-            row += 1
-        col_lo[e_col:] = 0.0
+        R += [row + d, row + d]
+        C += [e_col + d, o_col + d]
+        V += [np.ones(D), ys]
+        rlo += [1.0] * D
+        req += [False] * D
+        row += D
         col_hi[e_col:] = _up((1.0 + np.abs(ys) * dat.omax) * (1 + 4 * U))
-    A = sp.csr_matrix((np.asarray(trip_v, dtype=np.float64), (trip_r, trip_c)), shape=(row, ncol))
+    A = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
+                      shape=(row, ncol))
     layout = dict(o_col=o_col, e_col=e_col, ncol=ncol)
     return A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi, layout
 
@@ -421,8 +400,8 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
                 return False, f"leaf {li}: non-finite certificate"
             val = _leaf_bound(dat, lp, y, t)
             worst = min(worst, val)
-            if not val >= claimed:
-                return False, f"leaf {li}: proven bound {val!r} is below the claimed {claimed!r}"
+            if not val >= lb:
+                return False, f"leaf {li}: proven bound {val!r} is below the lower bound {lb!r}"
             pos += 1
     if pos != len(code) or seen_leaves != len(leaf_bound):
         return False, "the tree has extra nodes or leaves"

@@ -116,28 +116,14 @@ def propagate(s, o, klo, khi):
     return tuple(klo), tuple(khi)
 
 
-def _ns_bound(lp, y, lin_cost, const):
-    """Neumaier-Shcherbina bound of the node LP from a dual vector (floating point)."""
-    cost, A, rlo, rhi, clo, chi, meta = lp
-    ge = np.isinf(rhi)
-    y = np.where(ge, np.maximum(y, 0.0), y)
-    r = lin_cost - A.T @ y
-    return const + float(rlo @ y) + float(np.minimum(clo * r, chi * r).sum()), y
-
-
-def _linear_objective(loss, lp, x, ys, t=None):
-    """Objective vector and constant of the leaf LP (quadratic: tangent at the optimum)."""
-    cost, A, rlo, rhi, clo, chi, meta = lp
-    if loss != "quadratic":
-        return cost, 0.0, None
-    D = len(ys)
-    io = meta["io"]
+def _tangent(eng, x, t=None):
+    """Quadratic loss: the LP objective linearised at residuals t, and its constant."""
+    D, io = eng.D, eng.io
     if t is None:
-        t = x[io : io + D] - ys
-    lin = np.zeros_like(cost)
+        t = x[io : io + D] - eng.ys
+    lin = np.zeros(eng.ncol)
     lin[io : io + D] = 2.0 * t / D
-    const = -float(np.sum(2.0 * t * ys + t * t)) / D
-    return lin, const, t
+    return lin, -float(np.sum(2.0 * t * eng.ys + t * t)) / D, t
 
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
@@ -171,7 +157,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     """
     from ._patterns_lp import NodeLP
 
-    if not applies(arch, loss_name, reg):
+    if not applies(arch, loss_name, reg) or (lam or 0.0) != 0.0:
         raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
                          "or hinge loss and no regularizer")
     t0 = time.perf_counter()
@@ -188,7 +174,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     w = arch.widths[1]
     perm = np.argsort(X[:, 0], kind="stable")
     xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
-    eng = NodeLP(xs, ys, None, loss_name, B)
+    eng = NodeLP(xs, ys, w, loss_name, B)
+    quad = loss_name == "quadratic"
 
     best = {"obj": np.inf, "params": None}
 
@@ -211,71 +198,54 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     def tol():
         return max(abs_gap, gap * abs(best["obj"]))
 
-    # tree bookkeeping
-    tree = {}   # id -> dict(kind=..., ...)
+    tree = {}
     counter = itertools.count()
     heap = []
     stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0}
+    S_of = {}
 
-    def evaluate(nid, s, o, klo, khi):
-        """Solve a node; returns (bound, x, lp, y, lin) or None when it became a leaf."""
-        lp = eng.build(s, o, klo, khi)
-        ok, obj, x, yd = eng.solve(lp)
-        stats["nodes"] += 1
-        if not ok:
-            raise RuntimeError("node relaxation not solved to optimality")
-        meta = lp[6]
-        u = x[: 2 * w].reshape(w, 2)
-        c = x[meta["ic"]]
-        offer_u(s, u, c)
-        lin, const, t = _linear_objective(loss_name, lp, x, ys)
-        if t is not None:
-            return obj, x, lp, None, t
-        bound, y = _ns_bound(lp, yd, lin, const)
-        bound = bound - 1e-12 * (1.0 + abs(bound))
-        return bound, x, lp, y, t
+    def certify(lp, x, y, obj):
+        """(bound, dual, t) of a leaf; quadratic: duals of the tangent LP (simplex vertices)."""
+        if not quad:
+            bound, y = eng.ns_bound(lp, y, eng.cost, 0.0)
+            return bound - 1e-9 * (1.0 + abs(bound)), y, None
+        lin, const, t = _tangent(eng, x)
+        ok, _, _, yd, _ = eng.solve(lp, linear_cost=lin)
+        bound, y = eng.ns_bound(lp, yd, lin, const)
+        return bound - 1e-9 * (1.0 + abs(bound)), y, t
 
-    def certify(lp, t):
-        """Quadratic loss: duals of the tangent LP (simplex: exact vertices) and its bound."""
-        lin, const, _ = _linear_objective(loss_name, lp, None, ys, t=t)
-        ok, obj, x, yd = eng.solve(lp, linear_cost=lin)
-        bound, y = _ns_bound(lp, yd, lin, const)
-        return bound - 1e-12 * (1.0 + abs(bound)), y
-
-    def violation(x, meta, s):
-        G = meta["G"]
-        if G == 0:
-            return np.zeros(0)
-        pj, pr = meta["pj"], meta["pr"]
-        u = x[: 2 * w].reshape(w, 2)
-        t = u[pj, 0] * xs[pr] + u[pj, 1]
-        g = x[meta["ig"] : meta["ig"] + G]
-        sv = np.asarray(s)[pj]
-        return np.abs(g - sv * np.maximum(sv * t, 0.0))
-
-    def make_leaf(nid, bound, y, t, lp=None):
-        if y is None:
-            bound, y = certify(lp, t)
+    def make_leaf(nid, lp, x, y, obj):
+        bound, y, t = certify(lp, x, y, obj)
         nz = np.nonzero(y)[0]
         tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz],
                      "t": t}
 
-    def process(nid, s, o, klo, khi, depth):
-        bound, x, lp, y, t = evaluate(nid, s, o, klo, khi)
-        viol = violation(x, lp[6], s)
-        if bound >= best["obj"] - tol() or viol.size == 0 or viol.max() <= 1e-9:
-            make_leaf(nid, bound, y, t, lp)
-            stats["pruned" if viol.size and viol.max() > 1e-9 else "exact"] += 1
+    def process(nid, s, o, klo, khi, depth, basis):
+        lp = eng.build(s, o, klo, khi)
+        ok, obj, x, yd, nb = eng.solve(lp, basis)
+        stats["nodes"] += 1
+        if not ok:
+            raise RuntimeError("node relaxation not solved to optimality")
+        u = x[: 2 * w].reshape(w, 2)
+        c = x[eng.ic]
+        offer_u(s, u, c)
+        t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
+        g = x[eng.ig : eng.ie]
+        sv = np.asarray(s, dtype=np.float64)[eng.jj]
+        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+        if obj >= best["obj"] - tol() or viol.max() <= 1e-9:
+            make_leaf(nid, lp, x, yd, obj)
+            stats["pruned" if viol.max() > 1e-9 else "exact"] += 1
             return
-        tree[nid] = {"kind": "open", "bound": bound, "y": y, "t": t, "lp": lp}
-        heapq.heappush(heap, (bound, -depth, nid, s, o, klo, khi, x, viol, lp[6]))
+        tree[nid] = {"kind": "open"}
+        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp))
 
     roots = []
     for s, o in root_combos(w):
         nid = next(counter)
         roots.append(nid)
         klo, khi = propagate(s, o, (0,) * w, (D,) * w)
-        process(nid, s, o, klo, khi, 0)
+        process(nid, s, o, klo, khi, 0, None)
 
     status = "optimal"
     last_print = time.perf_counter()
@@ -285,28 +255,22 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             status = "time_limit"
             break
-        bound, negd, nid, s, o, klo, khi, x, viol, meta = heapq.heappop(heap)
-        node = tree[nid]
-        if bound >= best["obj"] - tol():
-            make_leaf(nid, bound, node["y"], node["t"], node["lp"])
-            stats["pruned"] += 1
-            continue
+        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp = heapq.heappop(heap)
         # branch: the unit with the largest relaxation error, split its window
-        per_unit = np.bincount(meta["pj"], weights=viol, minlength=w)
         widths = np.asarray(khi) - np.asarray(klo)
+        per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
         per_unit = np.where(widths > 0, per_unit, -1.0)
         j = int(np.argmax(per_unit))
         if per_unit[j] <= 0:
             j = int(np.argmax(widths))
         mid = (klo[j] + khi[j] - 1) // 2
-        # prefer the LP solution's own threshold inside the window
         u = x[2 * j : 2 * j + 2]
         ranks = np.arange(klo[j], khi[j])
         act = s[j] * (u[0] * xs[ranks] + u[1]) > 0
         k_lp = klo[j] + int(np.sum(~act)) if o[j] > 0 else klo[j] + int(np.sum(act))
         m = min(max(k_lp, klo[j]), khi[j] - 1)
-        if 0 < m - klo[j] < khi[j] - m - 1 or True:
-            m = m if abs(m - mid) <= max(1, (khi[j] - klo[j]) // 4) else mid
+        if abs(m - mid) > max(1, (khi[j] - klo[j]) // 4):
+            m = mid
         kids = []
         for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
             a, b = list(klo), list(khi)
@@ -318,22 +282,19 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                 tree[cid] = {"kind": "empty"}
                 stats["empty"] += 1
             else:
-                process(cid, s, o, prop[0], prop[1], -negd + 1)
+                process(cid, s, o, prop[0], prop[1], -negd + 1, nb)
         tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
         if progress and time.perf_counter() - last_print > 5:
             last_print = time.perf_counter()
             print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
-                  f"lb {heap[0][0] if heap else bound:.8g} obj {best['obj']:.8g}", flush=True)
-    # open nodes become leaves with their own duals
+                  f"lb {heap[0][0] if heap else obj:.8g} obj {best['obj']:.8g}", flush=True)
     for item in heap:
-        nid = item[2]
-        node = tree[nid]
-        make_leaf(nid, node["bound"], node["y"], node["t"], node["lp"])
+        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp = item
+        make_leaf(nid, lp, x, yd, obj)
     heap.clear()
 
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
-    lower = min(leaf_bounds) if leaf_bounds else best["obj"]
-    lower = min(lower, best["obj"])
+    lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best["obj"])
     proof = _encode_proof(tree, roots, root_combos(w), perm, loss_name, B, D, w, lower)
     obj = best["obj"]
     if status == "optimal" and obj - lower > max(abs_gap, gap * abs(obj)) * (1 + 1e-9):
