@@ -44,7 +44,7 @@ def clip_square(B2, normals):
 class NodeLP:
     """Builds and solves node relaxations for one data set (sorted by x) and width w."""
 
-    def __init__(self, xs, ys, w, loss, B):
+    def __init__(self, xs, ys, w, loss, B, tangents=0):
         import highspy
 
         self.hs = highspy
@@ -62,7 +62,9 @@ class NodeLP:
         self.h.setOptionValue("presolve", "off")
         if loss == "quadratic":
             self.h.setOptionValue("qp_regularization_value", 1e-12)
-        quad = self.quad = loss == "quadratic"
+        quad = self.quad = loss == "quadratic" and not tangents
+        self.K = K = tangents
+        nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
         # columns
         self.ic = 2 * w
         self.io = self.ic + 1
@@ -73,7 +75,9 @@ class NodeLP:
         self.r_out = 3 * w
         self.r_pair = self.r_out + D
         self.r_loss = self.r_pair + 2 * w * D
-        self.nrow = self.r_loss + (0 if quad else (2 * D if loss == "absolute" else D))
+        self.r_chain = self.r_loss + nloss
+        self.r_conv = self.r_chain + 2 * w * (D - 1)
+        self.nrow = self.r_conv + w * max(D - 2, 0)
         rows, cols = [], []
         j = np.arange(w)
         # region rows: 3j (u_j0), 3j+1 and 3j+2 (u_j0, u_j1)
@@ -96,6 +100,31 @@ class NodeLP:
         elif loss == "hinge":
             rows += [self.r_loss + d, self.r_loss + d]
             cols += [self.ie + d, self.io + d]
+        elif K:
+            # tangent rows q_d - 2 t_dk o_d >= -2 t_dk y_d - t_dk^2
+            dk = np.repeat(d, K)
+            rk = self.r_loss + np.arange(K * D)
+            rows += [rk, rk]
+            cols += [self.ie + dk, self.io + dk]
+        # chain rows per unit and consecutive ranks: (M) sigma dg >= 0, (S) sigma (a dx - dg) >= 0
+        cj, cr = np.divmod(np.arange(w * (D - 1)), D - 1)
+        rm = self.r_chain + 2 * np.arange(w * (D - 1))
+        g1 = self.ig + cj * D + cr + 1
+        g0 = g1 - 1
+        rows += [rm, rm, rm + 1, rm + 1, rm + 1]
+        cols += [g1, g0, 2 * cj, g1, g0]
+        self.cj = cj
+        self.dx = xs[cr + 1] - xs[cr]
+        # convexity rows (s_j = +1; concavity for -1): s (dx_r dg_(r+1) - dx_(r+1) dg_r) >= 0
+        if D >= 3:
+            vj, vr = np.divmod(np.arange(w * (D - 2)), D - 2)
+            rv = self.r_conv + np.arange(w * (D - 2))
+            g0 = self.ig + vj * D + vr
+            rows += [rv, rv, rv]
+            cols += [g0 + 2, g0 + 1, g0]
+            dx0 = xs[vr + 1] - xs[vr]
+            dx1 = xs[vr + 2] - xs[vr + 1]
+            self.vj, self.cv = vj, (dx0, -(dx0 + dx1), dx1)
         self.rows = np.concatenate(rows).astype(np.int64)
         self.cols = np.concatenate(cols).astype(np.int64)
         order = np.lexsort((self.rows, self.cols))
@@ -118,12 +147,15 @@ class NodeLP:
         if loss == "absolute":
             self.cost[self.ie :] = 1.0 / D
             self.col_hi0[self.ie :] = self.omax + np.abs(ys)
-            self.row_lo0[self.r_loss :: 2] = -ys
-            self.row_lo0[self.r_loss + 1 :: 2] = ys
+            self.row_lo0[self.r_loss : self.r_chain : 2] = -ys
+            self.row_lo0[self.r_loss + 1 : self.r_chain : 2] = ys
         elif loss == "hinge":
             self.cost[self.ie :] = 1.0 / D
             self.col_hi0[self.ie :] = 1.0 + np.abs(ys) * self.omax
-            self.row_lo0[self.r_loss :] = 1.0
+            self.row_lo0[self.r_loss : self.r_chain] = 1.0
+        elif K:
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
         if quad:
             self.cost[self.io : self.ig] = -2.0 * ys / D
             self.hess = highspy.HighsHessian()
@@ -151,7 +183,7 @@ class NodeLP:
             n[2] = (sig * xs[khi], sig)
         return n
 
-    def build(self, s, o, klo, khi):
+    def build(self, s, o, klo, khi, tan=None):
         """Values of the node LP: (matrix values in template order, row_lo, col_lo, col_hi, l, h)."""
         w, D, xs = self.w, self.D, self.xs
         normals = [self.region_normals(s[j], o[j], klo[j], khi[j]) for j in range(w)]
@@ -177,9 +209,18 @@ class NodeLP:
             vals += [np.ones(D), -np.ones(D), np.ones(D), np.ones(D)]
         elif self.loss == "hinge":
             vals += [np.ones(D), self.ys]
+        elif self.K:
+            vals += [np.ones(self.K * D), -2.0 * tan.ravel()]
+        sig = (S * np.asarray(o, dtype=np.float64))[self.cj]
+        vals += [sig, -sig, sig * self.dx, -sig, sig]
+        if D >= 3:
+            kv = S[self.vj]
+            vals += [kv * self.cv[0], kv * self.cv[1], kv * self.cv[2]]
         values = np.concatenate(vals)
         row_lo = self.row_lo0.copy()
         row_lo[self.r_pair + 1 : self.r_loss : 2] = H * L
+        if self.K:
+            row_lo[self.r_loss : self.r_chain] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
         col_lo = self.col_lo0.copy()
         col_hi = self.col_hi0.copy()
         col_lo[self.ig : self.ie] = np.where(sp_ > 0, 0.0, L)

@@ -14,8 +14,8 @@ What is proven, for B the box and data sorted by x (the proof's ``perm``, checke
    (k_j <= k_(j+1) in a group) itself and requires every node to be split, a leaf, or
    (only when its tightened box is empty) marked empty.
 2. *Leaf bounds.* A leaf (windows klo_j..khi_j) is bounded by the LP below, a relaxation of
-   the risk over its region; for the quadratic loss its objective is linearised with the
-   stored t (r^2 >= 2 tau r - tau^2).  Any dual vector y gives the bound
+   the risk over its region; for the quadratic loss r^2 is bounded below by the maximum
+   of its tangents at stored points (r^2 >= 2 tau r - tau^2).  Any dual vector y gives the bound
    b.y + sum_i min(lo_i r_i, hi_i r_i), r = cost - A^T y (Neumaier & Shcherbina 2004),
    evaluated here with a proven rounding margin (Higham, gamma_k bounds).
 3. *The returned network* (when ``params`` is given): inside the box, its risk recomputed
@@ -33,8 +33,16 @@ equalities):
     >= h l, s_j = -1: l u_j.z_r + (h - l) g >= h l, with l <= 0 <= h bounding u_j.z_r on
     the unit's region (a decided pair has l = 0 or h = 0: its triangle is exact);
     g in [0, h] (s_j = +1) or [l, 0];
-  loss rows: absolute: e_d - o_d >= -y_d, e_d + o_d >= y_d; hinge: e_d + y_d o_d >= 1.
-Objective: (1/D) sum e_d; quadratic: sum_d (2 t_d / D) o_d + constant.
+  loss rows: absolute: e_d - o_d >= -y_d, e_d + o_d >= y_d; hinge: e_d + y_d o_d >= 1;
+    quadratic: for the stored tangent points tau_(d,1..K): e_d - 2 tau o_d >= -2 tau y_d - tau^2
+    ((o - y)^2 >= 2 tau (o - y) - tau^2);
+  per unit j and rank r < D - 1, with sigma = s_j o_j and dx = x_(r+1) - x_r: (M) sigma
+    (g_(j,r+1) - g_(j,r)) >= 0, (S) sigma (dx u_j0 - g_(j,r+1) + g_(j,r)) >= 0 (the unit's
+    contribution is monotone with slopes between 0 and u_j0, whose sign is sigma);
+  per unit j and rank r < D - 2: s_j (dx_r g_(j,r+2) - (dx_r + dx_(r+1)) g_(j,r+1)
+    + dx_(r+1) g_(j,r)) >= 0 (convex for s_j = +1, concave for -1).
+Objective: (1/D) sum e_d.  Right-hand sides whose coefficients are rounded products are
+lowered by the rounding error times a bound on the variables (|u| <= B^2, |g| <= B^2 (|x|+1)).
 """
 
 from __future__ import annotations
@@ -167,14 +175,14 @@ class _Data:
         self.omax = _up((B + w * self.B2 * (np.abs(self.xs) + 1.0)) * (1 + 8 * U))
 
 
-def _leaf_lp(dat: _Data, s, o, klo, khi):
+def _leaf_lp(dat: _Data, s, o, klo, khi, tan=None):
     """The documented leaf LP: (A csr, row_lo, is_eq, col_lo, col_hi, layout)."""
     xs, ys, D, w, B2 = dat.xs, dat.ys, dat.D, dat.w, dat.B2
     P = w * D
     c_col, o_col = 2 * w, 2 * w + 1
     g_col = o_col + D
     e_col = g_col + P
-    ncol = e_col + (0 if dat.loss == "quadratic" else D)
+    ncol = e_col + D
     col_lo = np.zeros(ncol)
     col_hi = np.zeros(ncol)
     col_lo[:c_col], col_hi[:c_col] = -B2, B2
@@ -248,6 +256,22 @@ def _leaf_lp(dat: _Data, s, o, klo, khi):
         req += [False] * (2 * D)
         row += 2 * D
         col_hi[e_col:] = _up((dat.omax + np.abs(ys)) * (1 + 4 * U))
+    elif dat.loss == "quadratic":
+        K = tan.shape[1]
+        dk = np.repeat(d, K)
+        rk = row + np.arange(K * D)
+        tau = tan.ravel()
+        kappa = 2.0 * tau
+        p1 = kappa * ys[dk]
+        p2 = tau * tau
+        rhs = _down(-p1 - p2 - 4 * U * (np.abs(p1) + p2))
+        R += [rk, rk]
+        C += [e_col + dk, o_col + dk]
+        V += [np.ones(K * D), -kappa]
+        rlo += rhs.tolist()
+        req += [False] * (K * D)
+        row += K * D
+        col_hi[e_col:] = _up(((dat.omax + np.abs(ys)) ** 2) * (1 + 8 * U))
     elif dat.loss == "hinge":
         R += [row + d, row + d]
         C += [e_col + d, o_col + d]
@@ -256,29 +280,53 @@ def _leaf_lp(dat: _Data, s, o, klo, khi):
         req += [False] * D
         row += D
         col_hi[e_col:] = _up((1.0 + np.abs(ys) * dat.omax) * (1 + 4 * U))
+    # monotonicity and slope rows per unit and consecutive ranks (sigma = s_j o_j; the slope
+    # of s relu(s u.z) in x lies between 0 and u_j0, whose sign is sigma on the region)
+    if D >= 2:
+        cj = np.repeat(np.arange(w), D - 1)
+        cr = np.tile(np.arange(D - 1), w)
+        sig = (np.asarray(s, dtype=np.float64) * np.asarray(o, dtype=np.float64))[cj]
+        g1 = g_col + cj * D + cr + 1
+        dx = xs[cr + 1] - xs[cr]
+        rm = row + 2 * np.arange(w * (D - 1))
+        R += [rm, rm, rm + 1, rm + 1, rm + 1]
+        C += [g1, g1 - 1, 2 * cj, g1, g1 - 1]
+        V += [sig, -sig, sig * dx, -sig, sig]
+        lo = np.zeros(2 * w * (D - 1))
+        lo[1::2] = -_up(B2 * np.abs(dx) * 4 * U)
+        rlo += lo.tolist()
+        req += [False] * (2 * w * (D - 1))
+        row += 2 * w * (D - 1)
+    # convexity (s_j = +1) / concavity (s_j = -1) over three consecutive ranks
+    if D >= 3:
+        vj = np.repeat(np.arange(w), D - 2)
+        vr = np.tile(np.arange(D - 2), w)
+        kap = np.asarray(s, dtype=np.float64)[vj]
+        d0 = xs[vr + 1] - xs[vr]
+        d1 = xs[vr + 2] - xs[vr + 1]
+        c2, c1, c0 = d0, -(d0 + d1), d1
+        g0 = g_col + vj * D + vr
+        rv = row + np.arange(w * (D - 2))
+        R += [rv, rv, rv]
+        C += [g0 + 2, g0 + 1, g0]
+        V += [kap * c2, kap * c1, kap * c0]
+        gmax = B2 * (float(np.max(np.abs(xs))) + 1.0)
+        rlo += (-_up(8 * U * gmax * (np.abs(c0) + np.abs(c1) + np.abs(c2)) * (1 + 8 * U))).tolist()
+        req += [False] * (w * (D - 2))
+        row += w * (D - 2)
     A = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
                       shape=(row, ncol))
     layout = dict(o_col=o_col, e_col=e_col, ncol=ncol)
     return A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi, layout
 
 
-def _leaf_bound(dat: _Data, lp, y, t):
+def _leaf_bound(dat: _Data, lp, y):
     """Rigorous lower bound of the leaf LP's optimum from the dual vector y."""
     A, rlo, req, clo, chi, lay = lp
-    D = dat.D
     y = np.where(req, y, np.maximum(y, 0.0))
     cost = np.zeros(lay["ncol"])
-    const_terms = []
-    if dat.loss == "quadratic":
-        lin = 2.0 * t / D
-        cost[lay["o_col"] : lay["o_col"] + D] = lin
-        # risk >= sum lin_d o_d - sum (lin_d y_d + D lin_d^2 / 4), exact for tau_d = D lin_d / 2
-        up = _sum_upper(np.concatenate([lin * dat.ys, (lin * lin) * (D / 4.0)])) * (1 + 4 * U)
-        const_terms.append(-_up(up + 2 * U * abs(up)))
-    else:
-        cost[lay["e_col"] :] = 1.0 / D
-        # 1/D is rounded: cost_f <= 1/D is needed (e >= 0), so round it down
-        cost[lay["e_col"] :] = _down(1.0 / D)
+    # 1/D rounded down: valid as e >= 0
+    cost[lay["e_col"] :] = _down(1.0 / dat.D)
     At = A.T.tocsr()
     r = cost - At @ y
     mag = np.abs(cost) + abs(At) @ np.abs(y)
@@ -286,8 +334,7 @@ def _leaf_bound(dat: _Data, lp, y, t):
     err = 2.0 * (k + 2) * U * mag + 4 * U * np.abs(r) + 1e-300
     r1, r2 = r - err, r + err
     terms = np.minimum.reduce([clo * r1, chi * r1, clo * r2, chi * r2])
-    parts = [_sum_lower(terms), _sum_lower(rlo * y)] + const_terms
-    return _sum_lower(np.asarray(parts)) * 1.0
+    return _sum_lower(np.asarray([_sum_lower(terms), _sum_lower(rlo * y)]))
 
 
 def verify(proof: dict, arch, loss_name, X, Y, *, box, reg, lam, lower_bound,
@@ -384,21 +431,23 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
             claimed = float(leaf_bound[li])
             if not claimed >= lb:
                 return False, f"leaf {li}: its bound {claimed} is below the claimed lower bound"
-            lp = _leaf_lp(dat, s, o, klo, khi)
+            tan = None
+            if loss_name == "quadratic":
+                K = int(proof["tangents"])
+                tan = np.asarray(tvals[li * D * K : (li + 1) * D * K], dtype=np.float64)
+                if tan.shape != (D * K,) or not np.all(np.isfinite(tan)):
+                    return False, f"leaf {li}: tangent points missing"
+                tan = tan.reshape(D, K)
+            lp = _leaf_lp(dat, s, o, klo, khi, tan)
             y = np.zeros(lp[0].shape[0])
             a, b = int(ystart[li]), int(ystart[li + 1])
             idx = np.asarray(yidx[a:b], dtype=np.int64)
             if idx.size and (idx.min() < 0 or idx.max() >= y.size):
                 return False, f"leaf {li}: dual index out of range"
             y[idx] = yval[a:b]
-            t = None
-            if loss_name == "quadratic":
-                t = np.asarray(tvals[li * D : (li + 1) * D], dtype=np.float64)
-                if t.shape != (D,):
-                    return False, f"leaf {li}: tangent points missing"
-            if not (np.all(np.isfinite(y)) and (t is None or np.all(np.isfinite(t)))):
+            if not np.all(np.isfinite(y)):
                 return False, f"leaf {li}: non-finite certificate"
-            val = _leaf_bound(dat, lp, y, t)
+            val = _leaf_bound(dat, lp, y)
             worst = min(worst, val)
             if not val >= lb:
                 return False, f"leaf {li}: proven bound {val!r} is below the lower bound {lb!r}"

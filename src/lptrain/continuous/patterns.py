@@ -30,6 +30,8 @@ from ..exceptions import InputError
 from .result import ContinuousResult
 
 LOSSES = ("absolute", "quadratic", "hinge")
+TANGENTS = 3
+DELTA = 1e-4
 
 
 def applies(arch, loss_name: str, reg) -> bool:
@@ -116,16 +118,6 @@ def propagate(s, o, klo, khi):
     return tuple(klo), tuple(khi)
 
 
-def _tangent(eng, x, t=None):
-    """Quadratic loss: the LP objective linearised at residuals t, and its constant."""
-    D, io = eng.D, eng.io
-    if t is None:
-        t = x[io : io + D] - eng.ys
-    lin = np.zeros(eng.ncol)
-    lin[io : io + D] = 2.0 * t / D
-    return lin, -float(np.sum(2.0 * t * eng.ys + t * t)) / D, t
-
-
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
           time_limit=None, incumbent=None, progress=False) -> ContinuousResult:
     """Certified global minimum of the empirical risk of a 1-w-1 ReLU net over [-box, box]^N.
@@ -204,48 +196,71 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0}
     S_of = {}
 
-    def certify(lp, x, y, obj):
-        """(bound, dual, t) of a leaf; quadratic: duals of the tangent LP (simplex vertices)."""
+    if quad:
+        engq = NodeLP(xs, ys, w, loss_name, B, tangents=TANGENTS)
+        cert_basis = [None]
+
+    def certify(lp, x, y, node):
+        """(bound, dual, tangents) of a leaf.
+
+        Quadratic loss: the LP with r^2 >= max_k (2 tau_k r - tau_k^2) for tau in
+        {r* - delta, r*, r* + delta} around the QP's residuals r*, solved by simplex.
+        """
         if not quad:
             bound, y = eng.ns_bound(lp, y, eng.cost, 0.0)
             return bound - 1e-9 * (1.0 + abs(bound)), y, None
-        lin, const, t = _tangent(eng, x)
-        ok, _, _, yd, _ = eng.solve(lp, linear_cost=lin)
-        bound, y = eng.ns_bound(lp, yd, lin, const)
-        return bound - 1e-9 * (1.0 + abs(bound)), y, t
+        s, o, klo, khi, r = node
+        tan = np.stack([r - DELTA, r, r + DELTA], axis=1)
+        lpq = engq.build(s, o, klo, khi, tan)
+        ok, obj, _, yd, nb = engq.solve(lpq, cert_basis[0])
+        if not ok:
+            ok, obj, _, yd, nb = engq.solve(lpq, None)
+        if ok:
+            cert_basis[0] = nb
+        bound, y = engq.ns_bound(lpq, yd, engq.cost, 0.0)
+        return bound - 1e-9 * (1.0 + abs(bound)), y, tan
 
-    def make_leaf(nid, lp, x, y, obj):
-        bound, y, t = certify(lp, x, y, obj)
+    def make_leaf(nid, lp, x, y, node):
+        bound, y, t = certify(lp, x, y, node)
         nz = np.nonzero(y)[0]
         tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz],
                      "t": t}
 
-    def process(nid, s, o, klo, khi, depth, basis):
-        lp = eng.build(s, o, klo, khi)
-        ok, obj, x, yd, nb = eng.solve(lp, basis)
-        stats["nodes"] += 1
+    def solve_lp(e, lp, basis):
+        ok, obj, x, yd, nb = e.solve(lp, basis)
         if not ok:
-            raise RuntimeError("node relaxation not solved to optimality")
+            ok, obj, x, yd, nb = e.solve(lp, None)
+            stats["retries"] = stats.get("retries", 0) + 1
+        if not ok:
+            raise RuntimeError(f"node relaxation not solved to optimality: {e.h.getModelStatus()}")
+        return obj, x, yd, nb
+
+    def process(nid, s, o, klo, khi, depth, basis, t_in):
+        lp = eng.build(s, o, klo, khi)
+        obj, x, yd, nb = solve_lp(eng, lp, basis)
+        r = x[eng.io : eng.io + D] - ys if quad else None
+        stats["nodes"] += 1
         u = x[: 2 * w].reshape(w, 2)
         c = x[eng.ic]
         offer_u(s, u, c)
         t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
-        g = x[eng.ig : eng.ie]
+        g = x[eng.ig : eng.ig + w * D]
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
         viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+        node = (s, o, klo, khi, r)
         if obj >= best["obj"] - tol() or viol.max() <= 1e-9:
-            make_leaf(nid, lp, x, yd, obj)
+            make_leaf(nid, lp, x, yd, node)
             stats["pruned" if viol.max() > 1e-9 else "exact"] += 1
             return
         tree[nid] = {"kind": "open"}
-        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp))
+        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp, r))
 
     roots = []
     for s, o in root_combos(w):
         nid = next(counter)
         roots.append(nid)
         klo, khi = propagate(s, o, (0,) * w, (D,) * w)
-        process(nid, s, o, klo, khi, 0, None)
+        process(nid, s, o, klo, khi, 0, None, np.zeros(D))
 
     status = "optimal"
     last_print = time.perf_counter()
@@ -255,7 +270,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             status = "time_limit"
             break
-        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp = heapq.heappop(heap)
+        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp, r = heapq.heappop(heap)
         # branch: the unit with the largest relaxation error, split its window
         widths = np.asarray(khi) - np.asarray(klo)
         per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
@@ -282,15 +297,15 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                 tree[cid] = {"kind": "empty"}
                 stats["empty"] += 1
             else:
-                process(cid, s, o, prop[0], prop[1], -negd + 1, nb)
+                process(cid, s, o, prop[0], prop[1], -negd + 1, nb, r)
         tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
         if progress and time.perf_counter() - last_print > 5:
             last_print = time.perf_counter()
             print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
                   f"lb {heap[0][0] if heap else obj:.8g} obj {best['obj']:.8g}", flush=True)
     for item in heap:
-        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp = item
-        make_leaf(nid, lp, x, yd, obj)
+        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp, r = item
+        make_leaf(nid, lp, x, yd, (s, o, klo, khi, r))
     heap.clear()
 
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
@@ -303,7 +318,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         status=status, objective=float(obj), lower_bound=float(lower),
         params=np.asarray(best["params"], dtype=np.float64), nodes=stats["nodes"],
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
-        info={"lps": eng.lps, "pruned": stats["pruned"], "exact_leaves": stats["exact"],
+        info={"lps": eng.lps + (engq.lps if quad else 0), "pruned": stats["pruned"], "exact_leaves": stats["exact"],
               "empty_children": stats["empty"], "roots": len(roots)},
     )
 
@@ -335,7 +350,7 @@ def _encode_proof(tree, roots, combos, perm, loss_name, B, D, w, lower):
                 yv_parts.append(nd["yv"])
                 y_start.append(y_start[-1] + len(nd["yi"]))
                 if nd["t"] is not None:
-                    t_parts.append(nd["t"])
+                    t_parts.append(np.asarray(nd["t"], dtype=np.float64).ravel())
 
     for r in roots:
         walk(r)
@@ -360,4 +375,5 @@ def _encode_proof(tree, roots, combos, perm, loss_name, B, D, w, lower):
     }
     if t_parts:
         proof["t"] = np.concatenate(t_parts)
+        proof["tangents"] = TANGENTS
     return proof
