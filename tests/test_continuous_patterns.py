@@ -71,7 +71,7 @@ def _enumerate(x, y, w, loss, B=1.0):
         if loss == "quadratic":
             cons = [{"type": "ineq", "fun": (lambda z, A=np.array(A_ub): -A @ z)}]
             best_local = np.inf
-            for z0 in (np.zeros(nv), np.full(nv, 0.1)):
+            for z0 in (np.full(nv, 0.05),):
                 r = minimize(lambda z: np.mean((M @ z - y) ** 2), z0, method="SLSQP",
                              bounds=bounds, constraints=cons, options={"ftol": 1e-14, "maxiter": 500})
                 if r.success and np.all(np.array(A_ub) @ r.x <= 1e-9):
