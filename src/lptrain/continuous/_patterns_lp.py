@@ -269,3 +269,132 @@ class NodeLP:
         aty = np.bincount(self.cols, weights=values * y[self.rows], minlength=self.ncol)
         r = lin_cost - aty
         return const + float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
+
+
+class CompactQP:
+    """The quadratic node relaxation with only the undecided pairs as variables (search side).
+
+    Same relaxation as :class:`NodeLP` (region, triangle, monotonicity/slope and convexity
+    rows), with decided contributions substituted (u_j.z_r or 0): a dense QP in
+    2w + 1 + (#undecided) variables, far cheaper for HiGHS than the full layout.
+    """
+
+    def __init__(self, full: NodeLP):
+        import highspy
+
+        self.hs = highspy
+        self.f = full
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("qp_regularization_value", 1e-12)
+        self.qps = 0
+
+    def solve(self, s, o, klo, khi):
+        """(ok, objective, x in the full layout) of the node QP."""
+        f = self.f
+        w, D, xs, ys = f.w, f.D, f.xs, f.ys
+        und = [(j, r) for j in range(w) for r in range(klo[j], khi[j])]
+        G = len(und)
+        n = 2 * w + 1 + G
+        gidx = {p: 2 * w + 1 + i for i, p in enumerate(und)}
+
+        def expr(j, r):
+            e = np.zeros(n)
+            k = gidx.get((j, r))
+            if k is not None:
+                e[k] = 1.0
+            elif (r >= khi[j]) if o[j] > 0 else (r < klo[j]):
+                e[2 * j], e[2 * j + 1] = xs[r], 1.0
+            return e
+
+        M = np.zeros((D, n))
+        M[:, 2 * w] = 1.0
+        E = {}
+        for j in range(w):
+            for r in range(D):
+                E[j, r] = expr(j, r)
+                M[r] += E[j, r]
+        rows, lo = [], []
+        L = np.zeros(n)
+        U = np.zeros(n)
+        L[: 2 * w], U[: 2 * w] = -f.B2, f.B2
+        L[2 * w], U[2 * w] = -f.B, f.B
+        for j in range(w):
+            nm = f.region_normals(s[j], o[j], klo[j], khi[j])
+            for q in range(3):
+                e = np.zeros(n)
+                e[2 * j : 2 * j + 2] = nm[q]
+                rows.append(e)
+                lo.append(0.0)
+            V = clip_square(f.B2, [tuple(v) for v in nm if v[0] or v[1]])
+            sj = s[j]
+            sig = s[j] * o[j]
+            for r in range(klo[j], khi[j]):
+                vals = V[:, 0] * xs[r] + V[:, 1]
+                lw, hg = min(vals.min(), 0.0) - PAD, max(vals.max(), 0.0) + PAD
+                k = gidx[j, r]
+                t = np.zeros(n)
+                t[2 * j], t[2 * j + 1] = xs[r], 1.0
+                ea = -sj * t
+                ea[k] += sj
+                rows.append(ea)
+                lo.append(0.0)
+                lead = hg if sj > 0 else lw
+                eb = lead * t
+                eb[k] += -(hg - lw) if sj > 0 else (hg - lw)
+                rows.append(eb)
+                lo.append(hg * lw)
+                if sj > 0:
+                    L[k], U[k] = 0.0, hg
+                else:
+                    L[k], U[k] = lw, 0.0
+            for r in range(max(klo[j] - 1, 0), min(khi[j], D - 1)):
+                dg = E[j, r + 1] - E[j, r]
+                rows.append(sig * dg)
+                lo.append(0.0)
+                e = -sig * dg
+                e[2 * j] += sig * (xs[r + 1] - xs[r])
+                rows.append(e)
+                lo.append(0.0)
+            for r in range(max(klo[j] - 2, 0), min(khi[j], D - 2)):
+                d0, d1 = xs[r + 1] - xs[r], xs[r + 2] - xs[r + 1]
+                rows.append(sj * (d0 * E[j, r + 2] - (d0 + d1) * E[j, r + 1] + d1 * E[j, r]))
+                lo.append(0.0)
+        A = np.asarray(rows)
+        hs, h = self.hs, self.h
+        model = hs.HighsLp()
+        model.num_col_, model.num_row_ = n, A.shape[0]
+        model.col_cost_ = -2.0 * (M.T @ ys) / D
+        model.col_lower_, model.col_upper_ = L, U
+        model.row_lower_ = np.asarray(lo)
+        model.row_upper_ = np.full(A.shape[0], INF)
+        model.offset_ = float(ys @ ys) / D
+        nzr, nzc = np.nonzero(A.T)
+        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        model.a_matrix_.start_ = np.searchsorted(nzr, np.arange(n + 1)).astype(np.int32)
+        model.a_matrix_.index_ = nzc.astype(np.int32)
+        model.a_matrix_.value_ = A.T[nzr, nzc]
+        h.passModel(model)
+        Hm = 2.0 * (M.T @ M) / D
+        tri = np.tril(Hm)
+        hc, hr = np.nonzero(tri.T)  # column-wise lower triangle
+        hess = hs.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = hs.HessianFormat.kTriangular
+        hess.start_ = np.searchsorted(hc, np.arange(n + 1)).astype(np.int32)
+        hess.index_ = hr.astype(np.int32)
+        hess.value_ = tri.T[hc, hr]
+        h.passHessian(hess)
+        h.run()
+        self.qps += 1
+        ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        z = np.asarray(h.getSolution().col_value)
+        obj = float(h.getInfo().objective_function_value)
+        x = np.zeros(f.ncol)
+        x[: 2 * w + 1] = z[: 2 * w + 1]
+        x[f.io : f.io + D] = M @ z
+        for j in range(w):
+            x[f.ig + j * D : f.ig + (j + 1) * D] = [E[j, r] @ z for r in range(D)]
+        return ok, obj, x

@@ -30,8 +30,9 @@ from ..exceptions import InputError
 from .result import ContinuousResult
 
 LOSSES = ("absolute", "quadratic", "hinge")
-TANGENTS = 3
-DELTA = 1e-4
+TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
+QP_MAX_UNDECIDED = 24
+TANGENTS = len(TANGENT_OFFSETS)
 
 
 def applies(arch, loss_name: str, reg) -> bool:
@@ -197,27 +198,31 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     S_of = {}
 
     if quad:
+        from ._patterns_lp import CompactQP
+
         engq = NodeLP(xs, ys, w, loss_name, B, tangents=TANGENTS)
+        cqp = CompactQP(eng)
         cert_basis = [None]
 
     def certify(lp, x, y, node):
         """(bound, dual, tangents) of a leaf.
 
         Quadratic loss: the LP with r^2 >= max_k (2 tau_k r - tau_k^2) for tau in
-        {r* - delta, r*, r* + delta} around the QP's residuals r*, solved by simplex.
+        r + TANGENT_OFFSETS, r the QP's residuals (or the tangent LP already solved).
         """
         if not quad:
             bound, y = eng.ns_bound(lp, y, eng.cost, 0.0)
             return bound - 1e-9 * (1.0 + abs(bound)), y, None
-        s, o, klo, khi, r = node
-        tan = np.stack([r - DELTA, r, r + DELTA], axis=1)
-        lpq = engq.build(s, o, klo, khi, tan)
-        ok, obj, _, yd, nb = engq.solve(lpq, cert_basis[0])
-        if not ok:
-            ok, obj, _, yd, nb = engq.solve(lpq, None)
-        if ok:
-            cert_basis[0] = nb
-        bound, y = engq.ns_bound(lpq, yd, engq.cost, 0.0)
+        s, o, klo, khi, r, tan = node
+        if lp is None:
+            tan = r[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
+            lp = engq.build(s, o, klo, khi, tan)
+            ok, obj, _, y, nb = engq.solve(lp, cert_basis[0])
+            if not ok:
+                ok, obj, _, y, nb = engq.solve(lp, None)
+            if ok:
+                cert_basis[0] = nb
+        bound, y = engq.ns_bound(lp, y, engq.cost, 0.0)
         return bound - 1e-9 * (1.0 + abs(bound)), y, tan
 
     def make_leaf(nid, lp, x, y, node):
@@ -235,25 +240,50 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             raise RuntimeError(f"node relaxation not solved to optimality: {e.h.getModelStatus()}")
         return obj, x, yd, nb
 
-    def process(nid, s, o, klo, khi, depth, basis, t_in):
+    def relax(s, o, klo, khi, basis, t_in, use_qp):
+        """Solve the node relaxation: (obj, x, dual, basis, lp, residuals, tangents)."""
+        if use_qp:
+            ok, obj, x = cqp.solve(s, o, klo, khi)
+            if not ok:
+                lp = eng.build(s, o, klo, khi)
+                obj, x, yd, nb = solve_lp(eng, lp, None)
+            return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None
+        if quad:
+            # many undecided pairs: the tangent LP around the parent's residuals (a valid bound)
+            tan = t_in[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
+            lp = engq.build(s, o, klo, khi, tan)
+            obj, x, yd, nb = solve_lp(engq, lp, basis)
+            return obj, x, yd, nb, lp, x[eng.io : eng.io + D] - ys, tan
         lp = eng.build(s, o, klo, khi)
         obj, x, yd, nb = solve_lp(eng, lp, basis)
-        r = x[eng.io : eng.io + D] - ys if quad else None
-        stats["nodes"] += 1
-        u = x[: 2 * w].reshape(w, 2)
-        c = x[eng.ic]
-        offer_u(s, u, c)
-        t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
-        g = x[eng.ig : eng.ig + w * D]
-        sv = np.asarray(s, dtype=np.float64)[eng.jj]
-        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
-        node = (s, o, klo, khi, r)
-        if obj >= best["obj"] - tol() or viol.max() <= 1e-9:
+        return obj, x, yd, nb, lp, None, None
+
+    def process(nid, s, o, klo, khi, depth, basis, t_in):
+        use_qp = quad and sum(b - a for a, b in zip(klo, khi)) <= QP_MAX_UNDECIDED
+        while True:
+            obj, x, yd, nb, lp, r, tan = relax(s, o, klo, khi, basis, t_in, use_qp)
+            stats["nodes"] += 1
+            u = x[: 2 * w].reshape(w, 2)
+            c = x[eng.ic]
+            offer_u(s, u, c)
+            t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
+            g = x[eng.ig : eng.ig + w * D]
+            sv = np.asarray(s, dtype=np.float64)[eng.jj]
+            viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+            # the QP value is certified by a tangent LP a little below it
+            pruned = obj >= best["obj"] - (0.5 if use_qp else 0.9) * tol()
+            exact = viol.max() <= 1e-9
+            if quad and exact and not pruned and not use_qp:
+                use_qp = True  # a realised tangent-LP point is not the node's optimum
+                continue
+            break
+        node = (s, o, klo, khi, r, tan)
+        if pruned or exact:
             make_leaf(nid, lp, x, yd, node)
-            stats["pruned" if viol.max() > 1e-9 else "exact"] += 1
+            stats["exact" if exact and not pruned else "pruned"] += 1
             return
         tree[nid] = {"kind": "open"}
-        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp, r))
+        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan))
 
     roots = []
     for s, o in root_combos(w):
@@ -265,12 +295,12 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     status = "optimal"
     last_print = time.perf_counter()
     while heap:
-        if heap[0][0] >= best["obj"] - tol():
+        if heap[0][0] >= best["obj"] - 0.5 * tol():
             break
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             status = "time_limit"
             break
-        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp, r = heapq.heappop(heap)
+        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan = heapq.heappop(heap)
         # branch: the unit with the largest relaxation error, split its window
         widths = np.asarray(khi) - np.asarray(klo)
         per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
@@ -304,8 +334,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
                   f"lb {heap[0][0] if heap else obj:.8g} obj {best['obj']:.8g}", flush=True)
     for item in heap:
-        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp, r = item
-        make_leaf(nid, lp, x, yd, (s, o, klo, khi, r))
+        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan = item
+        make_leaf(nid, lp, x, yd, (s, o, klo, khi, r, tan))
     heap.clear()
 
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
@@ -318,7 +348,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         status=status, objective=float(obj), lower_bound=float(lower),
         params=np.asarray(best["params"], dtype=np.float64), nodes=stats["nodes"],
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
-        info={"lps": eng.lps + (engq.lps if quad else 0), "pruned": stats["pruned"], "exact_leaves": stats["exact"],
+        info={"lps": eng.lps + (engq.lps + cqp.qps if quad else 0), "pruned": stats["pruned"], "exact_leaves": stats["exact"],
               "empty_children": stats["empty"], "roots": len(roots)},
     )
 
