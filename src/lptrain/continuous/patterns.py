@@ -32,6 +32,7 @@ from .result import ContinuousResult
 LOSSES = ("absolute", "quadratic", "hinge")
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
+SPLIT_SLACK = 2  # split at the relaxation's own threshold unless farther than width/2 from the middle
 TANGENTS = len(TANGENT_OFFSETS)
 
 
@@ -195,7 +196,6 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     counter = itertools.count()
     heap = []
     stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0}
-    S_of = {}
 
     if quad:
         from ._patterns_lp import CompactQP
@@ -314,7 +314,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         act = s[j] * (u[0] * xs[ranks] + u[1]) > 0
         k_lp = klo[j] + int(np.sum(~act)) if o[j] > 0 else klo[j] + int(np.sum(act))
         m = min(max(k_lp, klo[j]), khi[j] - 1)
-        if abs(m - mid) > max(1, (khi[j] - klo[j]) // 4):
+        if abs(m - mid) > max(1, (khi[j] - klo[j]) // SPLIT_SLACK):
             m = mid
         kids = []
         for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
@@ -348,7 +348,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         status=status, objective=float(obj), lower_bound=float(lower),
         params=np.asarray(best["params"], dtype=np.float64), nodes=stats["nodes"],
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
-        info={"lps": eng.lps + (engq.lps + cqp.qps if quad else 0), "pruned": stats["pruned"], "exact_leaves": stats["exact"],
+        info={"lps": eng.lps + (engq.lps + cqp.qps if quad else 0), "pruned": stats["pruned"],
+              "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
               "empty_children": stats["empty"], "roots": len(roots)},
     )
 
