@@ -62,6 +62,7 @@ class NodeLP:
         self.h.setOptionValue("presolve", "off")
         if loss == "quadratic":
             self.h.setOptionValue("qp_regularization_value", 1e-12)
+            self.h.setOptionValue("qp_iteration_limit", 200_000)
         quad = self.quad = loss == "quadratic" and not tangents
         self.K = K = tangents
         nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
@@ -295,74 +296,77 @@ class CompactQP:
         """(ok, objective, x in the full layout) of the node QP."""
         f = self.f
         w, D, xs, ys = f.w, f.D, f.xs, f.ys
-        und = [(j, r) for j in range(w) for r in range(klo[j], khi[j])]
-        G = len(und)
-        n = 2 * w + 1 + G
-        gidx = {p: 2 * w + 1 + i for i, p in enumerate(und)}
-
-        def expr(j, r):
-            e = np.zeros(n)
-            k = gidx.get((j, r))
-            if k is not None:
-                e[k] = 1.0
-            elif (r >= khi[j]) if o[j] > 0 else (r < klo[j]):
-                e[2 * j], e[2 * j + 1] = xs[r], 1.0
-            return e
-
-        M = np.zeros((D, n))
-        M[:, 2 * w] = 1.0
-        E = {}
+        r_all = np.arange(D)
+        und = np.zeros((w, D), dtype=bool)
+        act = np.zeros((w, D), dtype=bool)
         for j in range(w):
-            for r in range(D):
-                E[j, r] = expr(j, r)
-                M[r] += E[j, r]
-        rows, lo = [], []
+            und[j, klo[j] : khi[j]] = True
+            act[j] = (r_all >= khi[j]) if o[j] > 0 else (r_all < klo[j])
+        uj, ur = np.nonzero(und)
+        G = len(uj)
+        n = 2 * w + 1 + G
+        gcol = 2 * w + 1 + np.arange(G)
+        E = np.zeros((w, D, n))
+        E[uj, ur, gcol] = 1.0
+        aj, ar = np.nonzero(act)
+        E[aj, ar, 2 * aj] = xs[ar]
+        E[aj, ar, 2 * aj + 1] = 1.0
+        M = E.sum(axis=0)
+        M[:, 2 * w] = 1.0
         L = np.zeros(n)
         U = np.zeros(n)
         L[: 2 * w], U[: 2 * w] = -f.B2, f.B2
         L[2 * w], U[2 * w] = -f.B, f.B
+        blocks, lo = [], []
+        S = np.asarray(s, dtype=np.float64)
+        lows = np.zeros((w, D))
+        highs = np.zeros((w, D))
         for j in range(w):
             nm = f.region_normals(s[j], o[j], klo[j], khi[j])
-            for q in range(3):
-                e = np.zeros(n)
-                e[2 * j : 2 * j + 2] = nm[q]
-                rows.append(e)
-                lo.append(0.0)
+            e = np.zeros((3, n))
+            e[:, 2 * j : 2 * j + 2] = nm
+            blocks.append(e)
+            lo.append(np.zeros(3))
             V = clip_square(f.B2, [tuple(v) for v in nm if v[0] or v[1]])
-            sj = s[j]
+            vals = V[:, 0:1] * xs[None, :] + V[:, 1:2]
+            lows[j] = np.minimum(vals.min(axis=0), 0.0) - PAD
+            highs[j] = np.maximum(vals.max(axis=0), 0.0) + PAD
+        if G:
+            sj = S[uj]
+            lw, hg = lows[uj, ur], highs[uj, ur]
+            T = np.zeros((G, n))
+            T[np.arange(G), 2 * uj] = xs[ur]
+            T[np.arange(G), 2 * uj + 1] = 1.0
+            EA = -sj[:, None] * T
+            EA[np.arange(G), gcol] += sj
+            lead = np.where(sj > 0, hg, lw)
+            EB = lead[:, None] * T
+            EB[np.arange(G), gcol] += np.where(sj > 0, -(hg - lw), hg - lw)
+            blocks += [EA, EB]
+            lo += [np.zeros(G), hg * lw]
+            L[gcol] = np.where(sj > 0, 0.0, lw)
+            U[gcol] = np.where(sj > 0, hg, 0.0)
+        for j in range(w):
             sig = s[j] * o[j]
-            for r in range(klo[j], khi[j]):
-                vals = V[:, 0] * xs[r] + V[:, 1]
-                lw, hg = min(vals.min(), 0.0) - PAD, max(vals.max(), 0.0) + PAD
-                k = gidx[j, r]
-                t = np.zeros(n)
-                t[2 * j], t[2 * j + 1] = xs[r], 1.0
-                ea = -sj * t
-                ea[k] += sj
-                rows.append(ea)
-                lo.append(0.0)
-                lead = hg if sj > 0 else lw
-                eb = lead * t
-                eb[k] += -(hg - lw) if sj > 0 else (hg - lw)
-                rows.append(eb)
-                lo.append(hg * lw)
-                if sj > 0:
-                    L[k], U[k] = 0.0, hg
-                else:
-                    L[k], U[k] = lw, 0.0
-            for r in range(max(klo[j] - 1, 0), min(khi[j], D - 1)):
-                dg = E[j, r + 1] - E[j, r]
-                rows.append(sig * dg)
-                lo.append(0.0)
+            a, b = max(klo[j] - 1, 0), min(khi[j], D - 1)
+            if b > a:
+                dg = E[j, a + 1 : b + 1] - E[j, a:b]
                 e = -sig * dg
-                e[2 * j] += sig * (xs[r + 1] - xs[r])
-                rows.append(e)
-                lo.append(0.0)
-            for r in range(max(klo[j] - 2, 0), min(khi[j], D - 2)):
-                d0, d1 = xs[r + 1] - xs[r], xs[r + 2] - xs[r + 1]
-                rows.append(sj * (d0 * E[j, r + 2] - (d0 + d1) * E[j, r + 1] + d1 * E[j, r]))
-                lo.append(0.0)
-        A = np.asarray(rows)
+                e[:, 2 * j] += sig * (xs[a + 1 : b + 1] - xs[a:b])
+                blocks += [sig * dg, e]
+                lo += [np.zeros(b - a), np.zeros(b - a)]
+            a, b = max(klo[j] - 2, 0), min(khi[j], D - 2)
+            if b > a:
+                rr = np.arange(a, b)
+                d0 = (xs[rr + 1] - xs[rr])[:, None]
+                d1 = (xs[rr + 2] - xs[rr + 1])[:, None]
+                blocks.append(s[j] * (d0 * E[j, rr + 2] - (d0 + d1) * E[j, rr + 1] + d1 * E[j, rr]))
+                lo.append(np.zeros(b - a))
+        rows = np.concatenate(blocks)
+        lo = np.concatenate(lo)
+        keep = np.any(rows != 0.0, axis=1)
+        rows, lo = rows[keep], lo[keep]
+        A = rows
         hs, h = self.hs, self.h
         model = hs.HighsLp()
         model.num_col_, model.num_row_ = n, A.shape[0]
@@ -387,14 +391,21 @@ class CompactQP:
         hess.index_ = hr.astype(np.int32)
         hess.value_ = tri.T[hc, hr]
         h.passHessian(hess)
+        h.setOptionValue("qp_iteration_limit", 2000 + 50 * n)
+        h.setOptionValue("qp_regularization_value", 1e-12)
         h.run()
         self.qps += 1
         ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        if not ok:  # active-set cycling on a degenerate QP: a little regularization
+            h.setOptionValue("qp_regularization_value", 1e-10)
+            h.clearSolver()
+            h.run()
+            self.qps += 1
+            ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
         z = np.asarray(h.getSolution().col_value)
         obj = float(h.getInfo().objective_function_value)
         x = np.zeros(f.ncol)
         x[: 2 * w + 1] = z[: 2 * w + 1]
         x[f.io : f.io + D] = M @ z
-        for j in range(w):
-            x[f.ig + j * D : f.ig + (j + 1) * D] = [E[j, r] @ z for r in range(D)]
+        x[f.ig : f.ig + w * D] = (E @ z).ravel()
         return ok, obj, x
