@@ -283,7 +283,10 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             stats["exact" if exact and not pruned else "pruned"] += 1
             return
         tree[nid] = {"kind": "open"}
-        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan))
+        # small heap entries: the LP and its dual are rebuilt if the node ends open
+        per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
+        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x[: 2 * w].copy(), per_unit, nb, r,
+                              t_in, use_qp))
 
     roots = []
     for s, o in root_combos(w):
@@ -300,10 +303,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             status = "time_limit"
             break
-        obj, negd, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan = heapq.heappop(heap)
+        obj, negd, nid, s, o, klo, khi, x, per_unit, nb, r, t_in, use_qp = heapq.heappop(heap)
         # branch: the unit with the largest relaxation error, split its window
         widths = np.asarray(khi) - np.asarray(klo)
-        per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
         per_unit = np.where(widths > 0, per_unit, -1.0)
         j = int(np.argmax(per_unit))
         if per_unit[j] <= 0:
@@ -334,7 +336,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
                   f"lb {heap[0][0] if heap else obj:.8g} obj {best['obj']:.8g}", flush=True)
     for item in heap:
-        obj, _, nid, s, o, klo, khi, x, yd, viol, nb, lp, r, tan = item
+        _, _, nid, s, o, klo, khi, _, _, nb, _, t_in, use_qp = item
+        obj, x, yd, nb, lp, r, tan = relax(s, o, klo, khi, nb, t_in, use_qp)
         make_leaf(nid, lp, x, yd, (s, o, klo, khi, r, tan))
     heap.clear()
 
