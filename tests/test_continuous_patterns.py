@@ -252,7 +252,7 @@ def test_tampered_proofs_are_rejected(solved):
 
 
 def test_bad_input():
-    from lptrain.exceptions import InputError
+    from lptrain.exceptions import InputError, SizeError
 
     arch = Architecture.parse("1-2-1")
     with pytest.raises(InputError):
@@ -261,3 +261,6 @@ def test_bad_input():
         patterns.solve(arch, "absolute", np.zeros((3, 1)), np.zeros((3, 1)), reg="l2", lam=0.1)
     with pytest.raises(InputError):
         patterns.solve(Architecture.parse("2-2-1"), "absolute", np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(SizeError):
+        patterns.solve(Architecture.parse("1-2-1"), "absolute", np.zeros((60_000, 1)),
+                       np.zeros((60_000, 1)))

@@ -31,12 +31,13 @@ import time
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..exceptions import InputError, SizeError
 from .result import ContinuousResult
 
 LOSSES = ("absolute", "quadratic", "hinge")
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
+MAX_PAIRS = 100_000
 SPLIT_SLACK = 2  # split at the relaxation's own threshold unless farther than width/2 from the middle
 TANGENTS = len(TANGENT_OFFSETS)
 
@@ -171,6 +172,10 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         raise InputError("box must be positive")
     D = X.shape[0]
     w = arch.widths[1]
+    if w * D > MAX_PAIRS:
+        raise SizeError(f"{D} points x {w} hidden units: the node LPs would have about "
+                        f"{10 * w * D} rows; the pattern method takes at most {MAX_PAIRS} "
+                        "(unit, point) pairs")
     perm = np.argsort(X[:, 0], kind="stable")
     xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
     eng = NodeLP(xs, ys, w, loss_name, B)
