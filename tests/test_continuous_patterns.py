@@ -146,6 +146,22 @@ def test_against_full_enumeration(w, D, loss, seed):
     _check(res, arch, loss, X, Y)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_random_tiny_cases_against_enumeration(seed):
+    rng = np.random.default_rng(100 + seed)
+    D = int(rng.integers(2, 6))
+    X = rng.uniform(-1, 1, (D, 1))
+    if seed == 0:
+        X[1] = X[0]  # tied inputs
+    Y = rng.uniform(-1, 1, (D, 1))
+    arch = Architecture.parse("1-1-1")
+    for loss in ("absolute", "hinge"):
+        ref = _enumerate(X[:, 0], Y[:, 0], 1, loss)
+        res = patterns.solve(arch, loss, X, Y, gap=1e-9, abs_gap=1e-9)
+        assert res.lower_bound <= ref + 1e-8 and abs(res.objective - ref) <= 1e-7
+        _check(res, arch, loss, X, Y)
+
+
 def test_box_scales():
     X, Y = _data(6, 7)
     arch = Architecture.parse("1-1-1")
@@ -235,6 +251,10 @@ def test_tampered_proofs_are_rejected(solved):
     # dual values scaled: the bound no longer holds
     p = _copy(res.proof)
     p["y_value"] = p["y_value"] * 0.5
+    assert not _verify(arch, X, Y, res, proof=p)[0]
+    # a permutation that does not sort the data
+    p = _copy(res.proof)
+    p["perm"] = p["perm"][::-1].copy()
     assert not _verify(arch, X, Y, res, proof=p)[0]
     # data changed under the proof
     Y2 = Y.copy()
