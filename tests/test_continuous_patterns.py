@@ -284,3 +284,18 @@ def test_bad_input():
     with pytest.raises(SizeError):
         patterns.solve(Architecture.parse("1-2-1"), "absolute", np.zeros((60_000, 1)),
                        np.zeros((60_000, 1)))
+
+
+def test_a_search_bug_cannot_certify_itself(monkeypatch):
+    """Ranges of u.z shrunk in the search (an invalid relaxation): the checker, which derives
+    its own ranges, refuses the proof."""
+    from lptrain.continuous import _patterns_lp
+
+    orig = _patterns_lp.clip_square
+    monkeypatch.setattr(_patterns_lp, "clip_square", lambda B2, n: orig(B2, n) * 0.6)
+    X, Y = _data(10, 21)
+    arch = Architecture.parse("1-2-1")
+    res = patterns.solve(arch, "absolute", X, Y)
+    ok, _ = check_patterns.verify(res.proof, arch, "absolute", X, Y, box=1.0, reg=None, lam=0.0,
+                                  lower_bound=res.lower_bound)
+    assert not ok
