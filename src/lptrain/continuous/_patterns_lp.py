@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..solvers.highs import quiet_highs
+
 INF = np.inf
 PAD = 1e-12
 
@@ -55,7 +57,7 @@ class NodeLP:
         self.B = float(B)
         self.B2 = self.B * self.B
         self.lps = 0
-        self.h = highspy.Highs()
+        self.h = quiet_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
@@ -285,7 +287,7 @@ class CompactQP:
 
         self.hs = highspy
         self.f = full
-        self.h = highspy.Highs()
+        self.h = quiet_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
