@@ -1,0 +1,284 @@
+"""Replaying a spatial branch-and-bound proof, apart from the search (DESIGN §10, rigor).
+
+Shares no code with :mod:`lptrain.continuous.spatial`'s bounding.  It checks that
+
+1. the splits form a tree over the root box [-B, B]^N: split k cuts a box that exists and was
+   not cut before, strictly inside its range, into ids 2k+1 (lower) and 2k+2 (upper); the
+   leaves listed are exactly the boxes never cut, so they partition the root box;
+2. on every leaf, its own interval evaluation of the network and the loss, with every
+   floating-point operation rounded outward (``np.nextafter`` after each +, -, *, and a
+   margin of ``ULPS`` units in the last place after exp, log1p, expm1 and tanh), gives a lower
+   bound no smaller than the result's ``lower_bound`` and than the bound the leaf claims;
+3. the returned parameters lie in the box and their risk, recomputed by its own forward pass,
+   is the reported objective (relative 1e-9).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import LEAKY_SLOPE
+
+ULPS = 4
+LEAF_CHUNK = 4096
+OBJ_TOL = 1e-9
+CLAIM_TOL = 1e-7
+
+
+def _dn(a):
+    return np.nextafter(a, -np.inf)
+
+
+def _up(a):
+    return np.nextafter(a, np.inf)
+
+
+def _widen(lo, hi):
+    """A margin of ULPS units in the last place for library transcendental functions."""
+    e = ULPS * np.finfo(np.float64).eps
+    t = np.finfo(np.float64).tiny
+    return lo - e * np.abs(lo) - t, hi + e * np.abs(hi) + t
+
+
+def _act(name, lo, hi):
+    """Image of [lo, hi] under a nondecreasing activation, enclosed outward."""
+    if name == "identity":
+        return lo, hi
+    if name == "relu":
+        return np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+    if name == "leaky_relu":
+        s = LEAKY_SLOPE
+        return (np.where(lo >= 0, lo, _dn(s * lo)), np.where(hi >= 0, hi, _up(s * hi)))
+    if name == "elu":
+        a, _ = _widen(np.expm1(np.minimum(lo, 0.0)), 0.0)
+        _, b = _widen(0.0, np.expm1(np.minimum(hi, 0.0)))
+        return (np.where(lo > 0, lo, np.maximum(a, -1.0)), np.where(hi > 0, hi, np.minimum(b, 0.0)))
+    if name == "tanh":
+        a, _ = _widen(np.tanh(lo), 0.0)
+        _, b = _widen(0.0, np.tanh(hi))
+        return np.maximum(a, -1.0), np.minimum(b, 1.0)
+    raise ValueError(f"no rigorous enclosure for activation {name!r}")
+
+
+def _mul(al, ah, bl, bh):
+    """Outward-rounded interval product."""
+    p = (al * bl, al * bh, ah * bl, ah * bh)
+    lo = np.minimum(np.minimum(p[0], p[1]), np.minimum(p[2], p[3]))
+    hi = np.maximum(np.maximum(p[0], p[1]), np.maximum(p[2], p[3]))
+    return _dn(lo), _up(hi)
+
+
+def _enclose_outputs(spec, X, lo, hi):
+    """Outward enclosures of every output for every leaf and point: (L, P, m) twice."""
+    inputs, nodes, outputs = spec
+    L, P = lo.shape[0], X.shape[0]
+    val = {}
+    for i, name in enumerate(inputs):
+        x = X[None, :, i]
+        val[name] = (x, x)
+    for name, srcs, wids, bid, act in nodes:
+        if bid is None:
+            sl = np.zeros((L, P))
+            sh = np.zeros((L, P))
+        else:
+            sl = np.broadcast_to(lo[:, bid, None], (L, P)).copy()
+            sh = np.broadcast_to(hi[:, bid, None], (L, P)).copy()
+        for s, w in zip(srcs, wids):
+            pl, ph = _mul(lo[:, w, None], hi[:, w, None], *val[s])
+            sl = _dn(sl + pl)
+            sh = _up(sh + ph)
+        if act is not None:
+            sl, sh = _act(act, sl, sh)
+        val[name] = (sl, sh)
+    return (np.stack([val[o][0] for o in outputs], -1), np.stack([val[o][1] for o in outputs], -1))
+
+
+def _loss_floor(loss, zl, zh, Y):
+    """Outward lower bound of the loss over the output box, per leaf and point: (L, P)."""
+    y = Y[None]
+    if loss in ("absolute", "quadratic"):
+        d = np.maximum(np.maximum(_dn(zl - y), _dn(y - zh)), 0.0)
+        if loss == "quadratic":
+            d = _dn(d * d)
+        tot = d[..., 0]
+        for i in range(1, d.shape[-1]):
+            tot = _dn(tot + d[..., i])
+        return tot
+    if loss == "hinge":
+        best = np.maximum(_up(zl * y), _up(zh * y))
+        tot = best[..., 0]
+        for i in range(1, best.shape[-1]):
+            tot = _up(tot + best[..., i])
+        return np.maximum(_dn(1.0 - tot), 0.0)
+    if loss == "cross_entropy":
+        m = zl.shape[-1]
+        tot = np.zeros(zl.shape[:-1])
+        for i in range(m):
+            sl = np.zeros(zl.shape[:-1])
+            sh = np.zeros(zl.shape[:-1])
+            for j in range(m):
+                if j == i:
+                    continue
+                el, _ = _widen(np.exp(_dn(zl[..., j] - zh[..., i])), 0.0)
+                _, eh = _widen(0.0, np.exp(_up(zh[..., j] - zl[..., i])))
+                sl = _dn(sl + np.maximum(el, 0.0))
+                sh = _up(sh + eh)
+            gl, _ = _widen(np.log1p(sl), 0.0)
+            _, gh = _widen(0.0, np.log1p(sh))
+            gl = np.maximum(gl, 0.0)
+            yi = y[..., i]
+            term = np.where(yi >= 0, _dn(yi * gl), _dn(yi * gh))
+            tot = _dn(tot + term)
+        return tot
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def _mean_floor(v):
+    """Rounded-down mean over the last axis."""
+    tot = v[..., 0].copy()
+    for i in range(1, v.shape[-1]):
+        tot = _dn(tot + v[..., i])
+    return _dn(tot / v.shape[-1])
+
+
+def _reg_floor(reg, lam, lo, hi):
+    if reg is None or not lam:
+        return np.zeros(lo.shape[0])
+    d = np.maximum(np.maximum(-hi, lo), 0.0)
+    if reg == "l2":
+        d = _dn(d * d)
+    tot = d[:, 0].copy()
+    for i in range(1, d.shape[1]):
+        tot = _dn(tot + d[:, i])
+    return _dn(lam * tot)
+
+
+def _spec(arch):
+    nodes = [(nd.name, nd.sources, nd.weights, nd.bias, nd.activation) for nd in arch.nodes]
+    return arch.input_names, nodes, arch.outputs
+
+
+def leaf_boxes(proof, N):
+    """Rebuild the leaves from the splits; raises ValueError when the tree is malformed."""
+    B = float(proof["box"])
+    if not (np.isfinite(B) and B > 0):
+        raise ValueError("box is not a positive number")
+    parent = np.asarray(proof["split_parent"], dtype=np.int64).ravel()
+    dim = np.asarray(proof["split_dim"], dtype=np.int64).ravel()
+    value = np.asarray(proof["split_value"], dtype=np.float64).ravel()
+    leaf_id = np.asarray(proof["leaf_id"], dtype=np.int64).ravel()
+    if not (len(parent) == len(dim) == len(value)):
+        raise ValueError("split arrays differ in length")
+    M = len(parent)
+    total = 2 * M + 1
+    lo = np.empty((total, N))
+    hi = np.empty((total, N))
+    lo[0], hi[0] = -B, B
+    cut = np.zeros(total, dtype=bool)
+    born = np.zeros(total, dtype=bool)
+    born[0] = True
+    for k in range(M):
+        p, d, v = int(parent[k]), int(dim[k]), float(value[k])
+        if not (0 <= p < total and born[p]) or cut[p]:
+            raise ValueError(f"split {k} cuts box {p}, which does not exist or was cut before")
+        if not (0 <= d < N):
+            raise ValueError(f"split {k} names dimension {d} of {N}")
+        if not (lo[p, d] < v < hi[p, d]):
+            raise ValueError(f"split {k} at {v!r} is not inside box {p}'s range along {d}")
+        cut[p] = True
+        a, b = 2 * k + 1, 2 * k + 2
+        lo[a], hi[a] = lo[p], hi[p]
+        lo[b], hi[b] = lo[p], hi[p]
+        hi[a, d] = v
+        lo[b, d] = v
+        born[a] = born[b] = True
+    expected = np.flatnonzero(~cut)
+    if len(leaf_id) != len(expected) or not np.array_equal(np.sort(leaf_id), expected):
+        raise ValueError("the leaves listed are not exactly the boxes never cut (they do not cover the box)")
+    return lo[leaf_id], hi[leaf_id]
+
+
+def risk(arch, loss, X, Y, params, reg=None, lam=0.0):
+    """The risk of one parameter vector, by this module's own forward pass."""
+    p = np.asarray(params, dtype=np.float64)
+    val = {name: X[:, i] for i, name in enumerate(arch.input_names)}
+    acts = {
+        "relu": lambda t: np.maximum(t, 0.0),
+        "leaky_relu": lambda t: np.where(t >= 0, t, LEAKY_SLOPE * t),
+        "elu": lambda t: np.where(t > 0, t, np.expm1(np.minimum(t, 0.0))),
+        "tanh": np.tanh,
+        "identity": lambda t: t,
+    }
+    for nd in arch.nodes:
+        s = np.full(len(X), p[nd.bias]) if nd.bias is not None else np.zeros(len(X))
+        for src, w in zip(nd.sources, nd.weights):
+            s = s + p[w] * val[src]
+        val[nd.name] = acts[nd.activation](s) if nd.activation else s
+    z = np.stack([val[o] for o in arch.outputs], -1)
+    if loss == "absolute":
+        per = np.abs(z - Y).sum(-1)
+    elif loss == "quadratic":
+        per = ((z - Y) ** 2).sum(-1)
+    elif loss == "hinge":
+        per = np.maximum(1.0 - (z * Y).sum(-1), 0.0)
+    else:
+        mx = z.max(-1, keepdims=True)
+        lse = np.log(np.exp(z - mx).sum(-1, keepdims=True)) + mx
+        per = -(Y * (z - lse)).sum(-1)
+    r = float(per.mean())
+    if reg == "l1":
+        r += lam * float(np.abs(p).sum())
+    elif reg == "l2":
+        r += lam * float((p * p).sum())
+    return r
+
+
+def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, objective=None):
+    """Replay a spatial proof. Returns ``(valid, reason, replayed_lower_bound)``."""
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    N = arch.n_params
+    try:
+        if proof.get("format") != "lptrain-spatial-proof":
+            return False, "not a spatial proof", None
+        if abs(float(proof["box"]) - float(box)) > 0:
+            return False, f"proof is for box {proof['box']}, not {box}", None
+        lo, hi = leaf_boxes(proof, N)
+        claimed = np.asarray(proof["leaf_bound"], dtype=np.float64).ravel()
+        if len(claimed) != len(lo):
+            return False, "leaf bounds and leaves differ in number", None
+    except (KeyError, TypeError, ValueError) as e:
+        return False, f"malformed proof: {e}", None
+    spec = _spec(arch)
+    least = np.inf
+    per = max(1, min(LEAF_CHUNK, 4_000_000 // max(1, len(X) * (len(arch.nodes) + 2))))
+    for a in range(0, len(lo), per):
+        b = min(len(lo), a + per)
+        zl, zh = _enclose_outputs(spec, X, lo[a:b], hi[a:b])
+        lbs = _mean_floor(_loss_floor(loss, zl, zh, Y))
+        rf = _reg_floor(reg, lam, lo[a:b], hi[a:b])
+        lbs = _dn(lbs + rf)
+        bad = np.flatnonzero(lbs < lower_bound)
+        if len(bad):
+            k = a + int(bad[0])
+            return False, (f"leaf {k}: replayed bound {lbs[bad[0]]:.17g} is below the claimed "
+                           f"lower bound {lower_bound:.17g}"), float(np.min(lbs))
+        over = np.flatnonzero(lbs < claimed[a:b] - CLAIM_TOL * (1.0 + np.abs(claimed[a:b])))
+        if len(over):
+            k = a + int(over[0])
+            return False, (f"leaf {k} claims {claimed[k]:.17g}, its replayed bound is "
+                           f"{lbs[over[0]]:.17g}"), None
+        least = min(least, float(np.min(lbs)))
+    if params is not None:
+        p = np.asarray(params, dtype=np.float64)
+        if p.shape != (N,) or not np.all(np.isfinite(p)):
+            return False, "params have the wrong shape or are not finite", least
+        if np.any(np.abs(p) > box):
+            return False, "the returned parameters leave the box", least
+        if objective is not None:
+            r = risk(arch, loss, X, Y, p, reg, lam)
+            if abs(r - objective) > OBJ_TOL * (1.0 + abs(r)):
+                return False, f"objective {objective!r} but the parameters' risk is {r!r}", least
+            if least > r + OBJ_TOL * (1.0 + abs(r)):
+                return False, "lower bound above the returned network's risk", least
+    return True, "", least
