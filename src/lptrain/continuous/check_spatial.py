@@ -68,8 +68,10 @@ def _mul(al, ah, bl, bh):
     return _dn(lo), _up(hi)
 
 
-def _enclose_outputs(spec, X, lo, hi):
-    """Outward enclosures of every output for every leaf and point: (L, P, m) twice."""
+def _enclose_outputs(spec, X, lo, hi, keep=None):
+    """Outward enclosures of every output for every leaf and point: (L, P, m) twice.
+
+    ``keep`` receives every node's (pre low, pre high, post low, post high)."""
     inputs, nodes, outputs = spec
     L, P = lo.shape[0], X.shape[0]
     val = {}
@@ -87,9 +89,12 @@ def _enclose_outputs(spec, X, lo, hi):
             pl, ph = _mul(lo[:, w, None], hi[:, w, None], *val[s])
             sl = _dn(sl + pl)
             sh = _up(sh + ph)
+        pre = (sl, sh)
         if act is not None:
             sl, sh = _act(act, sl, sh)
         val[name] = (sl, sh)
+        if keep is not None:
+            keep[name] = (pre[0], pre[1], sl, sh)
     return (np.stack([val[o][0] for o in outputs], -1), np.stack([val[o][1] for o in outputs], -1))
 
 
@@ -247,6 +252,14 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
         claimed = np.asarray(proof["leaf_bound"], dtype=np.float64).ravel()
         if len(claimed) != len(lo):
             return False, "leaf bounds and leaves differ in number", None
+        kind = np.asarray(proof.get("leaf_kind", np.zeros(len(lo))), dtype=np.int64).ravel()
+        if len(kind) != len(lo) or not np.all((kind == 0) | (kind == 1)):
+            return False, "leaf kinds are malformed", None
+        mult = np.asarray(proof.get("leaf_multipliers", np.zeros((0, 0))), dtype=np.float64)
+        if mult.ndim != 2 or mult.shape[0] != int(kind.sum()):
+            return False, "one multiplier vector per relaxation leaf is needed", None
+        mrow = np.full(len(lo), -1, dtype=np.int64)
+        mrow[kind == 1] = np.arange(int(kind.sum()))
     except (KeyError, TypeError, ValueError) as e:
         return False, f"malformed proof: {e}", None
     spec = _spec(arch)
@@ -258,6 +271,14 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
         lbs = _mean_floor(_loss_floor(loss, zl, zh, Y))
         rf = _reg_floor(reg, lam, lo[a:b], hi[a:b])
         lbs = _dn(lbs + rf)
+        sel = np.flatnonzero(kind[a:b] == 1)
+        if len(sel):
+            try:
+                lag = lagrangian_floor(arch, loss, X, Y, reg, lam, lo[a:b][sel], hi[a:b][sel],
+                                       mult[mrow[a:b][sel]])
+            except ValueError as e:
+                return False, f"relaxation leaf: {e}", None
+            lbs[sel] = np.maximum(lbs[sel], lag)
         bad = np.flatnonzero(lbs < lower_bound)
         if len(bad):
             k = a + int(bad[0])
@@ -282,3 +303,223 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
             if least > r + OBJ_TOL * (1.0 + abs(r)):
                 return False, "lower bound above the returned network's risk", least
     return True, "", least
+
+
+# -- leaves bounded by the relaxation: the Lagrangian of the stored multipliers ----------
+#
+# Layout (per point d, its rows and variables follow the N parameters and the earlier
+# points' blocks; R rows and V variables per point).  Node by node in topological order:
+#   variables  t(v, u) for each non-input source u (source order), p(v), s(v) if v has an
+#              activation; then e(o) per output (absolute) or h (hinge);
+#   rows       EQ(v): p - sum_inputs x w - sum t - b = 0;
+#              for each non-input source u, with w in [wl, wh], u's value in [sl, sh]:
+#                t - wl s - sl w >= -wl sl;   t - wh s - sh w >= -wh sh;
+#                -t + wh s + sl w >= wh sl;  -t + wl s + sh w >= wl sh;
+#              the activation rows  a_s s + a_p p >= b  over [pl, ph] (relu/leaky: s >= p,
+#              s >= slope p, chord above; elu: tangents at pl, mid, ph, chord above; tanh:
+#              convex side tangents + chord above, concave side tangents above + chord below,
+#              across 0 the slope-1 lines through the end points, twice; identity: s = p);
+#              then absolute: e - p_o >= -y_o, e + p_o >= y_o per output; hinge: h + y.p >= 1.
+# Objective: absolute sum e / D, hinge sum h / D, quadratic sum (p_o - y_o)^2 / D; plus the
+# regularizer on phi.  For any multipliers (>= 0 on the inequality rows) the minimum of the
+# Lagrangian over the variable boxes is a lower bound; here the rows are rebuilt from this
+# module's outward enclosures, activation rows loosened by a margin covering the library's
+# transcendental functions, and the whole evaluation's rounding bounded a priori.
+
+EPS = np.finfo(np.float64).eps
+ROW_SLACK = 64 * EPS
+
+
+def _act_funcs(name):
+    if name in ("relu", "leaky_relu"):
+        a = 0.0 if name == "relu" else LEAKY_SLOPE
+        return (lambda t: np.where(t >= 0, t, a * t)), (lambda t: np.where(t > 0, 1.0, a))
+    if name == "elu":
+        return (lambda t: np.where(t > 0, t, np.expm1(np.minimum(t, 0.0))),
+                lambda t: np.where(t > 0, 1.0, np.exp(np.minimum(t, 0.0))))
+    if name == "tanh":
+        return np.tanh, (lambda t: 1.0 - np.tanh(t) ** 2)
+    return (lambda t: t), (lambda t: np.ones_like(t))
+
+
+def _envelope(name, pl, ph):
+    """This module's own activation rows: list of (a_s, a_p, b) arrays."""
+    f, df = _act_funcs(name)
+    one = np.ones_like(pl)
+    zero = np.zeros_like(pl)
+    if name == "identity":
+        return [(one, -one, zero), (-one, one, zero)]
+    fl, fh = f(pl), f(ph)
+    w = ph - pl
+    k = np.where(w > 0, (fh - fl) / np.where(w > 0, w, 1.0), 0.0)
+    above = (-one, k, k * pl - fl)
+    below = (one, -k, fl - k * pl)
+    if name in ("relu", "leaky_relu"):
+        slope = 0.0 if name == "relu" else LEAKY_SLOPE
+        return [(one, -one, zero), (one, -slope * one, zero), above]
+    pts = (pl, 0.5 * (pl + ph), ph)
+    tan_lo = [(one, -df(t), f(t) - df(t) * t) for t in pts]
+    tan_hi = [(-one, df(t), df(t) * t - f(t)) for t in pts]
+    if name == "elu":
+        return tan_lo + [above]
+    cv, cc = ph <= 0, pl >= 0
+    l1 = (one, -one, fh - ph)
+    u1 = (-one, one, pl - fl)
+    cross = [l1, u1, l1, u1]
+    out = []
+    for i in range(3):
+        out.append(tuple(np.where(cv, tan_lo[i][j], np.where(cc, tan_hi[i][j], cross[i][j])) for j in range(3)))
+    out.append(tuple(np.where(cv, above[j], np.where(cc, below[j], u1[j])) for j in range(3)))
+    return out
+
+
+def _min_separable(g, q, l1, lo, hi):
+    """A lower bound of min over [lo, hi] of g x + q x^2 + l1 |x| (elementwise)."""
+    best = np.minimum(g * lo + q * lo * lo + l1 * np.abs(lo), g * hi + q * hi * hi + l1 * np.abs(hi))
+    zero_in = (lo <= 0) & (hi >= 0)
+    best = np.where(zero_in, np.minimum(best, 0.0), best)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for sign, a, b in ((1.0, np.maximum(lo, 0.0), hi), (-1.0, lo, np.minimum(hi, 0.0))):
+            gg = g + sign * l1
+            vert = -gg / (2.0 * q)
+            tau = 1e-9 * (1.0 + np.abs(a) + np.abs(b))
+            inside = (q > 0) & (a <= b) & (vert >= a - tau) & (vert <= b + tau)
+            best = np.where(inside, np.minimum(best, -gg * gg / (4.0 * q)), best)
+    return best
+
+
+def lagrangian_floor(arch, loss, X, Y, reg, lam, lo, hi, mult):
+    """Rigorous lower bounds of the risk on leaves (L, N) from stored multipliers (L, D*R)."""
+    spec = _spec(arch)
+    inputs = {nm: i for i, nm in enumerate(arch.input_names)}
+    L, N = lo.shape
+    D = len(X)
+    enc = {}
+    _enclose_outputs(spec, X, lo, hi, keep=enc)
+    # rows per point, in the layout's order
+    rows_per = 0
+    for nd in arch.nodes:
+        rows_per += 1 + 4 * sum(u not in inputs for u in nd.sources)
+        if nd.activation:
+            rows_per += {"relu": 3, "leaky_relu": 3, "elu": 4, "tanh": 4, "identity": 2}[nd.activation]
+    rows_per += 2 * arch.n_outputs if loss == "absolute" else (1 if loss == "hinge" else 0)
+    mult = np.asarray(mult, dtype=np.float64)
+    if mult.shape != (L, D * rows_per) or not np.all(np.isfinite(mult)):
+        raise ValueError(f"multipliers have shape {mult.shape}, the relaxation has {D * rows_per} rows")
+    Ym = mult.reshape(L, D, rows_per)
+    g_phi = np.zeros((L, N))
+    s_phi = np.zeros((L, N))
+    loc = {}  # variable -> [g, s, lo, hi, q]
+
+    def var(key, vlo, vhi):
+        loc[key] = [np.zeros((L, D)), np.zeros((L, D)), vlo, vhi, np.zeros((L, D))]
+
+    const = np.zeros(L)
+    mag = np.zeros(L)
+    terms = 0
+    r = 0
+
+    def row(y, entries, b, geq=True, slack=None):
+        """Subtract y * (a x - b) from the Lagrangian; entries: (('phi', k) | key, coef (L, D))."""
+        nonlocal r, terms, const, mag
+        if geq:
+            y = np.maximum(y, 0.0)
+        for key, coef in entries:
+            c = np.broadcast_to(coef, (L, D))
+            if key[0] == "phi":
+                k = key[1]
+                g_phi[:, k] -= (y * c).sum(1)
+                s_phi[:, k] += np.abs(y * c).sum(1)
+            else:
+                loc[key][0] -= y * c
+                loc[key][1] += np.abs(y * c)
+        bb = np.broadcast_to(b, (L, D))
+        if slack is not None:
+            bb = bb - slack
+        const += (y * bb).sum(1)
+        mag += np.abs(y * bb).sum(1)
+        terms += len(entries) + 2
+        r += 1
+
+    for name, srcs, wids, bid, act in spec[1]:
+        pl, ph, sl, sh = enc[name]
+        var(("p", name), pl, ph)
+        if act:
+            var(("s", name), sl, sh)
+        y_eq = Ym[:, :, r]
+        ent = [(("p", name), 1.0)]
+        for u, w in zip(srcs, wids):
+            if u in inputs:
+                ent.append((("phi", w), -X[None, :, inputs[u]]))
+            else:
+                var(("t", name, u), *_mul(lo[:, w, None], hi[:, w, None], enc[u][2], enc[u][3]))
+                ent.append((("t", name, u), -1.0))
+        if bid is not None:
+            ent.append((("phi", bid), -1.0))
+        row(y_eq, ent, 0.0, geq=False)
+        for u, w in zip(srcs, wids):
+            if u in inputs:
+                continue
+            ul, uh = enc[u][2], enc[u][3]
+            ukey = ("s", u) if arch.nodes[arch.node_index[u]].activation else ("p", u)
+            wl, wh = lo[:, w, None], hi[:, w, None]
+            t = ("t", name, u)
+            for a_t, a_s, a_w, b in ((1.0, -wl, -ul, -wl * ul), (1.0, -wh, -uh, -wh * uh),
+                                     (-1.0, wh, ul, wh * ul), (-1.0, wl, uh, wl * uh)):
+                row(Ym[:, :, r], [(t, a_t), (ukey, a_s), (("phi", w), a_w)], b)
+        if act:
+            Mp = np.maximum(np.abs(pl), np.abs(ph))
+            Ms = np.maximum(np.abs(sl), np.abs(sh))
+            for a_s, a_p, b in _envelope(act, pl, ph):
+                slack = ROW_SLACK * (1.0 + np.abs(b) + np.abs(a_p) * Mp + Ms)
+                row(Ym[:, :, r], [(("s", name), a_s), (("p", name), a_p)], b, slack=slack)
+    cost = {}
+    if loss == "absolute":
+        for k, o in enumerate(arch.outputs):
+            pl, ph = enc[o][0], enc[o][1]
+            yk = Y[None, :, k]
+            var(("e", o), np.zeros((L, D)), np.maximum(np.abs(_dn(pl - yk)), np.abs(_up(ph - yk))) * (1 + 4 * EPS))
+            cost[("e", o)] = 1.0 / D
+            row(Ym[:, :, r], [(("e", o), 1.0), (("p", o), -1.0)], -yk)
+            row(Ym[:, :, r], [(("e", o), 1.0), (("p", o), 1.0)], yk)
+    elif loss == "hinge":
+        worst = np.zeros((L, D))
+        ent = [(("h",), 1.0)]
+        for k, o in enumerate(arch.outputs):
+            pl, ph = enc[o][0], enc[o][1]
+            yk = Y[None, :, k]
+            worst = worst + np.minimum(yk * pl, yk * ph)
+            ent.append((("p", o), yk))
+        var(("h",), np.zeros((L, D)), np.maximum(0.0, 1.0 - worst) * (1 + 4 * EPS) + 4 * EPS)
+        cost[("h",)] = 1.0 / D
+        row(Ym[:, :, r], ent, 1.0)
+    else:
+        for k, o in enumerate(arch.outputs):
+            yk = Y[None, :, k]
+            loc[("p", o)][4] = loc[("p", o)][4] + 1.0 / D
+            loc[("p", o)][0] = loc[("p", o)][0] - 2.0 * yk / D
+            loc[("p", o)][1] = loc[("p", o)][1] + np.abs(2.0 * yk / D)
+            const += (yk * yk).sum(1) / D
+            mag += (yk * yk).sum(1) / D
+    if r != rows_per:
+        raise ValueError(f"internal layout mismatch ({r} rows, expected {rows_per})")
+    total = const.copy()
+    for key, (g, sabs, vlo, vhi, q) in loc.items():
+        g = g + cost.get(key, 0.0)
+        mn = _min_separable(g, q, 0.0, vlo, vhi)
+        M = np.maximum(np.abs(vlo), np.abs(vhi))
+        total += mn.sum(1)
+        mag += (np.abs(mn) + (sabs + abs(cost.get(key, 0.0))) * M + q * M * M).sum(1)
+    ql = lam if reg == "l2" else 0.0
+    l1 = lam if reg == "l1" else 0.0
+    mn = _min_separable(g_phi, ql, l1, lo, hi)
+    M = np.maximum(np.abs(lo), np.abs(hi))
+    total += mn.sum(1)
+    mag += (np.abs(mn) + s_phi * M + (ql + l1) * (M * M + M)).sum(1)
+    K = terms * D + (len(loc) + 4) * D + 4 * N + 16
+    err = (K + 16) * EPS * mag + 1e-300
+    return total - err
+
+
+def verify_lp_leaves(arch, loss, X, Y, reg, lam, lo, hi, mult):
+    return lagrangian_floor(arch, loss, X, Y, reg, lam, lo, hi, mult)

@@ -32,13 +32,15 @@ from ..evaluation import regularizer
 from ..exceptions import InputError, SizeError
 from ..losses import get_loss
 from .result import ContinuousResult
+from .spatial_lp import Relaxation
 
 MONOTONE = ("relu", "leaky_relu", "elu", "tanh", "identity")
 BATCH = 32
+LP_BATCH = 4
 MIN_WIDTH = 1e-12
 MAX_OPEN = 2_000_000
 WORK_CHUNK = 2_000_000
-FLOAT_MARGIN = 1e-10
+FLOAT_MARGIN = 1e-9
 FORMAT = "lptrain-spatial-proof"
 VERSION = 1
 
@@ -66,8 +68,11 @@ class _Bounder:
         self.acts = {nd.name: ACTIVATIONS[nd.activation] for nd in arch.nodes if nd.activation}
         self.inputs = {name: i for i, name in enumerate(arch.input_names)}
 
-    def outputs(self, lo, hi):
-        """Intervals of the outputs: (K, P, m) lower and upper."""
+    def outputs(self, lo, hi, keep=None):
+        """Intervals of the outputs: (K, P, m) lower and upper.
+
+        ``keep``: a dict that receives every node's pre- and post-activation intervals.
+        """
         K = lo.shape[0]
         vals = {}
         for nd in self.arch.nodes:
@@ -89,10 +94,13 @@ class _Bounder:
                     p1, p2, p3, p4 = wl * sl, wl * su, wu * sl, wu * su
                     al += np.minimum(np.minimum(p1, p2), np.minimum(p3, p4))
                     au += np.maximum(np.maximum(p1, p2), np.maximum(p3, p4))
+            pre = (al, au)
             if nd.activation is not None:
                 f = self.acts[nd.name]
                 al, au = f(al), f(au)
             vals[nd.name] = (al, au)
+            if keep is not None:
+                keep[nd.name] = (pre[0], pre[1], al, au)
         zl = np.stack([vals[o][0] for o in self.arch.outputs], axis=-1)
         zu = np.stack([vals[o][1] for o in self.arch.outputs], axis=-1)
         return zl, zu
@@ -154,6 +162,18 @@ class _Risk:
         return out
 
 
+def _output_only_biases(arch):
+    """Parameters used only as biases of output nodes."""
+    outs = set(arch.outputs)
+    used_else = set()
+    out_bias = set()
+    for nd in arch.nodes:
+        used_else.update(nd.weights)
+        if nd.bias is not None:
+            (out_bias if nd.name in outs else used_else).add(nd.bias)
+    return sorted(out_bias - used_else)
+
+
 def local_descent(risk, x0, box, maxiter=300):
     """A local minimum of the risk in [-box, box]^N from x0 (L-BFGS-B, then Powell)."""
     from scipy.optimize import minimize
@@ -176,7 +196,7 @@ def local_descent(risk, x0, box, maxiter=300):
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
           time_limit=None, incumbent=None, progress=False, batch=BATCH, seed=0,
-          max_open=MAX_OPEN) -> ContinuousResult:
+          max_open=MAX_OPEN, lp=True) -> ContinuousResult:
     """Certified interval for the continuous ERM over [-box, box]^N by spatial branch-and-bound.
 
     Parameters
@@ -230,8 +250,33 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if f < ub:
             ub_x, ub = x, f
 
+    relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
+    if relax is not None and not relax.applies():
+        relax = None
+    mult = {}
+    lp_solves = 0
+    if relax is not None:
+        batch = min(batch, LP_BATCH)
+    branchable = np.ones(N, dtype=bool)
+    if relax is not None:  # output biases are exact in the relaxation: split them last
+        for k in _output_only_biases(arch):
+            branchable[k] = False
+
+    def lp_bound(cid, lo, hi, enc, interval_lb):
+        nonlocal lp_solves
+        lp_solves += 1
+        val, y = relax.bound(lo, hi, enc)
+        if y is not None and val > interval_lb:
+            mult[cid] = y
+            return val
+        return interval_lb
+
     root_lo, root_hi = np.full(N, -B), np.full(N, B)
     lb0 = float(bounder.bounds(root_lo[None], root_hi[None])[0])
+    if relax is not None:
+        enc = {}
+        bounder.outputs(root_lo[None], root_hi[None], keep=enc)
+        lb0 = lp_bound(0, root_lo, root_hi, {k: tuple(a[0] for a in v) for k, v in enc.items()}, lb0)
     boxes = {0: (root_lo, root_hi)}
     bound = {0: lb0}
     heap = [(lb0, 0)]
@@ -292,8 +337,24 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         evaluated += 2 * k * N
         width = hi - lo
         score = np.minimum(lbs[..., 0], lbs[..., 1]) + 1e-9 * width / max(B, 1e-300)
-        score = np.where(width > MIN_WIDTH, score, -np.inf)
+        ok = width > MIN_WIDTH
+        prefer = ok & branchable[None, :]
+        ok = np.where(prefer.any(axis=1, keepdims=True), prefer, ok)
+        score = np.where(ok, score, -np.inf)
         best = np.argmax(score, axis=1)
+        if relax is not None:
+            r_idx = np.arange(k)
+            blo, bhi = clo[r_idx, best].reshape(-1, N), chi[r_idx, best].reshape(-1, N)
+            lbs_b = lbs[r_idx, best].reshape(-1)
+            todo = np.flatnonzero(lbs_b < ub - tol())
+            if len(todo):
+                enc = {}
+                bounder.outputs(blo[todo], bhi[todo], keep=enc)
+                for q, c in enumerate(todo):
+                    e = {kk: tuple(a[q] for a in v) for kk, v in enc.items()}
+                    cid = 2 * (len(split_parent) + c // 2) + 1 + c % 2
+                    lbs_b[c] = lp_bound(cid, blo[c], bhi[c], e, lbs_b[c])
+            lbs[r_idx, best] = lbs_b.reshape(k, 2)
         for r, i in enumerate(ids):
             d = int(best[r])
             split_parent.append(i)
@@ -301,6 +362,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             split_value.append(float(mid[r, d]))
             base = 2 * len(split_parent) - 1
             del boxes[i]
+            mult.pop(i, None)
             for h in (0, 1):
                 cid = base + h
                 blo, bhi = clo[r, d, h].copy(), chi[r, d, h].copy()
@@ -341,9 +403,13 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         "split_value": np.array(split_value, dtype=np.float64),
         "leaf_id": leaf_ids,
         "leaf_bound": leaf_bound,
+        "leaf_kind": np.array([1 if i in mult else 0 for i in leaf_ids], dtype=np.int8),
+        "leaf_multipliers": (np.stack([mult[i] for i in leaf_ids if i in mult]) if mult
+                             else np.zeros((0, relax.n_rows if relax else 0))),
     }
     info = {"boxes_bounded": int(evaluated), "leaves": int(len(leaf_ids)),
-            "local_descents": int(descents), "stop_reason": reason,
+            "local_descents": int(descents), "stop_reason": reason, "lp_solves": int(lp_solves),
+            "lp_leaves": int(len(mult)),
             "float_margin": FLOAT_MARGIN}
     return ContinuousResult(status=status, objective=objective, lower_bound=lower,
                             params=np.asarray(ub_x, dtype=np.float64),
