@@ -174,14 +174,14 @@ def _output_only_biases(arch):
     return sorted(out_bias - used_else)
 
 
-def local_descent(risk, x0, box, maxiter=300):
-    """A local minimum of the risk in [-box, box]^N from x0 (L-BFGS-B, then Powell)."""
+def local_descent(risk, x0, box, maxiter=200, polish=False):
+    """A local minimum of the risk in [-box, box]^N from x0 (L-BFGS-B; then Powell to polish)."""
     from scipy.optimize import minimize
 
     bounds = [(-box, box)] * len(x0)
     f = lambda p: float(risk(p[None, :])[0])  # noqa: E731
     best_x, best_f = np.clip(x0, -box, box), f(np.clip(x0, -box, box))
-    for method in ("L-BFGS-B", "Powell"):
+    for method in ("L-BFGS-B", "Powell") if polish else ("L-BFGS-B",):
         try:
             r = minimize(f, best_x, method=method, bounds=bounds,
                          options={"maxiter": maxiter})
@@ -241,14 +241,18 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     starts = [np.zeros(N)]
     if incumbent is not None:
         starts.append(np.clip(np.asarray(incumbent, dtype=np.float64), -B, B))
-    starts += list(rng.uniform(-B, B, size=(6, N)))
+    # the best of a few hundred random points starts one more descent
+    cloud = rng.uniform(-B, B, size=(512, N))
+    starts.append(cloud[int(np.argmin(risk(cloud)))])
+    starts += list(rng.uniform(-B, B, size=(2, N)))
     ub_x, ub = None, np.inf
     for k, s in enumerate(starts):
-        if k > 1 and deadline is not None and time.perf_counter() > t0 + 0.2 * (deadline - t0):
+        if k > 1 and deadline is not None and time.perf_counter() > t0 + 0.1 * (deadline - t0):
             break
         x, f = local_descent(risk, s, B)
         if f < ub:
             ub_x, ub = x, f
+    ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000, polish=True)
 
     relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
     if relax is not None and not relax.applies():
@@ -376,9 +380,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if vals[j] < ub:
             ub, ub_x = float(vals[j]), cen[j].copy()
         now = time.perf_counter()
-        if heap and now - last_descent > max(0.5, 0.1 * (now - t0)):
+        if heap and now - last_descent > max(2.0, 0.5 * (now - t0)):
             i = heap[0][1]
-            x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100)
+            x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100, polish=True)
             descents += 1
             if f < ub:
                 ub, ub_x = f, x
