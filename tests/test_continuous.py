@@ -333,3 +333,50 @@ def test_cli_gap_missing_model(tmp_path, capsys):
     rc = main(["gap", str(tmp_path / "none.json"), str(data)])
     out, err = capsys.readouterr()
     assert rc != 0 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "elu", "tanh", "identity"])
+@pytest.mark.parametrize("loss,reg", [("absolute", None), ("quadratic", "l2"), ("hinge", "l1")])
+def test_replayed_relaxation_bound_is_valid_for_any_multipliers(act, loss, reg):
+    """The checker's Lagrangian bound holds for garbage multipliers as well as the solver's:
+    never above the risk of any network in the box."""
+    from lptrain.continuous import spatial
+    from lptrain.continuous.spatial_lp import Relaxation
+
+    arch = Architecture.parse("1-2-1", act)
+    rng = np.random.default_rng(hash((act, loss)) % 2**32)
+    x = rng.uniform(-1, 1, (5, 1))
+    y = targets(arch, loss, x, rng)
+    lam = 0.05 if reg else 0.0
+    bnd = spatial._Bounder(arch, loss, x, y, reg, lam)
+    rel = Relaxation(arch, loss, x, y, reg, lam)
+    for trial in range(4):
+        c = rng.uniform(-1, 1, arch.n_params)
+        w = rng.uniform(0.01, 0.6, arch.n_params) * 0.4 ** trial
+        lo, hi = np.clip(c - w, -1, 1), np.clip(c + w, -1, 1)
+        enc = {}
+        bnd.outputs(lo[None], hi[None], keep=enc)
+        val, mult = rel.bound(lo, hi, {k: tuple(a[0] for a in v) for k, v in enc.items()})
+        P = rng.uniform(lo, hi, (3000, arch.n_params))
+        best = min(risk(arch, loss, x, y, p, reg, lam) for p in P)
+        tries = [mult] if mult is not None else []
+        tries += [rng.normal(0, 1, rel.n_rows), rng.exponential(1, rel.n_rows) * (mult if mult is not None else 1)]
+        for m in tries:
+            got = check_spatial.lagrangian_floor(arch, loss, x, y, reg, lam, lo[None], hi[None], m[None])[0]
+            assert got <= best + 1e-12
+        if mult is not None:
+            got = check_spatial.lagrangian_floor(arch, loss, x, y, reg, lam, lo[None], hi[None], mult[None])[0]
+            assert got >= val - 1e-8 * (1 + abs(val))  # the replay reproduces the solver's bound
+
+
+def test_estimator_continuous():
+    pytest.importorskip("sklearn")
+    from lptrain.estimators import LPTrainClassifier, LPTrainRegressor
+
+    x, y = issue_data(8)
+    est = LPTrainRegressor(arch="1-1-1", loss="absolute", continuous=True, time_limit=0.5).fit(x, y[:, 0])
+    assert est.certificate_["valid"] and est.lower_bound_ <= est.objective_
+    assert est.predict(x).shape == (8,)
+    clf = LPTrainClassifier(arch="n-1-m", loss="hinge", continuous=True, time_limit=0.5)
+    clf.fit(x, (y[:, 0] > 0.1).astype(int))
+    assert clf.certificate_["valid"] and set(clf.predict(x)) <= {0, 1}
