@@ -28,7 +28,7 @@ import numpy as np
 from ..activations import LEAKY_SLOPE
 
 LP_TIME = 1.0
-KELLEY_ROUNDS = 4
+KELLEY_ROUNDS = 12
 ACT_ROWS = {"relu": 3, "leaky_relu": 3, "elu": 4, "tanh": 4, "identity": 2}
 
 
