@@ -564,7 +564,7 @@ def cmd_demo(args):
     return code
 
 
-DEMO_TIME = 5.0
+DEMO_TIME = 3.0
 
 
 def _demo_continuous(args, ds, grid_res):

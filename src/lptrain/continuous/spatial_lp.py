@@ -288,7 +288,7 @@ class Relaxation:
             Afull = vstack([Afull, C]).tocsc()
         else:
             Afull = Afull.tocsc()
-        h = highspy.Highs()
+        h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("time_limit", LP_TIME)
@@ -334,6 +334,35 @@ class Relaxation:
         b = np.where(np.isfinite(rlo), rlo, 0.0)
         val = const + float(y @ b) + float(separable_min(g, quad, l1, clo, chi).sum())
         return val, y
+
+
+_BANNER_DONE = False
+
+
+def _new_highs():
+    """A Highs object; HiGHS's banner (printed once per process on stdout) is swallowed."""
+    import os
+    import sys
+
+    import highspy
+
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return highspy.Highs()
+    _BANNER_DONE = True
+    try:
+        sys.stdout.flush()
+        fd = os.dup(1)
+    except (OSError, ValueError):  # pragma: no cover - no real stdout
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(fd, 1)
+        os.close(fd)
+    return h
 
 
 def separable_min(g, q, l1, lo, hi):
