@@ -380,3 +380,18 @@ def test_estimator_continuous():
     clf = LPTrainClassifier(arch="n-1-m", loss="hinge", continuous=True, time_limit=0.5)
     clf.fit(x, (y[:, 0] > 0.1).astype(int))
     assert clf.certificate_["valid"] and set(clf.predict(x)) <= {0, 1}
+
+
+def test_cli_gap_box_warning(tmp_path, capsys):
+    x, y = issue_data(5)
+    data = write_data(tmp_path / "d.csv", x, y)
+    model = tmp_path / "m.json"
+    Network(Architecture.parse("1-1-1"), [1.7, -0.2, 0.5, 0.1], info={"loss": "quadratic"}).save(model)
+    js = tmp_path / "g.json"
+    rc = main(["gap", str(model), str(data), "--time-limit", "0.3", "--json", str(js)])
+    out, err = capsys.readouterr()
+    assert rc == 0
+    warn = [ln for ln in err.splitlines() if "warning" in ln]
+    assert len(warn) == 1 and "1.7" in warn[0]
+    g = json.loads(js.read_text())
+    assert g["suggested_box"] == 1.7 and g["loss"] == "quadratic"

@@ -334,7 +334,12 @@ def suggest_box(params) -> float:
     if v <= 0:
         return 1.0
     step = 10.0 ** (math.floor(math.log10(v)) - 1)
-    return float(math.ceil(v / step * (1 - 1e-12)) * step)
+    k = math.ceil(v / step * (1 - 1e-12))
+    out = float(f"{k * step:.12g}")
+    while out < v:
+        k += 1
+        out = float(f"{k * step:.12g}")
+    return out
 
 
 def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,

@@ -258,6 +258,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     if relax is not None and not relax.applies():
         relax = None
     mult = {}
+    prefer_dim = {}
     lp_solves = 0
     if relax is not None:
         batch = min(batch, LP_BATCH)
@@ -270,6 +271,10 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         nonlocal lp_solves
         lp_solves += 1
         val, y = relax.bound(lo, hi, enc)
+        if relax.last_x is not None:
+            sc = relax.branch_scores(relax.last_x, lo, hi)
+            if np.max(sc) > 0:
+                prefer_dim[cid] = int(np.argmax(sc))
         if y is not None and val > interval_lb:
             mult[cid] = y
             return val
@@ -346,6 +351,10 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         ok = np.where(prefer.any(axis=1, keepdims=True), prefer, ok)
         score = np.where(ok, score, -np.inf)
         best = np.argmax(score, axis=1)
+        for r, i in enumerate(ids):
+            d = prefer_dim.pop(i, None)
+            if d is not None and width[r, d] > MIN_WIDTH and np.isfinite(lbs[r, d]).all():
+                best[r] = d
         if relax is not None:
             r_idx = np.arange(k)
             blo, bhi = clo[r_idx, best].reshape(-1, N), chi[r_idx, best].reshape(-1, N)

@@ -292,6 +292,7 @@ class Relaxation:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("time_limit", LP_TIME)
+        h.setOptionValue("presolve", "off")
         lp = highspy.HighsLp()
         nr = Afull.shape[0]
         lp.num_col_, lp.num_row_ = nv, nr
@@ -333,7 +334,44 @@ class Relaxation:
         g = cost - A.T @ y
         b = np.where(np.isfinite(rlo), rlo, 0.0)
         val = const + float(y @ b) + float(separable_min(g, quad, l1, clo, chi).sum())
+        self.last_x = np.asarray(sol.col_value, dtype=float)[: self.n_vars] if sol.value_valid else None
         return val, y
+
+    def branch_scores(self, x, lo, hi):
+        """Per parameter: how much of the relaxation's error at its solution x the parameter's
+        width causes (products w * s off their value, activations off their curve), times
+        its width; the box is best split along the largest."""
+        N, V, D = self.N, self.V, self.D
+        phi = x[:N]
+        loc = x[N:].reshape(D, V)
+        score = np.zeros(N)
+        width = hi - lo
+        upstream = {}
+        for nd in self.arch.nodes:
+            ps = set(nd.weights) | ({nd.bias} if nd.bias is not None else set())
+            for u in nd.sources:
+                ps |= upstream.get(u, set())
+            upstream[nd.name] = ps
+        for nd in self.arch.nodes:
+            own = list(nd.weights) + ([nd.bias] if nd.bias is not None else [])
+            for u, w in zip(nd.sources, nd.weights):
+                if u in self.inputs:
+                    continue
+                und = self.arch.nodes[self.arch.node_index[u]]
+                sv = loc[:, self.var[("s", u) if und.activation else ("p", u)]]
+                err = np.abs(loc[:, self.var[("t", nd.name, u)]] - phi[w] * sv).sum()
+                score[w] += err
+                for k in upstream[u]:
+                    score[k] += err / max(1, len(upstream[u]))
+            if nd.activation:
+                f, _ = _fn(nd.activation)
+                p = loc[:, self.var[("p", nd.name)]]
+                err = np.abs(loc[:, self.var[("s", nd.name)]] - f(p)).sum()
+                for k in upstream[nd.name]:
+                    score[k] += err / max(1, len(upstream[nd.name]))
+                for k in own:
+                    score[k] += err / max(1, len(own))
+        return score * width
 
 
 _BANNER_DONE = False
