@@ -138,7 +138,7 @@ def tampered(r, **changes):
 def test_tampered_proof_rejected():
     arch = Architecture.parse("1-1-1")
     x, y = issue_data(6)
-    r = solve_continuous(arch, "absolute", x, y, method="spatial", time_limit=1)
+    r = solve_continuous(arch, "absolute", x, y, method="spatial", time_limit=4)
     assert check_continuous(r, arch, "absolute", x, y).valid
     assert len(r.proof["split_parent"]) > 2
     sv = r.proof["split_value"].copy()
@@ -395,3 +395,17 @@ def test_cli_gap_box_warning(tmp_path, capsys):
     assert len(warn) == 1 and "1.7" in warn[0]
     g = json.loads(js.read_text())
     assert g["suggested_box"] == 1.7 and g["loss"] == "quadratic"
+
+
+def test_proof_io_nested_structures(tmp_path):
+    """Any method's proof: nested dicts, lists of arrays, scalars survive the file."""
+    from lptrain.continuous import proofio
+    from lptrain.continuous.result import ContinuousResult
+
+    proof = {"format": "x", "n": np.int64(3), "leaves": [np.arange(3), np.ones((2, 2))],
+             "sub": {"a": np.zeros(2), "b": 1.5, "names": ["u", "v"]}}
+    r = ContinuousResult("optimal", 1.0, 0.5, np.zeros(2), 3, 0.1, "patterns", proof)
+    proofio.save(tmp_path / "p.npz", r, {"loss": "absolute"})
+    r2, prob = proofio.load(tmp_path / "p.npz")
+    assert r2.proof["n"] == 3 and r2.proof["sub"]["b"] == 1.5 and r2.proof["sub"]["names"] == ["u", "v"]
+    assert np.array_equal(r2.proof["leaves"][1], np.ones((2, 2))) and len(r2.proof["leaves"]) == 2

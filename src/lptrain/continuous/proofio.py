@@ -42,11 +42,28 @@ def _flatten(d, prefix=""):
             scalars.update(s)
         elif isinstance(v, np.ndarray):
             arrays[key] = v
-        elif isinstance(v, (np.integer, np.floating)):
+        elif isinstance(v, (np.integer, np.floating, np.bool_)):
             scalars[key] = v.item()
+        elif isinstance(v, (list, tuple)) and not all(
+                isinstance(e, (int, float, str, bool, type(None))) for e in v):
+            a, s = _flatten({f"#{i}": e for i, e in enumerate(v)}, key + "/")
+            arrays.update(a)
+            scalars.update(s)
+            if not v:
+                scalars[key] = []
         else:
             scalars[key] = v
     return arrays, scalars
+
+
+def _lists(d):
+    """Dicts whose keys are all #0, #1, ... back into lists."""
+    if not isinstance(d, dict):
+        return d
+    d = {k: _lists(v) for k, v in d.items()}
+    if d and all(k.startswith("#") and k[1:].isdigit() for k in d):
+        return [d[f"#{i}"] for i in range(len(d))]
+    return d
 
 
 def _unflatten(arrays, scalars):
@@ -57,7 +74,7 @@ def _unflatten(arrays, scalars):
         for p in parts[:-1]:
             d = d.setdefault(p, {})
         d[parts[-1]] = v
-    return out
+    return _lists(out)
 
 
 def _digest(header: dict, arrays: dict) -> str:

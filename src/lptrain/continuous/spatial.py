@@ -252,7 +252,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         x, f = local_descent(risk, s, B)
         if f < ub:
             ub_x, ub = x, f
-    ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000, polish=True)
+    if deadline is None or time.perf_counter() < t0 + 0.2 * (deadline - t0):
+        ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000, polish=True)
 
     relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
     if relax is not None and not relax.applies():
