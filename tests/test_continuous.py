@@ -88,6 +88,7 @@ CASES = [
     ("2-1-1", "elu", "hinge", "l1"),
     ("1-2-2", "tanh", "cross_entropy", None),
     ("1-1-1-1", "relu", "quadratic", None),
+    ("1-1-1", "tanh", "quadratic", "l2"),  # boxes whose pre-activation range ends exactly at 0
 ]
 
 

@@ -328,6 +328,7 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
 
 EPS = np.finfo(np.float64).eps
 ROW_SLACK = 64 * EPS
+REGIME_TOL = 1e-12
 
 
 def _act_funcs(name):
@@ -362,7 +363,10 @@ def _envelope(name, pl, ph):
     tan_hi = [(-one, df(t), df(t) * t - f(t)) for t in pts]
     if name == "elu":
         return tan_lo + [above]
-    cv, cc = ph <= 0, pl >= 0
+    # a side is taken as convex (concave) when the range overshoots 0 by at most REGIME_TOL;
+    # the overshoot costs at most 2 * overshoot per row (f and every row are 1-Lipschitz there)
+    # and is added to the rows' slack by the caller (:func:`_regime_slack`)
+    cv, cc = ph <= REGIME_TOL, pl >= -REGIME_TOL
     l1 = (one, -one, fh - ph)
     u1 = (-one, one, pl - fl)
     cross = [l1, u1, l1, u1]
@@ -371,6 +375,13 @@ def _envelope(name, pl, ph):
         out.append(tuple(np.where(cv, tan_lo[i][j], np.where(cc, tan_hi[i][j], cross[i][j])) for j in range(3)))
     out.append(tuple(np.where(cv, above[j], np.where(cc, below[j], u1[j])) for j in range(3)))
     return out
+
+
+def _regime_slack(name, pl, ph):
+    if name != "tanh":
+        return 0.0
+    cv, cc = ph <= REGIME_TOL, pl >= -REGIME_TOL
+    return 2.0 * np.where(cv, np.maximum(ph, 0.0), np.where(cc, np.maximum(-pl, 0.0), 0.0))
 
 
 def _min_separable(g, q, l1, lo, hi):
@@ -471,7 +482,7 @@ def lagrangian_floor(arch, loss, X, Y, reg, lam, lo, hi, mult):
             Mp = np.maximum(np.abs(pl), np.abs(ph))
             Ms = np.maximum(np.abs(sl), np.abs(sh))
             for a_s, a_p, b in _envelope(act, pl, ph):
-                slack = ROW_SLACK * (1.0 + np.abs(b) + np.abs(a_p) * Mp + Ms)
+                slack = ROW_SLACK * (1.0 + np.abs(b) + np.abs(a_p) * Mp + Ms) + _regime_slack(act, pl, ph)
                 row(Ym[:, :, r], [(("s", name), a_s), (("p", name), a_p)], b, slack=slack)
     cost = {}
     if loss == "absolute":

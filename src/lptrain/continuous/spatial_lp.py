@@ -29,6 +29,8 @@ from ..activations import LEAKY_SLOPE
 
 LP_TIME = 1.0
 KELLEY_ROUNDS = 12
+KELLEY_TOL = 1e-7
+REGIME_TOL = 1e-12
 ACT_ROWS = {"relu": 3, "leaky_relu": 3, "elu": 4, "tanh": 4, "identity": 2}
 
 
@@ -235,8 +237,8 @@ class Relaxation:
         if name == "elu":
             return [tangent(pl), tangent(mid), tangent(pu), chord_up]
         # tanh: convex below 0, concave above, slope-1 lines through the end points across 0
-        conv = pu <= 0
-        conc = pl >= 0
+        conv = pu <= REGIME_TOL
+        conc = pl >= -REGIME_TOL
         lo1 = (one, -one, fu - pu)
         up1 = (-one, one, pl - fl)
         rows = []
@@ -316,9 +318,10 @@ class Relaxation:
                 break
             x = np.asarray(sol.col_value)
             xq, aq = x[qi], x[self.n_vars:]
-            viol = xq * xq - aq > 1e-9 * (1 + xq * xq)
-            if not viol.any():
+            under = quad[qi] * np.maximum(xq * xq - aq, 0.0)
+            if under.sum() <= KELLEY_TOL * (1.0 + abs(h.getInfo().objective_function_value)):
                 break
+            viol = under > 0.01 * under.max()
             C2, b2 = cuts([np.where(viol, xq, 0.5 * (ql + qh))])
             keep = np.flatnonzero(viol)
             C2 = C2[keep]
