@@ -252,14 +252,14 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         x, f = local_descent(risk, s, B)
         if f < ub:
             ub_x, ub = x, f
-    if deadline is None or time.perf_counter() < t0 + 0.2 * (deadline - t0):
-        ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000, polish=True)
+    ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000 if deadline is None else 300, polish=True)
 
     relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
     if relax is not None and not relax.applies():
         relax = None
     mult = {}
     prefer_dim = {}
+    lp_points = []
     lp_solves = 0
     if relax is not None:
         batch = min(batch, LP_BATCH)
@@ -273,6 +273,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         lp_solves += 1
         val, y = relax.bound(lo, hi, enc)
         if relax.last_x is not None:
+            lp_points.append(np.clip(relax.last_x[:N], lo, hi))
             sc = relax.branch_scores(relax.last_x, lo, hi)
             if np.max(sc) > 0:
                 prefer_dim[cid] = int(np.argmax(sc))
@@ -385,6 +386,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                 heapq.heappush(heap, (bound[cid], cid))
         # upper bounds: the centres of the new boxes, and now and then a local descent
         cen = 0.5 * (clo[np.arange(k), best] + chi[np.arange(k), best]).reshape(-1, N)
+        if lp_points:
+            cen = np.vstack([cen] + lp_points)
+            lp_points.clear()
         vals = risk(cen)
         j = int(np.argmin(vals))
         if vals[j] < ub:
