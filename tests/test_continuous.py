@@ -200,7 +200,8 @@ def test_gap_warns_when_parameters_leave_the_box():
     arch = Architecture.parse("1-1-1")
     x, y = issue_data(6)
     net = Network(arch, [2.5, 0.1, 0.3, -0.1])
-    g = api.gap(net, x, y, loss="absolute", time_limit=0.5)
+    with pytest.warns(api.BoxWarning, match="leave the box"):
+        g = api.gap(net, x, y, loss="absolute", time_limit=0.5)
     assert g.report["suggested_box"] == 2.5
     assert "leave the box" in g.report["box_warning"]
     assert abs(g.gap - (g.loss - g.lower_bound)) < 1e-12

@@ -313,6 +313,10 @@ def train_continuous(dataset, arch, loss="quadratic", *, activation="relu", reg=
     return TrainResult(net, res, cert, report, None)
 
 
+class BoxWarning(UserWarning):
+    """A network brought to :func:`gap` has parameters outside the box searched."""
+
+
 @dataclass
 class GapResult:
     """``lptrain.gap``: the loss of a network, the certified best in its box, and the gap."""
@@ -411,6 +415,9 @@ def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
                f"the bound is for networks inside it: use box {sb:g} to contain this one")
         warnings.append(msg)
         report_extra = {"box_warning": msg, "suggested_box": sb}
+        import warnings as _w
+
+        _w.warn(BoxWarning(msg), stacklevel=2)
     own_loss = _risk(arch, loss, X, Y, imp.params, reg, float(lam))
     res = solve_continuous(arch, loss, X, Y, box=B, reg=reg, lam=lam, gap=gap, abs_gap=abs_gap,
                            time_limit=time_limit, incumbent=np.clip(imp.params, -B, B),

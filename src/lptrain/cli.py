@@ -502,10 +502,14 @@ def cmd_gap(args):
     imp = import_network(args.model)
     n, m = imp.arch.n_inputs, imp.arch.n_outputs
     _, table = read_table(args.data, n + m)
-    r = api.gap(_as_network(imp), table[:, :n], table[:, n:], args.loss, box=args.box,
-                reg=args.reg, lam=args.lam, gap=args.gap, abs_gap=args.abs_gap,
-                time_limit=args.time_limit, proof=args.proof, method=args.method,
-                progress=_progress(args))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", api.BoxWarning)
+        r = api.gap(_as_network(imp), table[:, :n], table[:, n:], args.loss, box=args.box,
+                    reg=args.reg, lam=args.lam, gap=args.gap, abs_gap=args.abs_gap,
+                    time_limit=args.time_limit, proof=args.proof, method=args.method,
+                    progress=_progress(args))
     rep = r.report
     for w in rep.get("warnings", []):
         print(f"lptrain: warning: {w}", file=sys.stderr)

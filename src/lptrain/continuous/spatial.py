@@ -29,7 +29,7 @@ import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..evaluation import regularizer
-from ..exceptions import InputError, SizeError
+from ..exceptions import InputError
 from ..losses import get_loss
 from .result import ContinuousResult
 from .spatial_lp import Relaxation
@@ -196,7 +196,7 @@ def local_descent(risk, x0, box, maxiter=200, polish=False):
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
           time_limit=None, incumbent=None, progress=False, batch=BATCH, seed=0,
-          max_open=MAX_OPEN, lp=True) -> ContinuousResult:
+          max_open=MAX_OPEN, lp=True, memory=2 << 30) -> ContinuousResult:
     """Certified interval for the continuous ERM over [-box, box]^N by spatial branch-and-bound.
 
     Parameters
@@ -217,6 +217,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         A starting network (e.g. the grid optimum); it is polished by local descent.
     progress : bool
         One updating line on stderr when it is a terminal.
+    memory : int
+        Bytes for the open boxes and the stored multipliers; the search stops (status
+        ``time_limit``, with the interval proven) before it would exceed them.
 
     Returns
     -------
@@ -258,6 +261,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     if relax is not None and not relax.applies():
         relax = None
     mult = {}
+    row_count = relax.n_rows if relax is not None else 0
     prefer_dim = {}
     lp_points = []
     lp_solves = 0
@@ -315,8 +319,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if deadline is not None and now >= deadline:
             reason = "time limit"
             break
-        if len(heap) > max_open:
-            reason = f"over {max_open:,} open boxes"
+        if len(heap) > max_open or len(boxes) * 16 * N + len(mult) * 8 * row_count > memory:
+            reason = f"memory limit ({len(boxes):,} boxes)"
             break
         if show and now - last_show > 0.5:
             lbg = min(heap[0][0], min((bound[i] for i in stuck), default=np.inf))
@@ -434,17 +438,3 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                             nodes=2 * len(split_parent) + 1,
                             solve_seconds=time.perf_counter() - t0, method="spatial",
                             proof=proof, info=info)
-
-
-def estimate_memory(arch, n_points, batch=BATCH):
-    """Bytes of one strong-branching batch, to refuse hopeless sizes before allocating."""
-    N = arch.n_params
-    per_box = 8 * n_points * (2 * len(arch.nodes) + 8 * arch.n_outputs ** 2)
-    return min(batch * 2 * N, max(1, WORK_CHUNK // max(1, n_points))) * per_box + batch * 2 * N * N * 16
-
-
-def check_size(arch, n_points, memory=2 << 30):
-    need = estimate_memory(arch, n_points)
-    if need > memory:
-        raise SizeError(f"spatial branch-and-bound needs about {need / 2**30:.1f} GiB per batch "
-                        f"for {arch.n_params} parameters and {n_points} points; over the limit")
