@@ -28,8 +28,9 @@ import numpy as np
 from ..activations import LEAKY_SLOPE
 
 LP_TIME = 1.0
-KELLEY_ROUNDS = 12
+KELLEY_ROUNDS = 6
 KELLEY_TOL = 1e-7
+KELLEY_FIRST = 7
 REGIME_TOL = 1e-12
 ACT_ROWS = {"relu": 3, "leaky_relu": 3, "elu": 4, "tanh": 4, "identity": 2}
 
@@ -260,7 +261,7 @@ class Relaxation:
         raise the bound over the cut LP's value.
         """
         import highspy
-        from scipy.sparse import csc_matrix, hstack, vstack, coo_matrix
+        from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
         (ri, ci, vals, rlo, rhi, clo, chi, cost, quad, l1, const) = self.assemble(lo, hi, enc)
         A = csc_matrix((vals, (ri, ci)), shape=(self.n_rows, self.n_vars))
@@ -271,25 +272,23 @@ class Relaxation:
 
         def cuts(points):
             """Rows a_j - 2 x0 x_j >= -x0^2 for each quadratic variable j and point x0."""
-            r, c, v, b = [], [], [], []
-            k = 0
-            for pts in points:
-                for j, x0 in enumerate(pts):
-                    r += [k, k]
-                    c += [self.n_vars + j, qi[j]]
-                    v += [1.0, -2.0 * x0]
-                    b.append(-x0 * x0)
-                    k += 1
-            return coo_matrix((v, (r, c)), shape=(k, nv)).tocsr(), np.array(b)
+            pts = np.concatenate([np.asarray(p, dtype=float) for p in points])
+            js = np.tile(np.arange(nq), len(points))
+            k = len(pts)
+            cols = np.empty(2 * k, dtype=np.int32)
+            vals = np.empty(2 * k)
+            cols[0::2], cols[1::2] = self.n_vars + js, qi[js]
+            vals[0::2], vals[1::2] = 1.0, -2.0 * pts
+            return cols, vals, -pts * pts, k
 
         ql, qh = clo[qi], chi[qi]
-        first = [ql, qh, 0.5 * (ql + qh), 0.75 * ql + 0.25 * qh, 0.25 * ql + 0.75 * qh] if nq else []
-        C, cb = cuts(first) if nq else (None, None)
-        Afull = hstack([A, csc_matrix((self.n_rows, nq))]).tocsr() if nq else A.tocsr()
+        first = [ql + f * (qh - ql) for f in np.linspace(0.0, 1.0, KELLEY_FIRST)] if nq else []
         if nq:
-            Afull = vstack([Afull, C]).tocsc()
+            cc, cv, cb, k = cuts(first)
+            C = csr_matrix((cv, cc, np.arange(0, 2 * k + 1, 2)), shape=(k, nv))
+            Afull = vstack([hstack([A, csc_matrix((self.n_rows, nq))]), C]).tocsc()
         else:
-            Afull = Afull.tocsc()
+            Afull = A
         h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
@@ -321,13 +320,11 @@ class Relaxation:
             under = quad[qi] * np.maximum(xq * xq - aq, 0.0)
             if under.sum() <= KELLEY_TOL * (1.0 + abs(h.getInfo().objective_function_value)):
                 break
-            viol = under > 0.01 * under.max()
-            C2, b2 = cuts([np.where(viol, xq, 0.5 * (ql + qh))])
-            keep = np.flatnonzero(viol)
-            C2 = C2[keep]
-            b2 = b2[keep]
-            h.addRows(len(keep), b2, np.full(len(keep), inf), C2.nnz, C2.indptr[:-1].astype(np.int32),
-                      C2.indices.astype(np.int32), C2.data)
+            keep = np.flatnonzero(under > 1e-3 * under.max())
+            cc, cv, b2, k = cuts([xq])
+            sel = np.stack([2 * keep, 2 * keep + 1], 1).ravel()
+            h.addRows(len(keep), b2[keep], np.full(len(keep), inf), 2 * len(keep),
+                      np.arange(0, 2 * len(keep), 2, dtype=np.int32), cc[sel], cv[sel])
             h.run()
         sol = h.getSolution()
         if not sol.dual_valid:
