@@ -318,6 +318,8 @@ def test_cli_train_continuous_and_gap(tmp_path, capsys):
     (["--continuous", "--box", "-1"], "box"),
     (["--continuous", "--time-limit", "x"], "time-limit"),
     (["--continuous", "--method", "magic"], "method"),
+    (["--continuous", "--method", "patterns", "--activation", "tanh"], "patterns"),
+    (["--continuous", "--solver", "highs"], "--solver"),
 ])
 def test_cli_error_lines(tmp_path, capsys, argv, msg):
     x, y = issue_data(4)

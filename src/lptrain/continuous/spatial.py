@@ -281,7 +281,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             sc = relax.branch_scores(relax.last_x, lo, hi)
             if np.max(sc) > 0:
                 prefer_dim[cid] = int(np.argmax(sc))
-        if y is not None and val > interval_lb:
+        if y is not None and np.isfinite(val) and np.all(np.isfinite(y)) and val > interval_lb:
             mult[cid] = y
             return val
         return interval_lb
