@@ -263,6 +263,7 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
     except (KeyError, TypeError, ValueError) as e:
         return False, f"malformed proof: {e}", None
     spec = _spec(arch)
+    nonneg = loss in ("absolute", "quadratic", "hinge") or (loss == "cross_entropy" and np.all(Y >= 0))
     least = np.inf
     per = max(1, min(LEAF_CHUNK, 4_000_000 // max(1, len(X) * (len(arch.nodes) + 2))))
     for a in range(0, len(lo), per):
@@ -279,6 +280,8 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
             except ValueError as e:
                 return False, f"relaxation leaf: {e}", None
             lbs[sel] = np.maximum(lbs[sel], lag)
+        if nonneg:
+            lbs = np.maximum(lbs, 0.0)
         bad = np.flatnonzero(lbs < lower_bound)
         if len(bad):
             k = a + int(bad[0])

@@ -413,6 +413,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     leaf_bound = np.array([bound[i] for i in leaf_ids])
     least = float(leaf_bound.min())
     lower = least - FLOAT_MARGIN * (1.0 + abs(least))
+    if loss_name != "cross_entropy" or np.all(Y >= 0):
+        lower = max(lower, 0.0)  # every term of the risk is >= 0
     objective = float(risk(ub_x[None])[0])
     if status == "optimal" and objective - lower > max(abs_gap, gap * abs(objective)) * (1 + 1e-6) + 2 * FLOAT_MARGIN * (1 + abs(least)):
         status = "time_limit"  # pragma: no cover - tolerance bookkeeping
