@@ -59,8 +59,8 @@ def main():
           f"{'gap / 2 eps':>12} {'gap / optimum':>13} {'status':>18} {'s/solve':>8}")
     cases = [("1-1", l, b, [lemma35_data(s) for s in seeds], "Lemma 3.5 table, D=50")
              for l in ("absolute", "quadratic") for b in (2, 3, 5)]
-    cases += [("1-2-1", "absolute", b, [issue_data(s) for s in seeds], "issue 12 data, D=10")
-              for b in (2, 3)]
+    cases += [("1-2-1", l, b, [issue_data(s) for s in seeds], "issue 12 data, D=10")
+              for l in ("absolute", "quadratic") for b in (2, 3)]
     for arch, loss, bits, datas, name in cases:
         tl = 20.0 if arch == "1-2-1" else 10.0
         eps, gap, rel, t, st = row(arch, loss, bits, datas, tl)
