@@ -2,13 +2,17 @@
 
 min over phi in [-B, B]^N of (1/D) sum_d l(f(x_d, phi), y_d) + lam R(phi), on the original
 data (DESIGN §10, "other nets").  Every architecture, activation, loss and regularizer that
-``train`` supports is covered: a box of parameters is bounded by an interval forward pass
-per data point (every registered activation is nondecreasing, so its range over an interval
-is the image of the end points) and the exact minimum of the loss over the output boxes;
-best-first search splits the box whose bound is lowest at its midpoint along the dimension
-whose split raises the smaller child bound most (strong branching).  The incumbent comes from
-local descent (scipy) from the box centre and random points, from the centres of every box
-bounded, and from descents started in the most promising boxes.
+``train`` supports is covered.  A box of parameters is bounded twice: by an interval forward
+pass per data point (every registered activation is nondecreasing, so its range over an
+interval is the image of the end points) with the exact minimum of the loss over the output
+boxes; and, for the absolute, quadratic and hinge losses, by the LP relaxation of
+:mod:`lptrain.continuous.spatial_lp`, which shares the parameters across the data (McCormick
+envelopes, activation envelopes, exact once a box fixes a ReLU's regime).  Best-first search
+splits the box whose bound is lowest at its midpoint, along the parameter that causes most of
+the relaxation's error at its solution (else the one whose split raises the smaller child's
+interval bound most).  The incumbent comes from local descent (scipy) from the box centre and
+random points, from the centres of the boxes and the relaxation's solutions, and from descents
+started in the most promising boxes.
 
 Stops when ``objective - lower_bound <= max(abs_gap, gap * |objective|)`` (``optimal``) or at
 the time limit (``time_limit``), with the interval proven so far (anytime).
