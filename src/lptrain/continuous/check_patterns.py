@@ -4,7 +4,7 @@ Shares no bounding code with the search (:mod:`.patterns`, :mod:`._patterns_lp`)
 
 What is proven, for B the box and data sorted by x (the proof's ``perm``, checked):
 1. *Cover.* Unit j contributes s_j relu(s_j u_j.z) with s_j = sign(v_j), u_j = v_j (a_j, b_j),
-   ||u_j||_inf <= B^2 (DESIGN §10).  With o_j = +1 when s_j a_j >= 0 (else -1), s_j u_j.z_r is
+   ||u_j||_inf <= B^2 (docs/design.md §10).  With o_j = +1 when s_j a_j >= 0 (else -1), s_j u_j.z_r is
    monotone in the rank r, so some threshold k_j in {0..D} has: o_j = +1: ranks < k_j with
    s_j u_j.z <= 0 (inactive), ranks >= k_j with >= 0 (active); o_j = -1: the reverse.  Units
    are interchangeable, so permuting them gives signs sorted (+1 first), orientations sorted

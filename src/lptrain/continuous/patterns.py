@@ -1,6 +1,6 @@
 """Exact continuous optimum of one-hidden-layer ReLU nets 1-w-1 by pattern branch-and-bound.
 
-DESIGN §10: unit j contributes v_j relu(a_j x + b_j) = s_j relu(s_j u_j.z) with
+docs/design.md §10: unit j contributes v_j relu(a_j x + b_j) = s_j relu(s_j u_j.z) with
 u_j = v_j (a_j, b_j), s_j = sign(v_j), z = (x, 1); the box is exactly ||u_j||_inf <= B^2,
 |c| <= B.  With every unit's sign and activation pattern fixed the risk is an LP (absolute,
 hinge) or a convex QP (quadratic).  For n = 1 a unit's pattern on the sorted data is a
