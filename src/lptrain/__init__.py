@@ -8,7 +8,7 @@ optimum is an epsilon-approximate global minimizer of the empirical risk (Sec. 3
 
 __version__ = "0.1.0"
 
-from .api import train  # noqa: E402
+from .api import gap, train, train_continuous  # noqa: E402
 from .arch import Architecture  # noqa: E402
 from .data import Dataset, Scaling, make_dataset, read_dataset  # noqa: E402
 from .face import Face  # noqa: E402
@@ -32,4 +32,4 @@ def load_model(path) -> Network:
 
 
 __all__ = ["LPTrainClassifier", "LPTrainRegressor", "Architecture", "Dataset", "Face", "Grid", "Network", "Polytope", "Scaling",
-           "load_model", "make_dataset", "read_dataset", "train", "__version__"]
+           "gap", "load_model", "make_dataset", "read_dataset", "train", "train_continuous", "__version__"]

@@ -26,29 +26,12 @@ or bound makes the certificate invalid.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from . import verify
+from .verdict import TOL, Certificate
 from .sizes import DEFAULT_MEMORY
-
-TOL = 1e-9
-
-
-@dataclass
-class Certificate:
-    valid: bool
-    method: str
-    primal_residual: float
-    dual_violation: float
-    gap: float
-    reason: str = ""
-    recomputed_objective: float | None = None
-
-    def to_dict(self):
-        return asdict(self)
-
 
 def _within(x, limit) -> bool:
     """x <= limit, False for NaN or infinite x."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import activations as _acts
 from . import verify
-from .certificate import Certificate, TOL
+from .verdict import TOL, Certificate
 
 MAX_DEPTH = 128
 
