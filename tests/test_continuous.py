@@ -413,3 +413,39 @@ def test_proof_io_nested_structures(tmp_path):
     r2, prob = proofio.load(tmp_path / "p.npz")
     assert r2.proof["n"] == 3 and r2.proof["sub"]["b"] == 1.5 and r2.proof["sub"]["names"] == ["u", "v"]
     assert np.array_equal(r2.proof["leaves"][1], np.ones((2, 2))) and len(r2.proof["leaves"]) == 2
+
+
+def test_local_descent_stops_at_the_deadline():
+    """The incumbent's local descent obeys the time limit (it ran minutes past a 2 s limit on
+    1-40-40-1): with the deadline already passed it evaluates the risk only a few times."""
+    import time
+
+    from lptrain.continuous import spatial
+
+    arch = Architecture.parse("1-6-6-1")
+    x, y = issue_data(6)
+    calls = []
+    r0 = spatial._Risk(arch, "absolute", x, y, None, 0.0)
+
+    def counted(p):
+        calls.append(1)
+        return r0(p)
+
+    x0 = np.full(arch.n_params, 0.3)
+    xb, fb = spatial.local_descent(counted, x0, 1.0, polish=True, deadline=time.perf_counter() - 1)
+    assert len(calls) <= 3
+    assert np.all(np.abs(xb) <= 1) and fb == pytest.approx(r0(xb[None])[0])
+
+
+def test_strong_branching_batch_fits_memory():
+    """The (k, N, 2, N) strong-branching arrays are sized from ``memory``, and a net whose single
+    box already exceeds it is refused before anything is allocated."""
+    from lptrain.continuous import spatial
+    from lptrain.exceptions import SizeError
+
+    assert spatial.branch_batch(2000, 32, 2 << 30) * 32 * 2000 ** 2 <= 2 << 30
+    assert spatial.branch_batch(10, 32, 2 << 30) == 32
+    arch = Architecture.parse("1-200-200-1")
+    x, y = issue_data(4)
+    with pytest.raises(SizeError):
+        solve_continuous(arch, "absolute", x, y, method="spatial", time_limit=1)
