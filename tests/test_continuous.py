@@ -449,3 +449,23 @@ def test_strong_branching_batch_fits_memory():
     x, y = issue_data(4)
     with pytest.raises(SizeError):
         solve_continuous(arch, "absolute", x, y, method="spatial", time_limit=1)
+
+
+@pytest.mark.parametrize("method,spec", [("spatial", "1-1-1"), ("patterns", "1-2-1")])
+@pytest.mark.parametrize("field,value", [("lower_bound", np.nan), ("objective", np.nan),
+                                         ("params", np.nan), ("params", None)])
+def test_non_finite_numbers_are_never_certified(method, spec, field, value):
+    """NaN fails every comparison: a result whose bound, objective or parameters are NaN (or
+    whose parameters have the wrong shape) must be rejected, not replayed as valid."""
+    import copy
+
+    arch = Architecture.parse(spec, "tanh" if method == "spatial" else "relu")
+    x, y = issue_data(6)
+    r = solve_continuous(arch, "absolute", x, y, method=method, time_limit=1)
+    assert check_continuous(r, arch, "absolute", x, y).valid
+    bad = copy.deepcopy(r)
+    if field == "params":
+        bad.params = np.full(arch.n_params, np.nan) if value is not None else r.params[:-1]
+    else:
+        setattr(bad, field, value)
+    assert not check_continuous(bad, arch, "absolute", x, y).valid
