@@ -272,7 +272,12 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         starts.append(np.clip(np.asarray(incumbent, dtype=np.float64), -B, B))
     # the best of a few hundred random points starts one more descent
     cloud = rng.uniform(-B, B, size=(512, N))
-    starts.append(cloud[int(np.argmin(risk(cloud)))])
+    vals = np.full(len(cloud), np.inf)
+    for a in range(0, len(cloud), 32):
+        if a and deadline is not None and time.perf_counter() > t0 + 0.1 * (deadline - t0):
+            break
+        vals[a:a + 32] = risk(cloud[a:a + 32])
+    starts.append(cloud[int(np.argmin(vals))])
     starts += list(rng.uniform(-B, B, size=(2, N)))
     ub_x, ub = None, np.inf
     for k, s in enumerate(starts):
