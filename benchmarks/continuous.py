@@ -91,14 +91,14 @@ def run_lptrain(spec, loss, X, Y, time_limit):
     from lptrain import api
 
     arch = api.architecture(spec)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = solve(arch, loss, X, Y.reshape(-1, 1), box=BOX, gap=peers.GAP, abs_gap=peers.ABS_GAP,
                 time_limit=time_limit)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     widths = [int(t) for t in spec.split("-")]
     obj = peers.risk(np.clip(np.asarray(res.params, float), -BOX, BOX), X, Y, widths, loss)
     return dict(status=res.status, objective=obj, reported=float(res.objective),
-                lower_bound=float(res.lower_bound), seconds=float(res.solve_seconds), wall=wall,
+                lower_bound=float(res.lower_bound), seconds=float(res.solve_seconds), wall=wall, cpu_seconds=cpu,
                 nodes=int(res.nodes))
 
 
@@ -137,9 +137,12 @@ def fmt_seconds(r):
     if r is None or r.get("status") == "skipped" or "seconds" not in r:
         return "—"
     s = f"{r['seconds']:.2f}"
+    extra = []
+    if "cpu_seconds" in r:
+        extra.append(f"cpu {r['cpu_seconds']:.1f}")
     if r.get("nodes"):
-        s += f" ({r['nodes']:,} nodes)"
-    return s
+        extra.append(f"{r['nodes']:,} nodes")
+    return s + (f" ({', '.join(extra)})" if extra else "")
 
 
 HEADER = ("| case | D | loss | lptrain interval | s | Gurobi interval | s | SCIP interval | s | "
@@ -181,7 +184,7 @@ def run_case(case, args, skip):
         if peer in skip:
             out[peer] = dict(status="skipped")
             continue
-        log(f"{name}: {peer} ...")
+        log(f"{name}: {peer} ... (limit {limit:g} s)" if peer in ("gurobi", "scip") else f"{name}: {peer} ...")
         try:
             if peer == "lptrain":
                 r = run_lptrain(spec, loss, X, Y, args.lptrain_time_limit)
@@ -201,7 +204,8 @@ def run_case(case, args, skip):
             r = dict(status=f"error: {type(exc).__name__}")
         if r is not None and "objective" in r:
             log(f"{name}: {peer} {r.get('status')} obj={r['objective']:.9g} "
-                f"lb={r.get('lower_bound', math.nan):.9g} {r.get('seconds', math.nan):.2f}s")
+                f"lb={r.get('lower_bound', math.nan):.9g} {r.get('seconds', math.nan):.2f}s "
+                f"(cpu {r.get('cpu_seconds', math.nan):.1f}s, {r.get('nodes', 0)} nodes)")
         out[peer] = r
     return out
 
@@ -267,6 +271,8 @@ def record(path, lines, args_text, limits, adam_text, note=""):
         "Gurobi (NonConvex = 2) and SCIP solve the MINLP of `benchmarks/peers.py` (ReLU as big-M "
         f"binaries, the output layer bilinear) with relative gap 1e-4, absolute 1e-6, one thread, {limits}; "
         "their interval is [dual bound, risk of their network recomputed on the data]. "
+        "`s`: wall seconds (in brackets the solving process's CPU seconds -- the fairer figure on a loaded "
+        "machine -- and branch-and-bound nodes); the limits are wall-clock. "
         f"Adam: {adam_text}. "
         "`contains peers`: lptrain's lower bound ≤ each peer's objective and each peer's lower bound ≤ "
         "lptrain's objective. `not available`: the solver was not on the branch that ran." + note,
