@@ -79,8 +79,12 @@ def _big_m(X, box):
     return box * (np.abs(X).sum(axis=1) + 1.0)
 
 
-def gurobi_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap=ABS_GAP):
+def gurobi_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap=ABS_GAP, clock="wall"):
     """Solve the MINLP with Gurobi (NonConvex = 2, one thread).
+
+    ``clock="cpu"`` makes ``time_limit`` this process's CPU seconds (a callback stops the
+    search), which is what one thread gets done on a loaded machine; ``"wall"`` is
+    Gurobi's own wall-clock TimeLimit.
 
     Returns
     -------
@@ -130,10 +134,16 @@ def gurobi_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap
         m.Params.Threads = 1
         m.Params.MIPGap = gap
         m.Params.MIPGapAbs = abs_gap
-        m.Params.TimeLimit = float(time_limit)
         t0, c0 = time.perf_counter(), time.process_time()
+        cb = None
+        if clock == "cpu":
+            def cb(model, where):
+                if time.process_time() - c0 > time_limit:
+                    model.terminate()
+        else:
+            m.Params.TimeLimit = float(time_limit)
         try:
-            m.optimize()
+            m.optimize(cb)
         except gp.GurobiError as exc:
             if "size-limited" in str(exc) or getattr(exc, "errno", None) == 10010:
                 return _result("licence limit", None, X, Y, widths, loss, box, None,
@@ -141,7 +151,8 @@ def gurobi_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap
                                message=str(exc))
             raise
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
-        status = {GRB.OPTIMAL: "optimal", GRB.TIME_LIMIT: "time_limit"}.get(m.Status, f"gurobi status {m.Status}")
+        status = {GRB.OPTIMAL: "optimal", GRB.TIME_LIMIT: "time_limit",
+                  GRB.INTERRUPTED: "time_limit"}.get(m.Status, f"gurobi status {m.Status}")
         params = None
         if m.SolCount > 0:
             params = []
@@ -155,10 +166,11 @@ def gurobi_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap
         env.dispose()
 
 
-def scip_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap=ABS_GAP):
+def scip_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap=ABS_GAP, clock="wall"):
     """Solve the same MINLP with SCIP (bilinear terms handled natively, one thread).
 
-    Returns the same dict as :func:`gurobi_solve`.
+    ``clock`` as in :func:`gurobi_solve` (SCIP's ``timing/clocktype``). Returns the same
+    dict as :func:`gurobi_solve`.
     """
     from pyscipopt import Model, quicksum
 
@@ -198,6 +210,7 @@ def scip_solve(X, Y, widths, loss, box=1.0, time_limit=300.0, gap=GAP, abs_gap=A
     m.setParam("limits/gap", gap)
     m.setParam("limits/absgap", abs_gap)
     m.setParam("limits/time", float(time_limit))
+    m.setParam("timing/clocktype", 1 if clock == "cpu" else 2)
     m.setParam("lp/threads", 1)
     m.setParam("parallel/maxnthreads", 1)
     t0, c0 = time.perf_counter(), time.process_time()
