@@ -134,7 +134,7 @@ def fmt_interval(r):
 
 
 def fmt_seconds(r):
-    if r is None or r.get("status") == "skipped" or "seconds" not in r:
+    if r is None or "seconds" not in r or not math.isfinite(r.get("objective", math.nan)):
         return "—"
     s = f"{r['seconds']:.2f}"
     extra = []
