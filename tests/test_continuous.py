@@ -490,3 +490,49 @@ def test_random_cloud_obeys_the_time_limit(monkeypatch):
     assert r.status == "time_limit"
     assert sum(rows) < 256
     assert check_continuous(r, arch, "absolute", x, y).valid
+
+
+def _onnx_chain(tmp_path, name, nodes, inits):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(helper.make_model(g), str(path))
+    return path
+
+
+def test_onnx_follows_the_data_flow(tmp_path):
+    """A Relu whose output no layer reads does not act: the net is affine, and importing it as a
+    ReLU net reported a wrong loss.  The importer follows tensor names or refuses."""
+    pytest.importorskip("onnx")
+    from onnx import helper
+
+    from lptrain.continuous.importers import from_onnx
+
+    inits = dict(W1=[[0.5], [-0.3]], b1=[0.1, 0.2], W2=[[0.7, -0.4]], b2=[0.05])
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["h", "W2", "b2"], ["y"], transB=1)]
+    with pytest.raises(InputError):
+        from_onnx(_onnx_chain(tmp_path, "skip", nodes, inits))
+    nodes[2] = helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1)
+    imp = from_onnx(_onnx_chain(tmp_path, "ok", nodes, inits))
+    x = np.linspace(-1, 1, 5)[:, None]
+    h = np.maximum(x @ np.array([[0.5, -0.3]]) + [0.1, 0.2], 0)
+    assert np.allclose(imp.arch.predict(x, imp.params), h @ np.array([[0.7], [-0.4]]) + 0.05, atol=1e-6)
+
+
+def test_onnx_gemm_bias_of_shape_1_by_out(tmp_path):
+    """Gemm's C broadcasts: a (1, out) bias is valid ONNX and must import (it raised ValueError)."""
+    pytest.importorskip("onnx")
+    from onnx import helper
+
+    from lptrain.continuous.importers import from_onnx
+
+    inits = dict(W1=[[0.5], [-0.3]], b1=[[0.1, 0.2]], W2=[[0.7, -0.4]], b2=[[0.05]])
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1)]
+    imp = from_onnx(_onnx_chain(tmp_path, "b2d", nodes, inits))
+    assert np.allclose(imp.params, [0.5, 0.1, -0.3, 0.2, 0.7, -0.4, 0.05], atol=1e-7)
