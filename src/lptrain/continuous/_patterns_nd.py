@@ -1,0 +1,414 @@
+"""Pattern branch-and-bound for n-w-1 ReLU nets with n >= 2 inputs (search side only).
+
+For n >= 2 a unit's activation pattern is a cell of the arrangement of the D hyperplanes
+{u : u.z_d = 0} (DESIGN §10), not a threshold, so the search branches on single
+(unit, point) pairs: a node fixes per pair a status +1 (active: s_j u_j.z_d >= 0),
+-1 (inactive: s_j u_j.z_d <= 0) or 0 (undecided).  The node LP relaxes every undecided
+contribution g = s_j relu(s_j u_j.z_d) by the ReLU triangle over a range [l, h] of u_j.z_d
+on the unit's region {||u_j||_inf <= B^2, decided rows}, bounded by weak duality with the
+best single decided row as multiplier (the checker re-derives these ranges itself); a decided
+pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
+same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
+coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
+the undecided pair with the largest relaxation error, best-first, children active first.
+Quadratic loss: node bounds by the QP on the same layout (HiGHS), leaves certified by the LP
+with r^2 replaced by the maximum of tangents around the QP's residuals.
+
+The LP layout is documented in :mod:`lptrain.continuous.check_patterns` (n >= 2 leaves).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+
+import numpy as np
+
+from ..solvers.highs import quiet_highs
+
+INF = np.inf
+PAD = 1e-12
+TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
+
+
+def single_row_ranges(Zq, Wrows, B2):
+    """Lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} per row z of Zq (float).
+
+    u.z = mu (w.u) + (z - mu w).u >= -B2 ||z - mu w||_1 for mu >= 0; for each row w the best
+    mu is among 0 and the ratios z_i / w_i (a weighted median): the best single row is used.
+    """
+    best = np.abs(Zq).sum(axis=1)
+    if len(Wrows):
+        Wr = np.asarray(Wrows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mus = np.where(Wr[None, :, :] != 0.0, Zq[:, None, :] / Wr[None, :, :], 0.0)
+        mus = np.maximum(mus, 0.0)  # (Q, K, n+1)
+        res = Zq[:, None, None, :] - mus[:, :, :, None] * Wr[None, :, None, :]
+        best = np.minimum(best, np.abs(res).sum(axis=3).min(axis=(1, 2)))
+    return -B2 * best
+
+
+class NodeLPnd:
+    """Node relaxations for one data set and width w (n >= 2 inputs)."""
+
+    def __init__(self, X, ys, w, loss, B, tangents=0):
+        import highspy
+
+        self.hs = highspy
+        D, n = X.shape
+        self.Z = np.hstack([X, np.ones((D, 1))])
+        self.ys = ys
+        self.D, self.n, self.w = D, n, w
+        self.nu = n + 1
+        self.loss = loss
+        self.B = float(B)
+        self.B2 = self.B * self.B
+        self.lps = 0
+        self.h = quiet_highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("presolve", "off")
+        quad = self.quad = loss == "quadratic" and not tangents
+        self.K = K = tangents
+        nu = self.nu
+        P = w * D
+        self.ic = w * nu
+        self.io = self.ic + 1
+        self.ig = self.io + D
+        self.ie = self.ig + P
+        self.ncol = self.ie + (0 if quad else D)
+        self.r_out = max(w - 1, 0)
+        self.r_pair = self.r_out + D
+        self.r_loss = self.r_pair + 2 * P
+        nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
+        self.nrow = self.r_loss + (0 if quad else nloss)
+        rows, cols = [], []
+        j = np.arange(w - 1)
+        rows += [j, j]
+        cols += [j * nu, (j + 1) * nu]
+        d = np.arange(D)
+        jj, rr = np.divmod(np.arange(P), D)
+        self.jj, self.rr = jj, rr
+        p = np.arange(P)
+        rows += [self.r_out + d, self.r_out + d, self.r_out + rr]
+        cols += [self.io + d, np.full(D, self.ic), self.ig + p]
+        ra = self.r_pair + 2 * p
+        for rowv in (ra, ra + 1):
+            rows += [rowv] + [rowv] * nu
+            cols += [self.ig + p] + [jj * nu + i for i in range(nu)]
+        if loss == "absolute" and not quad:
+            rl = self.r_loss + 2 * d
+            rows += [rl, rl, rl + 1, rl + 1]
+            cols += [self.ie + d, self.io + d, self.ie + d, self.io + d]
+        elif loss == "hinge":
+            rows += [self.r_loss + d, self.r_loss + d]
+            cols += [self.ie + d, self.io + d]
+        elif K:
+            dk = np.repeat(d, K)
+            rk = self.r_loss + np.arange(K * D)
+            rows += [rk, rk]
+            cols += [self.ie + dk, self.io + dk]
+        self.rows = np.concatenate(rows).astype(np.int64)
+        self.cols = np.concatenate(cols).astype(np.int64)
+        order = np.lexsort((self.rows, self.cols))
+        self.csc_order = order
+        self.csc_index = self.rows[order].astype(np.int32)
+        self.csc_start = np.searchsorted(self.cols[order], np.arange(self.ncol + 1)).astype(np.int32)
+        self.zn = np.abs(self.Z).sum(axis=1)
+        self.omax = self.B + w * self.B2 * self.zn
+        self.cost = np.zeros(self.ncol)
+        self.col_lo0 = np.zeros(self.ncol)
+        self.col_hi0 = np.zeros(self.ncol)
+        self.col_lo0[: self.ic], self.col_hi0[: self.ic] = -self.B2, self.B2
+        self.col_lo0[self.ic], self.col_hi0[self.ic] = -self.B, self.B
+        self.col_lo0[self.io : self.ig] = -self.omax
+        self.col_hi0[self.io : self.ig] = self.omax
+        self.row_lo0 = np.zeros(self.nrow)
+        self.row_hi0 = np.full(self.nrow, INF)
+        self.row_hi0[self.r_out : self.r_pair] = 0.0
+        if quad:
+            self.cost[self.io : self.ig] = -2.0 * ys / D
+            self.hess = highspy.HighsHessian()
+            self.hess.dim_ = self.ncol
+            self.hess.format_ = highspy.HessianFormat.kTriangular
+            diag = np.zeros(self.ncol)
+            diag[self.io : self.ig] = 2.0 / D
+            nz = np.nonzero(diag)[0]
+            self.hess.start_ = np.searchsorted(nz, np.arange(self.ncol + 1)).astype(np.int32)
+            self.hess.index_ = nz.astype(np.int32)
+            self.hess.value_ = diag[nz]
+        elif loss == "absolute":
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = self.omax + np.abs(ys)
+            self.row_lo0[self.r_loss : self.nrow : 2] = -ys
+            self.row_lo0[self.r_loss + 1 : self.nrow : 2] = ys
+        elif loss == "hinge":
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = 1.0 + np.abs(ys) * self.omax
+            self.row_lo0[self.r_loss :] = 1.0
+        else:
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
+
+    def ranges(self, s, st):
+        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h."""
+        w, D = self.w, self.D
+        L = np.zeros((w, D))
+        H = np.zeros((w, D))
+        for j in range(w):
+            und = np.nonzero(st[j] == 0)[0]
+            if und.size == 0:
+                continue
+            dec = np.nonzero(st[j] != 0)[0]
+            Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
+            Zq = self.Z[und]
+            L[j, und] = np.minimum(single_row_ranges(Zq, Wr, self.B2), 0.0) - PAD
+            H[j, und] = np.maximum(-single_row_ranges(-Zq, Wr, self.B2), 0.0) + PAD
+        return L.ravel(), H.ravel()
+
+    def build(self, s, st, tan=None):
+        """Values of the node LP: (matrix values in template order, row_lo, col_lo, col_hi)."""
+        w, D, nu = self.w, self.D, self.nu
+        S = np.asarray(s, dtype=np.float64)
+        sp_ = S[self.jj]
+        stf = st.ravel()
+        L, H = self.ranges(s, st)
+        zr = self.Z[self.rr]  # (P, nu)
+        same = np.array([1.0 if s[j] == s[j + 1] else 0.0 for j in range(w - 1)])
+        vals = [same, -same, np.ones(D), -np.ones(D), -np.ones(w * D)]
+        # row A: s (g - u.z) >= 0
+        vals += [sp_] + [-sp_ * zr[:, i] for i in range(nu)]
+        # row B: undecided triangle, active -s (g - u.z) >= 0, inactive empty
+        und, act = stf == 0, stf > 0
+        beta = H - L
+        lead = np.where(sp_ > 0, H, L)
+        gB = np.where(und, np.where(sp_ > 0, -beta, beta), np.where(act, -sp_, 0.0))
+        uB = np.where(und, lead, np.where(act, sp_, 0.0))
+        vals += [gB] + [uB * zr[:, i] for i in range(nu)]
+        if self.quad:
+            pass
+        elif self.loss == "absolute":
+            vals += [np.ones(D), -np.ones(D), np.ones(D), np.ones(D)]
+        elif self.loss == "hinge":
+            vals += [np.ones(D), self.ys]
+        elif self.K:
+            vals += [np.ones(self.K * D), -2.0 * tan.ravel()]
+        values = np.concatenate(vals)
+        row_lo = self.row_lo0.copy()
+        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
+        if self.K:
+            row_lo[self.r_loss :] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
+        col_lo = self.col_lo0.copy()
+        col_hi = self.col_hi0.copy()
+        gmax = self.B2 * self.zn[self.rr] + PAD
+        lo_g = np.where(und, L, -gmax)
+        hi_g = np.where(und, H, gmax)
+        col_lo[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, 0.0, lo_g))
+        col_hi[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, hi_g, 0.0))
+        return values, row_lo, col_lo, col_hi
+
+    def solve(self, lp, basis=None):
+        """Solve the node LP (QP for the quadratic loss).  (ok, objective, x, row_dual, basis)."""
+        hs, h = self.hs, self.h
+        values, row_lo, col_lo, col_hi = lp
+        model = hs.HighsLp()
+        model.num_col_, model.num_row_ = self.ncol, self.nrow
+        model.col_cost_ = self.cost
+        model.col_lower_, model.col_upper_ = col_lo, col_hi
+        model.row_lower_, model.row_upper_ = row_lo, self.row_hi0
+        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        model.a_matrix_.start_ = self.csc_start
+        model.a_matrix_.index_ = self.csc_index
+        model.a_matrix_.value_ = values[self.csc_order]
+        if self.quad:
+            model.offset_ = float(self.ys @ self.ys) / self.D
+        h.passModel(model)
+        if self.quad:
+            h.passHessian(self.hess)
+        elif basis is not None:
+            h.setBasis(basis)
+        h.run()
+        self.lps += 1
+        ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        yd = np.asarray(sol.row_dual)
+        obj = float(h.getInfo().objective_function_value)
+        nb = None if self.quad else h.getBasis()
+        return ok, obj, x, yd, nb
+
+    def ns_bound(self, lp, y):
+        """Neumaier-Shcherbina bound from a dual vector (floating point, for the search)."""
+        values, row_lo, col_lo, col_hi = lp
+        ge = np.isinf(self.row_hi0)
+        y = np.where(ge, np.maximum(y, 0.0), y)
+        aty = np.bincount(self.cols, weights=values * y[self.rows], minlength=self.ncol)
+        r = self.cost - aty
+        return float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
+
+
+def root_signs(w):
+    """Sign vectors sorted (+1 first)."""
+    return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
+
+
+def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False):
+    """Best-first pair branching.  ``offer(s, U, c)`` records a network; ``best()`` its risk.
+
+    Returns (status, lower, nodes, proof, info).
+    """
+    t0 = time.perf_counter()
+    D, n = X.shape
+    ys = Y[:, 0]
+    quad = loss == "quadratic"
+    eng = NodeLPnd(X, ys, w, loss, B)
+    engq = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS)) if quad else None
+    nu = n + 1
+
+    def tol():
+        return max(abs_gap, gap * abs(best()))
+
+    tree = {}
+    counter = itertools.count()
+    heap = []
+    stats = {"nodes": 0, "pruned": 0, "exact": 0}
+    cert_basis = [None]
+
+    def certify(s, st, lp, y, x):
+        if not quad:
+            bound, y = eng.ns_bound(lp, y)
+            return bound - 1e-9 * (1.0 + abs(bound)), y, None
+        r = x[eng.io : eng.ig] - ys
+        tan = r[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
+        lpq = engq.build(s, st, tan)
+        ok, obj, _, yq, nb = engq.solve(lpq, cert_basis[0])
+        if not ok:
+            ok, obj, _, yq, nb = engq.solve(lpq, None)
+        if ok:
+            cert_basis[0] = nb
+        bound, yq = engq.ns_bound(lpq, yq)
+        return bound - 1e-9 * (1.0 + abs(bound)), yq, tan
+
+    def make_leaf(nid, s, st, lp, y, x):
+        bound, y, t = certify(s, st, lp, y, x)
+        nz = np.nonzero(y)[0]
+        tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz], "t": t}
+
+    def relax(s, st, basis):
+        lp = eng.build(s, st)
+        ok, obj, x, yd, nb = eng.solve(lp, basis)
+        if not ok:
+            ok, obj, x, yd, nb = eng.solve(lp, None)
+            stats["retries"] = stats.get("retries", 0) + 1
+        if not ok:
+            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
+        return obj, x, yd, nb, lp
+
+    def process(nid, s, st, depth, basis):
+        obj, x, yd, nb, lp = relax(s, st, basis)
+        stats["nodes"] += 1
+        U = x[: w * nu].reshape(w, nu)
+        c = x[eng.ic]
+        offer(s, U, c)
+        t = np.einsum("pi,pi->p", U[eng.jj], eng.Z[eng.rr])
+        g = x[eng.ig : eng.ie]
+        sv = np.asarray(s, dtype=np.float64)[eng.jj]
+        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+        viol[st.ravel() != 0] = 0.0
+        pruned = obj >= best() - (0.5 if quad else 0.9) * tol()
+        exact = viol.max() <= 1e-9
+        if pruned or exact:
+            make_leaf(nid, s, st, lp, yd, x)
+            stats["exact" if exact and not pruned else "pruned"] += 1
+            return
+        tree[nid] = {"kind": "open"}
+        heapq.heappush(heap, (obj, -depth, nid, s, st, int(np.argmax(viol)), nb))
+
+    roots = []
+    for s in root_signs(w):
+        nid = next(counter)
+        roots.append((nid, s))
+        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None)
+
+    status = "optimal"
+    last = time.perf_counter()
+    while heap:
+        if heap[0][0] >= best() - 0.5 * tol():
+            break
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            status = "time_limit"
+            break
+        obj, negd, nid, s, st, p, nb = heapq.heappop(heap)
+        j, d = divmod(p, D)
+        kids = []
+        for val in (1, -1):
+            st2 = st.copy()
+            st2[j, d] = val
+            cid = next(counter)
+            kids.append(cid)
+            process(cid, s, st2, -negd + 1, nb)
+        tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
+        if progress and time.perf_counter() - last > 5:
+            last = time.perf_counter()
+            print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
+                  f"lb {heap[0][0] if heap else obj:.8g} obj {best():.8g}", flush=True)
+    for item in heap:
+        _, _, nid, s, st, _, nb = item
+        obj, x, yd, nb, lp = relax(s, st, nb)
+        make_leaf(nid, s, st, lp, yd, x)
+    heap.clear()
+    leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
+    lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
+    proof = _encode(tree, roots, loss, B, D, n, w, lower)
+    info = {"lps": eng.lps + (engq.lps if quad else 0), "pruned": stats["pruned"],
+            "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
+            "roots": len(roots)}
+    return status, lower, stats["nodes"], proof, info
+
+
+def _encode(tree, roots, loss, B, D, n, w, lower):
+    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive)."""
+    code, unit, point, leaf_bound, yi, yv, ystart, tp = [], [], [], [], [], [], [0], []
+    for nid, _ in roots:
+        stack = [nid]
+        while stack:
+            nd = tree[stack.pop()]
+            if nd["kind"] == "split":
+                code.append(1)
+                unit.append(nd["unit"])
+                point.append(nd["point"])
+                stack.extend(reversed(nd["kids"]))
+            else:
+                code.append(0)
+                unit.append(-1)
+                point.append(len(leaf_bound))
+                leaf_bound.append(nd["bound"])
+                yi.append(nd["yi"])
+                yv.append(nd["yv"])
+                ystart.append(ystart[-1] + len(nd["yi"]))
+                if nd["t"] is not None:
+                    tp.append(np.asarray(nd["t"], dtype=np.float64).ravel())
+    proof = {
+        "format": "lptrain-patterns-proof",
+        "version": 2,
+        "inputs": int(n),
+        "loss": loss,
+        "box": float(B),
+        "D": int(D),
+        "width": int(w),
+        "roots_signs": np.asarray([s for _, s in roots], dtype=np.int8),
+        "code": np.asarray(code, dtype=np.int8),
+        "unit": np.asarray(unit, dtype=np.int32),
+        "point": np.asarray(point, dtype=np.int64),
+        "leaf_bound": np.asarray(leaf_bound, dtype=np.float64),
+        "y_index": np.concatenate(yi) if yi else np.zeros(0, np.int32),
+        "y_value": np.concatenate(yv) if yv else np.zeros(0),
+        "y_start": np.asarray(ystart, dtype=np.int64),
+        "lower_bound": float(lower),
+    }
+    if tp:
+        proof["t"] = np.concatenate(tp)
+        proof["tangents"] = len(TANGENT_OFFSETS)
+    return proof
