@@ -49,15 +49,55 @@ def single_row_ranges(Zq, Wrows, B2):
     return -B2 * best
 
 
+def hull_triangles(X, per_point=2, near=8):
+    """Per point d up to ``per_point`` triples of other points whose triangle holds x_d.
+
+    Then z_d = sum_e lam_e z_e with lam >= 0 (z = (x, 1)), and relu is sublinear, so every
+    unit's contribution satisfies s (sum lam_e g_e - g_d) >= 0: rows that couple the
+    undecided pairs (the n = 1 convexity rows in general dimension).  Smallest areas first.
+    """
+    D, n = X.shape
+    if n != 2 or D < 4:
+        return np.zeros((0, 4), dtype=np.int64)
+    out = []
+    dist = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    for d in range(D):
+        nb = [e for e in np.argsort(dist[d], kind="stable") if e != d][:near]
+        found = []
+        for a, b, c in itertools.combinations(nb, 3):
+            M = np.array([[X[a, 0], X[b, 0], X[c, 0]], [X[a, 1], X[b, 1], X[c, 1]], [1.0, 1.0, 1.0]])
+            det = np.linalg.det(M)
+            if abs(det) < 1e-12:
+                continue
+            lam = np.linalg.solve(M, np.array([X[d, 0], X[d, 1], 1.0]))
+            if np.all(lam >= 0):
+                found.append((abs(det), a, b, c))
+        found.sort()
+        out += [(d, a, b, c) for _, a, b, c in found[:per_point]]
+    return np.asarray(out, dtype=np.int64).reshape(-1, 4)
+
+
+def hull_lambdas(Z, tri):
+    """Barycentric weights (T, 3), clipped at 0, of z_d in the triangles (float)."""
+    if len(tri) == 0:
+        return np.zeros((0, 3))
+    M = np.stack([Z[tri[:, 1]], Z[tri[:, 2]], Z[tri[:, 3]]], axis=2)  # (T, 3, 3): columns z_e
+    lam = np.linalg.solve(M, Z[tri[:, 0]][:, :, None])[:, :, 0]
+    return np.maximum(lam, 0.0)
+
+
 class NodeLPnd:
     """Node relaxations for one data set and width w (n >= 2 inputs)."""
 
-    def __init__(self, X, ys, w, loss, B, tangents=0):
+    def __init__(self, X, ys, w, loss, B, tangents=0, tri=None):
         import highspy
 
         self.hs = highspy
         D, n = X.shape
         self.Z = np.hstack([X, np.ones((D, 1))])
+        self.tri = np.zeros((0, 4), dtype=np.int64) if tri is None else tri
+        self.lam = hull_lambdas(self.Z, self.tri)
+        T = len(self.tri)
         self.ys = ys
         self.D, self.n, self.w = D, n, w
         self.nu = n + 1
@@ -83,7 +123,8 @@ class NodeLPnd:
         self.r_pair = self.r_out + D
         self.r_loss = self.r_pair + 2 * P
         nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
-        self.nrow = self.r_loss + (0 if quad else nloss)
+        self.r_hull = self.r_loss + (0 if quad else nloss)
+        self.nrow = self.r_hull + w * T
         rows, cols = [], []
         j = np.arange(w - 1)
         rows += [j, j]
@@ -110,6 +151,13 @@ class NodeLPnd:
             rk = self.r_loss + np.arange(K * D)
             rows += [rk, rk]
             cols += [self.ie + dk, self.io + dk]
+        if T:
+            hj, ht = np.divmod(np.arange(w * T), T)
+            rh = self.r_hull + np.arange(w * T)
+            for q in range(4):
+                rows.append(rh)
+                cols.append(self.ig + hj * D + self.tri[ht, q])
+            self.hj = hj
         self.rows = np.concatenate(rows).astype(np.int64)
         self.cols = np.concatenate(cols).astype(np.int64)
         order = np.lexsort((self.rows, self.cols))
@@ -129,6 +177,8 @@ class NodeLPnd:
         self.row_hi0 = np.full(self.nrow, INF)
         self.row_hi0[self.r_out : self.r_pair] = 0.0
         if quad:
+            self.h.setOptionValue("qp_regularization_value", 1e-12)
+            self.h.setOptionValue("qp_iteration_limit", 200_000)
             self.cost[self.io : self.ig] = -2.0 * ys / D
             self.hess = highspy.HighsHessian()
             self.hess.dim_ = self.ncol
@@ -142,12 +192,12 @@ class NodeLPnd:
         elif loss == "absolute":
             self.cost[self.ie :] = 1.0 / D
             self.col_hi0[self.ie :] = self.omax + np.abs(ys)
-            self.row_lo0[self.r_loss : self.nrow : 2] = -ys
-            self.row_lo0[self.r_loss + 1 : self.nrow : 2] = ys
+            self.row_lo0[self.r_loss : self.r_hull : 2] = -ys
+            self.row_lo0[self.r_loss + 1 : self.r_hull : 2] = ys
         elif loss == "hinge":
             self.cost[self.ie :] = 1.0 / D
             self.col_hi0[self.ie :] = 1.0 + np.abs(ys) * self.omax
-            self.row_lo0[self.r_loss :] = 1.0
+            self.row_lo0[self.r_loss : self.r_hull] = 1.0
         else:
             self.cost[self.ie :] = 1.0 / D
             self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
@@ -195,11 +245,15 @@ class NodeLPnd:
             vals += [np.ones(D), self.ys]
         elif self.K:
             vals += [np.ones(self.K * D), -2.0 * tan.ravel()]
+        if len(self.tri):
+            sh = S[self.hj]
+            lam = np.tile(self.lam, (w, 1))
+            vals += [-sh, sh * lam[:, 0], sh * lam[:, 1], sh * lam[:, 2]]
         values = np.concatenate(vals)
         row_lo = self.row_lo0.copy()
         row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
         if self.K:
-            row_lo[self.r_loss :] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
+            row_lo[self.r_loss : self.r_hull] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
         col_lo = self.col_lo0.copy()
         col_hi = self.col_hi0.copy()
         gmax = self.B2 * self.zn[self.rr] + PAD
@@ -232,6 +286,16 @@ class NodeLPnd:
         h.run()
         self.lps += 1
         ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        if self.quad and not ok:  # active-set trouble on a degenerate QP: regularize a little
+            for reg in (1e-10, 1e-8):
+                h.setOptionValue("qp_regularization_value", reg)
+                h.clearSolver()
+                h.run()
+                self.lps += 1
+                ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+                if ok:
+                    break
+            h.setOptionValue("qp_regularization_value", 1e-12)
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         yd = np.asarray(sol.row_dual)
@@ -263,8 +327,9 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    eng = NodeLPnd(X, ys, w, loss, B)
-    engq = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS)) if quad else None
+    tri = hull_triangles(X)
+    eng = NodeLPnd(X, ys, w, loss, B, tri=tri)
+    engq = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS), tri=tri) if quad else None
     nu = n + 1
 
     def tol():
@@ -306,12 +371,31 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
         return obj, x, yd, nb, lp
 
+    eng_ls = NodeLPnd(X, ys, w, loss, B)
+    tried = set()
+
+    def polish(s, U, c):
+        """Local search: re-solve the exact LP (QP) of the read-back net's pattern, twice."""
+        for _ in range(1):
+            st = np.where(np.asarray(s)[:, None] * (U @ eng.Z.T) >= 0, 1, -1).astype(np.int8)
+            key = (tuple(s), st.tobytes())
+            if key in tried:
+                return
+            tried.add(key)
+            ok, obj, x, _, _ = eng_ls.solve(eng_ls.build(s, st))
+            if not ok:
+                return
+            U, c = x[: w * nu].reshape(w, nu), x[eng.ic]
+            offer(s, U, c)
+
     def process(nid, s, st, depth, basis):
         obj, x, yd, nb, lp = relax(s, st, basis)
         stats["nodes"] += 1
         U = x[: w * nu].reshape(w, nu)
         c = x[eng.ic]
         offer(s, U, c)
+        if obj < best() - tol():
+            polish(s, U, c)
         t = np.einsum("pi,pi->p", U[eng.jj], eng.Z[eng.rr])
         g = x[eng.ig : eng.ie]
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
@@ -362,7 +446,8 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
     lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
     proof = _encode(tree, roots, loss, B, D, n, w, lower)
-    info = {"lps": eng.lps + (engq.lps if quad else 0), "pruned": stats["pruned"],
+    proof["hull"] = tri
+    info = {"lps": eng.lps + eng_ls.lps + (engq.lps if quad else 0), "pruned": stats["pruned"],
             "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
             "roots": len(roots)}
     return status, lower, stats["nodes"], proof, info

@@ -525,12 +525,13 @@ def _nd_min_bound(Zq, Wr, B2):
     return -(best * B2) * (1 + 4 * U)
 
 
-def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None):
+def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None):
     """The documented leaf LP for n >= 2 inputs (see :func:`_verify_nd`)."""
     D, n = X.shape
     nu = n + 1
     B2 = float(_up(B * B))
     Z = np.hstack([X, np.ones((D, 1))])
+    hull = np.zeros((0, 4), dtype=np.int64) if hull is None else hull
     zn = _up(np.abs(Z).sum(axis=1) * (1 + 4 * (nu + 2) * U))
     gmax = _up(B2 * zn * (1 + 4 * U))
     omax = _up((B + w * gmax) * (1 + 8 * U))
@@ -640,6 +641,27 @@ def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None):
         req += [False] * D
         row += D
         col_hi[e_col:] = _up((1.0 + np.abs(ys) * omax) * (1 + 4 * U))
+    T = len(hull)
+    if T:
+        # s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B2 ||z_d - sum_e lam_e z_e||_1 (relu sublinear)
+        M = np.stack([Z[hull[:, 1]], Z[hull[:, 2]], Z[hull[:, 3]]], axis=2)
+        lam = np.maximum(np.linalg.solve(M, Z[hull[:, 0]][:, :, None])[:, :, 0], 0.0)
+        prods = lam[:, None, :] * M  # (T, nu, 3)
+        delta = Z[hull[:, 0]] - prods.sum(axis=2)
+        mag = np.abs(Z[hull[:, 0]]) + np.abs(prods).sum(axis=2)
+        dn = _up((np.abs(delta) + 8 * U * mag).sum(axis=1) * (1 + 4 * (nu + 2) * U))
+        slack = _up(B2 * dn * (1 + 4 * U))
+        hj = np.repeat(np.arange(w), T)
+        ht = np.tile(np.arange(T), w)
+        sh = np.asarray(signs, dtype=np.float64)[hj]
+        rh = row + np.arange(w * T)
+        for q in range(4):
+            R.append(rh)
+            C.append(g_col + hj * D + hull[ht, q])
+        V += [-sh, sh * lam[ht, 0], sh * lam[ht, 1], sh * lam[ht, 2]]
+        rlo += (-slack[ht]).tolist()
+        req += [False] * (w * T)
+        row += w * T
     A = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
                       shape=(row, ncol))
     return (A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi,
@@ -662,7 +684,11 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     o_d, g_(j,d) j-major, e_d; rows: the w - 1 symmetry rows (empty across signs), D output
     equalities o_d - c - sum_j g_(j,d) = 0, two rows per pair (A: s_j (g - u_j.z_d) >= 0;
     B: undecided: the ReLU triangle over [l, h] as for n = 1, active: -s_j (g - u_j.z_d) >= 0,
-    inactive: empty), the loss rows as for n = 1).  g in [0, h] / [l, 0] (undecided, s = +1 /
+    inactive: empty), the loss rows as for n = 1, then per unit j (outer) and listed triple
+    (d; e1, e2, e3) of ``proof["hull"]`` (inner) the sublinearity row
+    s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B^2 ||z_d - sum_e lam_e z_e||_1 with lam >= 0 the
+    barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
+    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
     -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
     {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality.
     """
@@ -678,6 +704,17 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     leaf_bound, yidx, yval, ystart = (proof["leaf_bound"], proof["y_index"], proof["y_value"],
                                       proof["y_start"])
     tvals = proof.get("t")
+    hull = np.asarray(proof.get("hull", np.zeros((0, 4))), dtype=np.int64).reshape(-1, 4)
+    if hull.size and (hull.min() < 0 or hull.max() >= D):
+        return False, "hull rows name points that do not exist"
+    Z = np.hstack([X, np.ones((D, 1))])
+    if len(hull):
+        M = np.stack([Z[hull[:, 1]], Z[hull[:, 2]], Z[hull[:, 3]]], axis=2)
+        if X.shape[1] != 2 or not np.all(np.abs(np.linalg.det(M)) > 1e-12):
+            return False, "hull rows need three affinely independent points in the plane"
+        if np.any(hull[:, 0:1] == hull[:, 1:]) or np.any(hull[:, 1] == hull[:, 2]) or \
+                np.any(hull[:, 1] == hull[:, 3]) or np.any(hull[:, 2] == hull[:, 3]):
+            return False, "hull rows repeat a point"
     dat = _DataND(D)
     pos = 0
     seen = 0
@@ -713,7 +750,7 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
                 if tan.shape != (D * K,) or not np.all(np.isfinite(tan)):
                     return False, f"leaf {li}: tangent points missing"
                 tan = tan.reshape(D, K)
-            lp = _nd_leaf_lp(X, ys, loss_name, B, w, s, st, tan)
+            lp = _nd_leaf_lp(X, ys, loss_name, B, w, s, st, tan, hull)
             y = np.zeros(lp[0].shape[0])
             a, b = int(ystart[li]), int(ystart[li + 1])
             idx = np.asarray(yidx[a:b], dtype=np.int64)
