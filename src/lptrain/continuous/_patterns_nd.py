@@ -373,6 +373,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
 
     eng_ls = NodeLPnd(X, ys, w, loss, B)
     tried = set()
+    ls_basis = [None]
 
     def polish(s, U, c):
         """Local search: re-solve the exact LP (QP) of the read-back net's pattern, twice."""
@@ -382,9 +383,10 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             if key in tried:
                 return
             tried.add(key)
-            ok, obj, x, _, _ = eng_ls.solve(eng_ls.build(s, st))
+            ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
             if not ok:
                 return
+            ls_basis[0] = nb
             U, c = x[: w * nu].reshape(w, nu), x[eng.ic]
             offer(s, U, c)
 
