@@ -11,8 +11,8 @@ pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden 
 same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
 coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
 the undecided pair with the largest relaxation error, best-first, children active first.
-Quadratic loss: node bounds by the QP on the same layout (HiGHS), leaves certified by the LP
-with r^2 replaced by the maximum of tangents around the QP's residuals.
+Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
+residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).
 
 The LP layout is documented in :mod:`lptrain.continuous.check_patterns` (n >= 2 leaves).
 """
@@ -29,7 +29,8 @@ from ..solvers.highs import quiet_highs
 
 INF = np.inf
 PAD = 1e-12
-TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
+TANGENT_OFFSETS = (-3e-2, -1e-2, -3e-3, -1e-3, -3e-4, -1e-4, 0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2,
+                   3e-2)
 
 
 def single_row_ranges(Zq, Wrows, B2):
@@ -313,6 +314,68 @@ class NodeLPnd:
         return float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
 
 
+class PatternQP:
+    """The quadratic risk with every unit's pattern fixed: a small convex QP in (u, c)."""
+
+    def __init__(self, Z, ys, w, B):
+        import highspy
+
+        self.hs = highspy
+        self.Z, self.ys, self.w, self.B = Z, ys, w, float(B)
+        self.h = quiet_highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        self.qps = 0
+
+    def solve(self, s, st):
+        """(ok, U, c) of the best net with signs s and statuses st (all decided)."""
+        hs, h, Z, ys, w = self.hs, self.h, self.Z, self.ys, self.w
+        D, nu = Z.shape
+        n = w * nu + 1
+        M = np.hstack([Z * (st[j] > 0)[:, None] for j in range(w)] + [np.ones((D, 1))])
+        A = np.zeros((w * D, n))
+        for j in range(w):
+            A[j * D : (j + 1) * D, j * nu : (j + 1) * nu] = (s[j] * st[j])[:, None] * Z
+        model = hs.HighsLp()
+        model.num_col_, model.num_row_ = n, w * D
+        model.col_cost_ = -2.0 * (M.T @ ys) / D
+        lo = np.full(n, -self.B * self.B)
+        hi = -lo
+        lo[-1], hi[-1] = -self.B, self.B
+        model.col_lower_, model.col_upper_ = lo, hi
+        model.row_lower_ = np.zeros(w * D)
+        model.row_upper_ = np.full(w * D, INF)
+        model.offset_ = float(ys @ ys) / D
+        nzr, nzc = np.nonzero(A.T)
+        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        model.a_matrix_.start_ = np.searchsorted(nzr, np.arange(n + 1)).astype(np.int32)
+        model.a_matrix_.index_ = nzc.astype(np.int32)
+        model.a_matrix_.value_ = A.T[nzr, nzc]
+        h.passModel(model)
+        tri = np.tril(2.0 * (M.T @ M) / D)
+        hc, hr = np.nonzero(tri.T)
+        hess = hs.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = hs.HessianFormat.kTriangular
+        hess.start_ = np.searchsorted(hc, np.arange(n + 1)).astype(np.int32)
+        hess.index_ = hr.astype(np.int32)
+        hess.value_ = tri.T[hc, hr]
+        h.passHessian(hess)
+        h.setOptionValue("qp_regularization_value", 1e-12)
+        h.run()
+        self.qps += 1
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            h.setOptionValue("qp_regularization_value", 1e-9)
+            h.clearSolver()
+            h.run()
+            self.qps += 1
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return False, None, None
+        z = np.asarray(h.getSolution().col_value)
+        return True, z[:-1].reshape(w, nu), float(z[-1])
+
+
 def root_signs(w):
     """Sign vectors sorted (+1 first)."""
     return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
@@ -321,6 +384,9 @@ def root_signs(w):
 def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False):
     """Best-first pair branching.  ``offer(s, U, c)`` records a network; ``best()`` its risk.
 
+    Quadratic loss: every node is bounded by the LP with r^2 replaced by the maximum of
+    tangents around residuals (the parent's, then re-centred on the node's own solution for a
+    few rounds, warm-started); that LP's dual is the leaf certificate.
     Returns (status, lower, nodes, proof, info).
     """
     t0 = time.perf_counter()
@@ -328,9 +394,10 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     ys = Y[:, 0]
     quad = loss == "quadratic"
     tri = hull_triangles(X)
-    eng = NodeLPnd(X, ys, w, loss, B, tri=tri)
-    engq = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS), tri=tri) if quad else None
+    eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
+    offs = np.asarray(TANGENT_OFFSETS)
     nu = n + 1
+    Z = eng.Z
 
     def tol():
         return max(abs_gap, gap * abs(best()))
@@ -339,84 +406,100 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     counter = itertools.count()
     heap = []
     stats = {"nodes": 0, "pruned": 0, "exact": 0}
-    cert_basis = [None]
 
-    def certify(s, st, lp, y, x):
-        if not quad:
-            bound, y = eng.ns_bound(lp, y)
-            return bound - 1e-9 * (1.0 + abs(bound)), y, None
-        r = x[eng.io : eng.ig] - ys
-        tan = r[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
-        lpq = engq.build(s, st, tan)
-        ok, obj, _, yq, nb = engq.solve(lpq, cert_basis[0])
-        if not ok:
-            ok, obj, _, yq, nb = engq.solve(lpq, None)
-        if ok:
-            cert_basis[0] = nb
-        bound, yq = engq.ns_bound(lpq, yq)
-        return bound - 1e-9 * (1.0 + abs(bound)), yq, tan
-
-    def make_leaf(nid, s, st, lp, y, x):
-        bound, y, t = certify(s, st, lp, y, x)
+    def certificate(lp, y, tan):
+        bound, y = eng.ns_bound(lp, y)
         nz = np.nonzero(y)[0]
-        tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz], "t": t}
+        return {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
+                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
 
-    def relax(s, st, basis):
-        lp = eng.build(s, st)
+    eng_ls = None if quad else NodeLPnd(X, ys, w, loss, B)
+    pqp = PatternQP(Z, ys, w, B) if quad else None
+    tried = set()
+    ls_basis = [None]
+
+    def polish(s, U, c):
+        """Local search: the exact best net with the read-back net's pattern (LP, or least
+        squares clipped to the box for the quadratic loss)."""
+        sv = np.asarray(s)
+        st = np.where(sv[:, None] * (U @ Z.T) >= 0, 1, -1).astype(np.int8)
+        key = (tuple(s), st.tobytes())
+        if key in tried:
+            return
+        tried.add(key)
+        if quad:
+            ok, U2, c2 = pqp.solve(s, st)
+            if ok:
+                offer(s, np.clip(U2, -eng.B2, eng.B2), float(np.clip(c2, -B, B)))
+            return
+        ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
+        if ok:
+            ls_basis[0] = nb
+            offer(s, x[: w * nu].reshape(w, nu), x[eng.ic])
+
+    def solve_lp(lp, basis):
         ok, obj, x, yd, nb = eng.solve(lp, basis)
         if not ok:
             ok, obj, x, yd, nb = eng.solve(lp, None)
             stats["retries"] = stats.get("retries", 0) + 1
         if not ok:
             raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
-        return obj, x, yd, nb, lp
+        return obj, x, yd, nb
 
-    eng_ls = NodeLPnd(X, ys, w, loss, B)
-    tried = set()
-    ls_basis = [None]
+    def relax(s, st, basis, r_in, rounds):
+        """(obj, x, dual, basis, lp, tangents) of the node relaxation."""
+        if not quad:
+            lp = eng.build(s, st)
+            obj, x, yd, nb = solve_lp(lp, basis)
+            return obj, x, yd, nb, lp, None
+        r = r_in
+        prev = -np.inf
+        for _ in range(rounds):
+            tan = r[:, None] + offs[None, :]
+            lp = eng.build(s, st, tan)
+            obj, x, yd, nb = solve_lp(lp, basis)
+            basis = nb
+            r = x[eng.io : eng.ig] - ys
+            if obj - prev <= 0.01 * tol():
+                break
+            prev = obj
+        return obj, x, yd, nb, lp, tan
 
-    def polish(s, U, c):
-        """Local search: re-solve the exact LP (QP) of the read-back net's pattern, twice."""
-        for _ in range(1):
-            st = np.where(np.asarray(s)[:, None] * (U @ eng.Z.T) >= 0, 1, -1).astype(np.int8)
-            key = (tuple(s), st.tobytes())
-            if key in tried:
-                return
-            tried.add(key)
-            ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
-            if not ok:
-                return
-            ls_basis[0] = nb
-            U, c = x[: w * nu].reshape(w, nu), x[eng.ic]
-            offer(s, U, c)
-
-    def process(nid, s, st, depth, basis):
-        obj, x, yd, nb, lp = relax(s, st, basis)
+    def process(nid, s, st, depth, basis, r_in):
+        decided = bool(np.all(st != 0))
+        if quad and decided:  # tangents around the exact optimum of the pattern
+            ok, U0, c0 = pqp.solve(s, st)
+            if ok:
+                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
+        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 3)
         stats["nodes"] += 1
         U = x[: w * nu].reshape(w, nu)
         c = x[eng.ic]
         offer(s, U, c)
         if obj < best() - tol():
             polish(s, U, c)
-        t = np.einsum("pi,pi->p", U[eng.jj], eng.Z[eng.rr])
+        t = np.einsum("pi,pi->p", U[eng.jj], Z[eng.rr])
         g = x[eng.ig : eng.ie]
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
         viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
         viol[st.ravel() != 0] = 0.0
-        pruned = obj >= best() - (0.5 if quad else 0.9) * tol()
-        exact = viol.max() <= 1e-9
-        if pruned or exact:
-            make_leaf(nid, s, st, lp, yd, x)
+        pruned = obj >= best() - 0.9 * tol()
+        exact = viol.max() <= 1e-9 and not quad
+        cert = certificate(lp, yd, tan)
+        if pruned or exact or decided:
+            tree[nid] = cert
             stats["exact" if exact and not pruned else "pruned"] += 1
             return
+        p = int(np.argmax(viol)) if viol.max() > 0 else int(np.nonzero(st.ravel() == 0)[0][0])
         tree[nid] = {"kind": "open"}
-        heapq.heappush(heap, (obj, -depth, nid, s, st, int(np.argmax(viol)), nb))
+        r = x[eng.io : eng.ig] - ys if quad else None
+        heapq.heappush(heap, (obj, -depth, nid, s, st, p, nb, r, cert))
 
     roots = []
     for s in root_signs(w):
         nid = next(counter)
         roots.append((nid, s))
-        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None)
+        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys)
 
     status = "optimal"
     last = time.perf_counter()
@@ -426,7 +509,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             status = "time_limit"
             break
-        obj, negd, nid, s, st, p, nb = heapq.heappop(heap)
+        obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
         j, d = divmod(p, D)
         kids = []
         for val in (1, -1):
@@ -434,22 +517,20 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             st2[j, d] = val
             cid = next(counter)
             kids.append(cid)
-            process(cid, s, st2, -negd + 1, nb)
+            process(cid, s, st2, -negd + 1, nb, r)
         tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
         if progress and time.perf_counter() - last > 5:
             last = time.perf_counter()
             print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
                   f"lb {heap[0][0] if heap else obj:.8g} obj {best():.8g}", flush=True)
     for item in heap:
-        _, _, nid, s, st, _, nb = item
-        obj, x, yd, nb, lp = relax(s, st, nb)
-        make_leaf(nid, s, st, lp, yd, x)
+        tree[item[2]] = item[-1]
     heap.clear()
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
     lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
     proof = _encode(tree, roots, loss, B, D, n, w, lower)
     proof["hull"] = tri
-    info = {"lps": eng.lps + eng_ls.lps + (engq.lps if quad else 0), "pruned": stats["pruned"],
+    info = {"lps": eng.lps + (pqp.qps if quad else eng_ls.lps), "pruned": stats["pruned"],
             "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
             "roots": len(roots)}
     return status, lower, stats["nodes"], proof, info
