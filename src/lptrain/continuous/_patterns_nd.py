@@ -50,7 +50,7 @@ def single_row_ranges(Zq, Wrows, B2):
     return -B2 * best
 
 
-def hull_triangles(X, per_point=2, near=8):
+def hull_triangles(X, per_point=16, near=14):
     """Per point d up to ``per_point`` triples of other points whose triangle holds x_d.
 
     Then z_d = sum_e lam_e z_e with lam >= 0 (z = (x, 1)), and relu is sublinear, so every
@@ -62,19 +62,20 @@ def hull_triangles(X, per_point=2, near=8):
         return np.zeros((0, 4), dtype=np.int64)
     out = []
     dist = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    comb = np.asarray(list(itertools.combinations(range(min(near, D - 1)), 3)), dtype=np.int64)
     for d in range(D):
-        nb = [e for e in np.argsort(dist[d], kind="stable") if e != d][:near]
-        found = []
-        for a, b, c in itertools.combinations(nb, 3):
-            M = np.array([[X[a, 0], X[b, 0], X[c, 0]], [X[a, 1], X[b, 1], X[c, 1]], [1.0, 1.0, 1.0]])
-            det = np.linalg.det(M)
-            if abs(det) < 1e-12:
-                continue
-            lam = np.linalg.solve(M, np.array([X[d, 0], X[d, 1], 1.0]))
-            if np.all(lam >= 0):
-                found.append((abs(det), a, b, c))
-        found.sort()
-        out += [(d, a, b, c) for _, a, b, c in found[:per_point]]
+        nb = np.asarray([e for e in np.argsort(dist[d], kind="stable") if e != d][:near])
+        tri = nb[comb[(comb < len(nb)).all(axis=1)]]
+        P0, P1, P2 = X[tri[:, 0]], X[tri[:, 1]], X[tri[:, 2]]
+        det = (P1[:, 0] - P0[:, 0]) * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * (P1[:, 1] - P0[:, 1])
+        q = X[d] - P0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / det
+            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / det
+        ok = (np.abs(det) > 1e-9) & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
+        idx = np.nonzero(ok)[0]
+        idx = idx[np.argsort(np.abs(det[idx]), kind="stable")][:per_point]
+        out += [(d, *tri[i]) for i in idx]
     return np.asarray(out, dtype=np.int64).reshape(-1, 4)
 
 
