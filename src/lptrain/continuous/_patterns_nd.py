@@ -472,7 +472,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             ok, U0, c0 = pqp.solve(s, st)
             if ok:
                 r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
-        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 3)
+        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 1)
         stats["nodes"] += 1
         U = x[: w * nu].reshape(w, nu)
         c = x[eng.ic]
