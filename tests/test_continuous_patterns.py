@@ -453,6 +453,13 @@ def test_nd_tampered_proofs_are_rejected():
     p = _copy(res.proof)
     p["y_value"] = p["y_value"] * 0.5
     assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["hull"] = p["hull"].copy()
+    p["hull"][0, 1] = len(X)  # a point that does not exist
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["hull"] = p["hull"][1:]  # rows shifted: the duals no longer fit
+    assert not ver(proof=p)
     Y2 = Y.copy()
     Y2[0] += 0.3
     assert not ver(Yv=Y2)

@@ -394,7 +394,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    tri = hull_triangles(X)
+    tri = hull_triangles(X, per_point=6 if quad else 16)
     eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
     offs = np.asarray(TANGENT_OFFSETS)
     nu = n + 1

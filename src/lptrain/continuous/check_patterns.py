@@ -1,4 +1,7 @@
-"""Independent replay of a pattern-search proof (1-w-1 ReLU nets), rigorous in floating point.
+"""Independent replay of a pattern-search proof (n-w-1 ReLU nets), rigorous in floating point.
+
+n >= 2 inputs (pair-branching proofs, ``proof["inputs"] >= 2``): see :func:`_verify_nd`;
+what follows describes the n = 1 proofs (threshold windows).
 
 Shares no bounding code with the search (:mod:`.patterns`, :mod:`._patterns_lp`).
 

@@ -1,4 +1,7 @@
-"""Exact continuous optimum of one-hidden-layer ReLU nets 1-w-1 by pattern branch-and-bound.
+"""Exact continuous optimum of one-hidden-layer ReLU nets n-w-1 by pattern branch-and-bound.
+
+For n >= 2 inputs the search branches on single (unit, point) activity decisions instead of
+threshold windows (:mod:`._patterns_nd`); what follows describes n = 1.
 
 DESIGN §10: unit j contributes v_j relu(a_j x + b_j) = s_j relu(s_j u_j.z) with
 u_j = v_j (a_j, b_j), s_j = sign(v_j), z = (x, 1); the box is exactly ||u_j||_inf <= B^2,
@@ -128,14 +131,14 @@ def propagate(s, o, klo, khi):
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
           time_limit=None, incumbent=None, progress=False) -> ContinuousResult:
-    """Certified global minimum of the empirical risk of a 1-w-1 ReLU net over [-box, box]^N.
+    """Certified global minimum of the empirical risk of an n-w-1 ReLU net over [-box, box]^N.
 
     Parameters
     ----------
     arch : Architecture
-        A layered ``1-w-1`` ReLU network (see :func:`applies`).
+        A layered ``n-w-1`` ReLU network (see :func:`applies`).
     loss_name : {"absolute", "quadratic", "hinge"}
-    X, Y : array_like (D, 1)
+    X, Y : array_like (D, n), (D, 1)
         Original data (not rounded).
     box : float
         B: every parameter in [-B, B].
