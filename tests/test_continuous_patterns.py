@@ -283,6 +283,9 @@ def test_bad_input():
     with pytest.raises(SizeError):
         patterns.solve(Architecture.parse("1-2-1"), "absolute", np.zeros((60_000, 1)),
                        np.zeros((60_000, 1)))
+    with pytest.raises(SizeError):
+        patterns.solve(Architecture.parse("2-2-1"), "absolute", np.zeros((3000, 2)),
+                       np.zeros((3000, 1)))
 
 
 def test_a_search_bug_cannot_certify_itself(monkeypatch):

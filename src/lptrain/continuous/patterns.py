@@ -41,6 +41,7 @@ LOSSES = ("absolute", "quadratic", "hinge")
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
 MAX_PAIRS = 100_000
+MAX_POINTS_ND = 2_000
 SPLIT_SLACK = 2  # split at the relaxation's own threshold unless farther than width/2 from the middle
 TANGENTS = len(TANGENT_OFFSETS)
 
@@ -181,6 +182,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                         f"{10 * w * D} rows; the pattern method takes at most {MAX_PAIRS} "
                         "(unit, point) pairs")
     if n_in >= 2:
+        if D > MAX_POINTS_ND:
+            raise SizeError(f"{D} points with {n_in} inputs: the pair search's range bounds take "
+                            f"memory quadratic in D; it takes at most {MAX_POINTS_ND} points")
         return _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress,
                          t0)
     perm = np.argsort(X[:, 0], kind="stable")
