@@ -1,13 +1,14 @@
 """The pattern method (exact continuous optimum of 1-w-1 ReLU nets) on the issue's cases.
 
 Data as in the issue: x uniform in [-1, 1]^n, y = 0.8 relu(0.9x - 0.2) - 0.6 relu(-0.7x + 0.1)
-+ 0.1 ("relu") or 0.7 sin(2x) ("sin"), noise N(0, 0.05^2), clipped to [-1, 1]; seed = D
-(+1 for "sin").  Box B = 1, gap 1e-4 relative / 1e-6 absolute, one thread.  The proof of every
++ 0.1 ("relu") or 0.7 sin(2x) ("sin") for n = 1, 0.5 x1 x2 for n = 2 ("x1x2"), noise
+N(0, 0.05^2), clipped to [-1, 1]; seed = D (+1 for "sin").  Box B = 1, gap 1e-4 relative / 1e-6 absolute, one thread.  The proof of every
 run is replayed by the independent checker (``check s``).  Load average printed: the machine
 is shared.
 
     python benchmarks/continuous_core.py                # the default cases
     python benchmarks/continuous_core.py 1-3-1:100:quadratic:relu ...
+    python benchmarks/continuous_core.py --time-limit=60 2-2-1:100:absolute:x1x2
 """
 
 import os
@@ -25,6 +26,8 @@ DEFAULT = [
     "1-3-1:10:absolute:sin", "1-3-1:10:quadratic:sin", "1-2-1:25:absolute:relu",
     "1-3-1:25:absolute:relu", "1-2-1:100:absolute:relu", "1-2-1:100:quadratic:relu",
     "1-3-1:100:absolute:relu", "1-3-1:100:quadratic:relu",
+    "2-2-1:10:absolute:x1x2", "2-2-1:10:quadratic:x1x2", "2-2-1:100:absolute:x1x2",
+    "2-2-1:100:quadratic:x1x2",
 ]
 
 
@@ -40,7 +43,7 @@ def data(n, D, kind):
     return x, np.clip(y + rng.normal(0, 0.05, y.shape), -1, 1)
 
 
-def main(cases):
+def main(cases, time_limit=600.0):
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f} at start")
     print("| case | target | D | loss | nodes | LPs/QPs | solve s | objective | lower bound | gap "
@@ -55,7 +58,7 @@ def main(cases):
             print(f"| {spec} | {kind} | {D} | {loss} | not covered | | | | | | | |")
             continue
         t = time.perf_counter()
-        res = patterns.solve(arch, loss, X, Y, time_limit=600)
+        res = patterns.solve(arch, loss, X, Y, time_limit=time_limit)
         ts = time.perf_counter() - t
         t = time.perf_counter()
         ok, msg = check_patterns.verify(res.proof, arch, loss, X, Y, box=1.0, reg=None, lam=0.0,
@@ -69,4 +72,6 @@ def main(cases):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or DEFAULT)
+    args = [a for a in sys.argv[1:] if not a.startswith("--time-limit=")]
+    limit = [float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--time-limit=")]
+    main(args or DEFAULT, *limit)

@@ -5,7 +5,7 @@ pattern) per unit with one scipy LP each (absolute, hinge) or SLSQP (quadratic);
 points of the box; the grid optimum; realizable data.
 """
 
-from itertools import product
+from itertools import combinations_with_replacement, product
 
 import numpy as np
 import pytest
@@ -114,6 +114,7 @@ def test_applies():
     assert not patterns.applies(Architecture.parse("1-2-2-1"), "absolute", None)
     assert not patterns.applies(Architecture.parse("1-2-2"), "absolute", None)
     assert not patterns.applies(Architecture.parse("1-2-1", "tanh"), "absolute", None)
+    assert patterns.applies(Architecture.parse("2-2-1"), "quadratic", None)
 
 
 @pytest.mark.parametrize("loss", ["absolute", "quadratic"])
@@ -279,11 +280,12 @@ def test_bad_input():
         patterns.solve(arch, "absolute", np.zeros((3, 1)), np.zeros((2, 1)))
     with pytest.raises(InputError):
         patterns.solve(arch, "absolute", np.zeros((3, 1)), np.zeros((3, 1)), reg="l2", lam=0.1)
-    with pytest.raises(InputError):
-        patterns.solve(Architecture.parse("2-2-1"), "absolute", np.zeros((3, 2)), np.zeros((3, 1)))
     with pytest.raises(SizeError):
         patterns.solve(Architecture.parse("1-2-1"), "absolute", np.zeros((60_000, 1)),
                        np.zeros((60_000, 1)))
+    with pytest.raises(SizeError):
+        patterns.solve(Architecture.parse("2-2-1"), "absolute", np.zeros((3000, 2)),
+                       np.zeros((3000, 1)))
 
 
 def test_a_search_bug_cannot_certify_itself(monkeypatch):
@@ -295,6 +297,189 @@ def test_a_search_bug_cannot_certify_itself(monkeypatch):
     monkeypatch.setattr(_patterns_lp, "clip_square", lambda B2, n: orig(B2, n) * 0.6)
     X, Y = _data(10, 21)
     arch = Architecture.parse("1-2-1")
+    res = patterns.solve(arch, "absolute", X, Y)
+    ok, _ = check_patterns.verify(res.proof, arch, "absolute", X, Y, box=1.0, reg=None, lam=0.0,
+                                  lower_bound=res.lower_bound)
+    assert not ok
+
+
+# -- n >= 2 inputs (pair branching) -----------------------------------------------------------
+
+
+def _data2(D, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (D, 2))
+    y = np.clip(0.5 * x[:, :1] * x[:, 1:2] + rng.normal(0, 0.05, (D, 1)), -1, 1)
+    return x, y
+
+
+def _cells(Z, B=1.0):
+    """Full-dimensional cells of the arrangement {u.z_d = 0} as boolean sign patterns,
+    found by brute force over all 2^D patterns with a margin LP each."""
+    D, nu = Z.shape
+    out = []
+    for bits in product((True, False), repeat=D):
+        sg = np.where(bits, 1.0, -1.0)
+        # max t: sg_d u.z_d >= t, |u| <= 1, t <= 1
+        A = np.hstack([-sg[:, None] * Z, np.ones((D, 1))])
+        r = linprog(np.r_[np.zeros(nu), -1.0], A_ub=A, b_ub=np.zeros(D),
+                    bounds=[(-1, 1)] * nu + [(None, 1)], method="highs")
+        if r.status == 0 and -r.fun > 1e-9:
+            out.append(np.array(bits))
+    return out
+
+
+def _enumerate_nd(X, y, w, loss, B=1.0):
+    """min over every (sign, cell) per unit of the pattern-fixed LP (absolute, hinge) or QP
+    (quadratic, SLSQP): exact, as each cell's closed cone holds every net of that pattern."""
+    D, n = X.shape
+    Z = np.hstack([X, np.ones((D, 1))])
+    nu = n + 1
+    choices = [(s, c) for s in (1, -1) for c in _cells(Z)]
+    best = np.inf
+    for combo in combinations_with_replacement(choices, w):  # units are interchangeable
+        nv = w * nu + 1
+        A_ub = []
+        M = np.zeros((D, nv))
+        M[:, -1] = 1.0
+        for j, (s, act) in enumerate(combo):
+            for d in range(D):
+                row = np.zeros(nv)
+                row[j * nu : (j + 1) * nu] = -s * Z[d] if act[d] else s * Z[d]
+                A_ub.append(row)
+            M[act, j * nu : (j + 1) * nu] = Z[act]
+        A_ub = np.array(A_ub)
+        bounds = [(-B * B, B * B)] * (w * nu) + [(-B, B)]
+        if loss == "quadratic":
+            cons = [{"type": "ineq", "fun": lambda z, A=A_ub: -A @ z}]
+            r = minimize(lambda z: np.mean((M @ z - y) ** 2), np.zeros(nv), method="SLSQP",
+                         bounds=bounds, constraints=cons,
+                         options={"ftol": 1e-15, "maxiter": 500})
+            if np.all(A_ub @ r.x <= 1e-9):
+                best = min(best, r.fun)
+            continue
+        c = np.r_[np.zeros(nv), np.full(D, 1.0 / D)]
+        A = [np.r_[a, np.zeros(D)] for a in A_ub]
+        b = [0.0] * len(A_ub)
+        for d in range(D):
+            e = np.zeros(D)
+            e[d] = -1.0
+            if loss == "absolute":
+                A.append(np.r_[M[d], e]); b.append(y[d])
+                A.append(np.r_[-M[d], e]); b.append(-y[d])
+            else:
+                A.append(np.r_[-y[d] * M[d], e]); b.append(-1.0)
+        r = linprog(c, A_ub=np.array(A), b_ub=np.array(b), bounds=bounds + [(0, None)] * D,
+                    method="highs")
+        if r.status == 0:
+            best = min(best, r.fun)
+    return best
+
+
+@pytest.mark.parametrize("spec,loss", [("2-1-1", "absolute"), ("2-2-1", "absolute"),
+                                       ("2-2-1", "quadratic")])
+def test_nd_realizable_data_has_optimum_zero(spec, loss):
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (9, 2))
+    Y = 0.9 * np.maximum(X @ [0.8, -0.5] - 0.1, 0) + 0.05
+    if spec == "2-2-1":
+        Y = Y - 0.6 * np.maximum(X @ [-0.4, 0.7] + 0.2, 0)
+    Y = Y[:, None]
+    arch = Architecture.parse(spec)
+    res = patterns.solve(arch, loss, X, Y)
+    assert res.status == "optimal"
+    assert res.objective <= 1e-6
+    assert -1e-6 <= res.lower_bound <= res.objective
+    _check(res, arch, loss, X, Y)
+
+
+@pytest.mark.parametrize("spec,D,loss,seed", [("2-1-1", 6, "absolute", 0),
+                                              ("2-1-1", 5, "hinge", 1),
+                                              ("2-1-1", 5, "quadratic", 2),
+                                              ("2-2-1", 5, "absolute", 3),
+                                              ("2-2-1", 4, "quadratic", 4)])
+def test_nd_against_cell_enumeration(spec, D, loss, seed):
+    X, Y = _data2(D, seed)
+    if loss == "hinge":
+        Y = np.where(Y > 0.0, 1.0, -1.0)
+    arch = Architecture.parse(spec)
+    ref = _enumerate_nd(X, Y[:, 0], arch.widths[1], loss)
+    res = patterns.solve(arch, loss, X, Y, gap=1e-9, abs_gap=1e-9)
+    tol = 1e-6 if loss == "quadratic" else 1e-8
+    assert res.lower_bound <= ref + tol
+    assert abs(res.objective - ref) <= tol + 1e-9 * abs(ref)
+    _check(res, arch, loss, X, Y)
+
+
+@pytest.mark.parametrize("loss", ["absolute", "quadratic"])
+def test_nd_bound_below_random_points(loss):
+    X, Y = _data2(10, 11)
+    arch = Architecture.parse("2-2-1")
+    res = patterns.solve(arch, loss, X, Y)
+    _check(res, arch, loss, X, Y)
+    P = np.random.default_rng(1).uniform(-1, 1, (10_000, arch.n_params))
+    idx = patterns._param_index(arch)
+    out = P[:, idx[3]][:, None] * np.ones((1, len(X)))
+    for j in range(2):
+        a = P[:, idx[0][j]]  # (C, 2)
+        out = out + P[:, idx[2][j], None] * np.maximum(a @ X.T + P[:, idx[1][j], None], 0.0)
+    vals = _loss(out, Y[:, 0][None, :], loss)
+    assert res.lower_bound <= vals.min()
+    assert res.objective <= vals.min() + 1e-12
+
+
+def test_nd_tampered_proofs_are_rejected():
+    X, Y = _data2(8, 23)
+    arch = Architecture.parse("2-2-1")
+    res = patterns.solve(arch, "absolute", X, Y)
+
+    def ver(proof=None, lower=None, Yv=Y):
+        return check_patterns.verify(res.proof if proof is None else proof, arch, "absolute",
+                                     X, Yv, box=1.0, reg=None, lam=0.0,
+                                     lower_bound=res.lower_bound if lower is None else lower,
+                                     params=res.params, objective=res.objective)[0]
+
+    assert ver()
+    assert not ver(lower=res.lower_bound + 1e-4)
+    p = _copy(res.proof)
+    leaf = int(np.nonzero(p["code"] == 0)[0][-1])
+    for k in ("code", "unit", "point"):
+        p[k] = np.delete(p[k], leaf)
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["roots_signs"] = p["roots_signs"][1:]
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    split = int(np.nonzero(p["code"] == 1)[0][0])
+    p["point"][split] = (p["point"][split] + 1) % len(X)  # another split: leaves do not match
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["y_value"] = p["y_value"] * 0.5
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["hull"] = p["hull"].copy()
+    p["hull"][0, 1] = len(X)  # a point that does not exist
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["hull"] = p["hull"][1:]  # rows shifted: the duals no longer fit
+    assert not ver(proof=p)
+    Y2 = Y.copy()
+    Y2[0] += 0.3
+    assert not ver(Yv=Y2)
+    # a 1-input proof is not accepted for 2 inputs
+    assert not check_patterns.verify(res.proof, Architecture.parse("1-2-1"), "absolute",
+                                     X[:, :1], Y, box=1.0, reg=None, lam=0.0,
+                                     lower_bound=res.lower_bound)[0]
+
+
+def test_nd_search_bug_cannot_certify_itself(monkeypatch):
+    """Ranges of u.z shrunk in the search: the checker, with its own ranges, refuses."""
+    from lptrain.continuous import _patterns_nd
+
+    orig = _patterns_nd.single_row_ranges
+    monkeypatch.setattr(_patterns_nd, "single_row_ranges", lambda Z, W, B2: orig(Z, W, B2) * 0.5)
+    X, Y = _data2(10, 21)
+    arch = Architecture.parse("2-2-1")
     res = patterns.solve(arch, "absolute", X, Y)
     ok, _ = check_patterns.verify(res.proof, arch, "absolute", X, Y, box=1.0, reg=None, lam=0.0,
                                   lower_bound=res.lower_bound)

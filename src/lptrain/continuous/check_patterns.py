@@ -1,4 +1,7 @@
-"""Independent replay of a pattern-search proof (1-w-1 ReLU nets), rigorous in floating point.
+"""Independent replay of a pattern-search proof (n-w-1 ReLU nets), rigorous in floating point.
+
+n >= 2 inputs (pair-branching proofs, ``proof["inputs"] >= 2``): see :func:`_verify_nd`;
+what follows describes the n = 1 proofs (threshold windows).
 
 Shares no bounding code with the search (:mod:`.patterns`, :mod:`._patterns_lp`).
 
@@ -365,12 +368,22 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
     if reg is not None or (lam or 0.0) != 0.0:
         return False, "regularized problems are not covered by pattern proofs"
     widths = getattr(arch, "widths", None)
-    if widths is None or len(widths) != 3 or widths[0] != 1 or widths[2] != 1:
-        return False, "pattern proofs cover 1-w-1 nets only"
+    if widths is None or len(widths) != 3 or widths[0] < 1 or widths[2] != 1:
+        return False, "pattern proofs cover n-w-1 nets only"
     if (arch.spec or {}).get("activation", "relu") != "relu":
         return False, "pattern proofs cover ReLU nets only"
     if loss_name not in ("absolute", "quadratic", "hinge") or proof["loss"] != loss_name:
         return False, "loss does not match the proof"
+    if int(proof.get("inputs", 1)) != widths[0]:
+        return False, "the proof is for another number of inputs"
+    if widths[0] >= 2:
+        X = np.asarray(X, dtype=np.float64).reshape(-1, widths[0])
+        Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
+        ok, msg = _verify_nd(proof, loss_name, X, Y, widths[1], float(box), float(lower_bound))
+        if not ok:
+            return ok, msg
+        return _check_params(arch, loss_name, X, Y, float(box), float(lower_bound), params,
+                             objective, msg)
     X = np.asarray(X, dtype=np.float64).reshape(-1, 1)
     Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
     D, w, B = X.shape[0], widths[1], float(box)
@@ -455,6 +468,11 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
     if pos != len(code) or seen_leaves != len(leaf_bound):
         return False, "the tree has extra nodes or leaves"
     msg = f"valid: {seen_leaves} leaves, {pos} nodes, proven lower bound {min(worst, np.inf):.10g}"
+    return _check_params(arch, loss_name, X, Y, B, lb, params, objective, msg)
+
+
+def _check_params(arch, loss_name, X, Y, B, lb, params, objective, msg):
+    """The returned network: in the box, its risk recomputed, not below the lower bound."""
     if params is not None:
         phi = np.asarray(params, dtype=np.float64).reshape(-1)
         if phi.shape != (arch.n_params,) or not np.all(np.abs(phi) <= B):
@@ -469,18 +487,286 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
 
 
 def _own_risk(arch, loss_name, X, Y, phi):
-    """Risk of a 1-w-1 ReLU net by an own forward pass over the named parameters."""
+    """Risk of an n-w-1 ReLU net by an own forward pass over the named parameters."""
     names = list(arch.param_names)
-    w = arch.widths[1]
+    n, w = arch.widths[0], arch.widths[1]
     out = np.full(X.shape[0], phi[names.index("b2[1]")])
     for j in range(w):
-        a = phi[names.index(f"W1[{j + 1},1]")]
+        a = np.array([phi[names.index(f"W1[{j + 1},{i + 1}]")] for i in range(n)])
         b = phi[names.index(f"b1[{j + 1}]")]
         v = phi[names.index(f"W2[1,{j + 1}]")]
-        out = out + v * np.maximum(a * X[:, 0] + b, 0.0)
+        out = out + v * np.maximum(X @ a + b, 0.0)
     y = Y[:, 0]
     if loss_name == "absolute":
         return float(np.mean(np.abs(out - y)))
     if loss_name == "quadratic":
         return float(np.mean((out - y) ** 2))
     return float(np.mean(np.maximum(1.0 - y * out, 0.0)))
+
+
+# -- n >= 2 inputs: pair leaves ---------------------------------------------------------------
+
+
+def _nd_min_bound(Zq, Wr, B2):
+    """Rigorous lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} per row z of Zq.
+
+    u.z = mu (w.u) + (z - mu w).u >= -B2 ||z - mu w||_1 for mu >= 0 and any row w of W;
+    candidates: mu = 0 and mu = max(z_i / w_i, 0) per row and coordinate.
+    """
+    nu = Zq.shape[1]
+    grow = 1 + 4 * (nu + 2) * U
+    best = np.abs(Zq).sum(axis=1) * grow
+    if len(Wr):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mus = np.where(Wr[None, :, :] != 0.0, Zq[:, None, :] / Wr[None, :, :], 0.0)
+        mus = np.maximum(np.nan_to_num(mus, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+        prod = mus[:, :, :, None] * Wr[None, :, None, :]
+        res = Zq[:, None, None, :] - prod
+        mag = np.abs(Zq)[:, None, None, :] + np.abs(prod)
+        norm = (np.abs(res) + 12 * U * mag).sum(axis=3) * grow
+        best = np.minimum(best, norm.min(axis=(1, 2)))
+    return -(best * B2) * (1 + 4 * U)
+
+
+def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None):
+    """The documented leaf LP for n >= 2 inputs (see :func:`_verify_nd`)."""
+    D, n = X.shape
+    nu = n + 1
+    B2 = float(_up(B * B))
+    Z = np.hstack([X, np.ones((D, 1))])
+    hull = np.zeros((0, 4), dtype=np.int64) if hull is None else hull
+    zn = _up(np.abs(Z).sum(axis=1) * (1 + 4 * (nu + 2) * U))
+    gmax = _up(B2 * zn * (1 + 4 * U))
+    omax = _up((B + w * gmax) * (1 + 8 * U))
+    P = w * D
+    c_col = w * nu
+    o_col = c_col + 1
+    g_col = o_col + D
+    e_col = g_col + P
+    ncol = e_col + D
+    col_lo = np.zeros(ncol)
+    col_hi = np.zeros(ncol)
+    col_lo[:c_col], col_hi[:c_col] = -B2, B2
+    col_lo[c_col], col_hi[c_col] = -B, B
+    col_lo[o_col:g_col], col_hi[o_col:g_col] = -omax, omax
+    R, C, V, rlo, req = [], [], [], [], []
+    for j in range(w - 1):
+        if signs[j] == signs[j + 1]:
+            R += [np.array([j, j])]
+            C += [np.array([j * nu, (j + 1) * nu])]
+            V += [np.array([1.0, -1.0])]
+    rlo += [0.0] * (w - 1)
+    req += [False] * (w - 1)
+    row = w - 1
+    d = np.arange(D)
+    jr = np.repeat(np.arange(w), D)
+    rr = np.tile(d, w)
+    R += [row + d, row + d, row + rr]
+    C += [o_col + d, np.full(D, c_col), g_col + np.arange(P)]
+    V += [np.ones(D), -np.ones(D), -np.ones(P)]
+    rlo += [0.0] * D
+    req += [True] * D
+    row += D
+    # ranges of u_j.z_d for undecided pairs
+    L = np.zeros((w, D))
+    H = np.zeros((w, D))
+    for j in range(w):
+        und = np.nonzero(st[j] == 0)[0]
+        if und.size == 0:
+            continue
+        dec = np.nonzero(st[j] != 0)[0]
+        Wr = (signs[j] * st[j, dec]).astype(np.float64)[:, None] * Z[dec]
+        L[j, und] = np.minimum(_nd_min_bound(Z[und], Wr, B2), 0.0)
+        H[j, und] = np.maximum(-_nd_min_bound(-Z[und], Wr, B2), 0.0)
+    l, h = L.ravel(), H.ravel()
+    stf = st.ravel().astype(np.int64)
+    sj = np.asarray(signs, dtype=np.float64)[jr]
+    zr = Z[rr]
+    ga = g_col + np.arange(P)
+    rA = row + 2 * np.arange(P)
+    rB = rA + 1
+    ucols = [nu * jr + i for i in range(nu)]
+    R += [rA] * (nu + 1)
+    C += [ga] + ucols
+    V += [sj] + [-sj * zr[:, i] for i in range(nu)]
+    und, act = stf == 0, stf > 0
+    beta = np.maximum(_down(h - l), 0.0)
+    lead = np.where(sj > 0, h, l)
+    coefs = [lead * zr[:, i] for i in range(nu)]
+    err = _up(sum(np.abs(cz) for cz in coefs) * 2 * U * B2 * (1 + 4 * (nu + 2) * U))
+    gam = _down(_down(h * l) - err)
+    gB = np.where(und, np.where(sj > 0, -beta, beta), np.where(act, -sj, 0.0))
+    R += [rB] * (nu + 1)
+    C += [ga] + ucols
+    V += [gB] + [np.where(und, coefs[i], np.where(act, sj * zr[:, i], 0.0)) for i in range(nu)]
+    lo_pairs = np.zeros(2 * P)
+    lo_pairs[1::2] = np.where(und, gam, 0.0)
+    rlo += lo_pairs.tolist()
+    req += [False] * (2 * P)
+    row += 2 * P
+    gm = gmax[rr]
+    glo = np.where(und, l, -gm)
+    ghi = np.where(und, h, gm)
+    col_lo[g_col:e_col] = np.where(stf < 0, 0.0, np.where(sj > 0, 0.0, glo))
+    col_hi[g_col:e_col] = np.where(stf < 0, 0.0, np.where(sj > 0, ghi, 0.0))
+    if loss == "absolute":
+        r0 = row + 2 * d
+        R += [r0, r0, r0 + 1, r0 + 1]
+        C += [e_col + d, o_col + d, e_col + d, o_col + d]
+        V += [np.ones(D), -np.ones(D), np.ones(D), np.ones(D)]
+        lo = np.empty(2 * D)
+        lo[0::2], lo[1::2] = -ys, ys
+        rlo += lo.tolist()
+        req += [False] * (2 * D)
+        row += 2 * D
+        col_hi[e_col:] = _up((omax + np.abs(ys)) * (1 + 4 * U))
+    elif loss == "quadratic":
+        K = tan.shape[1]
+        dk = np.repeat(d, K)
+        rk = row + np.arange(K * D)
+        tau = tan.ravel()
+        kappa = 2.0 * tau
+        p1 = kappa * ys[dk]
+        p2 = tau * tau
+        rhs = _down(-p1 - p2 - 4 * U * (np.abs(p1) + p2))
+        R += [rk, rk]
+        C += [e_col + dk, o_col + dk]
+        V += [np.ones(K * D), -kappa]
+        rlo += rhs.tolist()
+        req += [False] * (K * D)
+        row += K * D
+        col_hi[e_col:] = _up(((omax + np.abs(ys)) ** 2) * (1 + 8 * U))
+    else:
+        R += [row + d, row + d]
+        C += [e_col + d, o_col + d]
+        V += [np.ones(D), ys]
+        rlo += [1.0] * D
+        req += [False] * D
+        row += D
+        col_hi[e_col:] = _up((1.0 + np.abs(ys) * omax) * (1 + 4 * U))
+    T = len(hull)
+    if T:
+        # s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B2 ||z_d - sum_e lam_e z_e||_1 (relu sublinear)
+        M = np.stack([Z[hull[:, 1]], Z[hull[:, 2]], Z[hull[:, 3]]], axis=2)
+        lam = np.maximum(np.linalg.solve(M, Z[hull[:, 0]][:, :, None])[:, :, 0], 0.0)
+        prods = lam[:, None, :] * M  # (T, nu, 3)
+        delta = Z[hull[:, 0]] - prods.sum(axis=2)
+        mag = np.abs(Z[hull[:, 0]]) + np.abs(prods).sum(axis=2)
+        dn = _up((np.abs(delta) + 8 * U * mag).sum(axis=1) * (1 + 4 * (nu + 2) * U))
+        slack = _up(B2 * dn * (1 + 4 * U))
+        hj = np.repeat(np.arange(w), T)
+        ht = np.tile(np.arange(T), w)
+        sh = np.asarray(signs, dtype=np.float64)[hj]
+        rh = row + np.arange(w * T)
+        for q in range(4):
+            R.append(rh)
+            C.append(g_col + hj * D + hull[ht, q])
+        V += [-sh, sh * lam[ht, 0], sh * lam[ht, 1], sh * lam[ht, 2]]
+        rlo += (-slack[ht]).tolist()
+        req += [False] * (w * T)
+        row += w * T
+    A = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
+                      shape=(row, ncol))
+    return (A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi,
+            dict(o_col=o_col, e_col=e_col, ncol=ncol))
+
+
+class _DataND:
+    def __init__(self, D):
+        self.D = D
+
+
+def _verify_nd(proof, loss_name, X, Y, w, B, lb):
+    """Replay a pair-branching proof (n >= 2 inputs).
+
+    Cover: with s_j = sign(v_j) and u_j = v_j (a_j, b_j), units of one sign are
+    interchangeable, so every net has a permutation with signs sorted (+1 first) and u_j0
+    nonincreasing within a sign group (row u_j0 - u_(j+1)0 >= 0).  A split of unit j at point
+    d makes two children, first s_j u_j.z_d >= 0 (active: g = u_j.z_d), then <= 0 (inactive:
+    g = 0); every (u, c) lies in one of them.  Leaf LP (columns u_j in R^(n+1) j-major, c,
+    o_d, g_(j,d) j-major, e_d; rows: the w - 1 symmetry rows (empty across signs), D output
+    equalities o_d - c - sum_j g_(j,d) = 0, two rows per pair (A: s_j (g - u_j.z_d) >= 0;
+    B: undecided: the ReLU triangle over [l, h] as for n = 1, active: -s_j (g - u_j.z_d) >= 0,
+    inactive: empty), the loss rows as for n = 1, then per unit j (outer) and listed triple
+    (d; e1, e2, e3) of ``proof["hull"]`` (inner) the sublinearity row
+    s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B^2 ||z_d - sum_e lam_e z_e||_1 with lam >= 0 the
+    barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
+    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
+    -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
+    {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality.
+    """
+    D = X.shape[0]
+    if int(proof["D"]) != D or int(proof["width"]) != w or float(proof["box"]) != B:
+        return False, "data size, width or box does not match the proof"
+    ys = Y[:, 0]
+    own = set(tuple([1] * p + [-1] * (w - p)) for p in range(w + 1))
+    roots = [tuple(int(v) for v in s) for s in proof["roots_signs"]]
+    if len(roots) != len(set(roots)) or set(roots) != own:
+        return False, "the root sign vectors are not the complete sorted set"
+    code, unit, point = proof["code"], proof["unit"], proof["point"]
+    leaf_bound, yidx, yval, ystart = (proof["leaf_bound"], proof["y_index"], proof["y_value"],
+                                      proof["y_start"])
+    tvals = proof.get("t")
+    hull = np.asarray(proof.get("hull", np.zeros((0, 4))), dtype=np.int64).reshape(-1, 4)
+    if hull.size and (hull.min() < 0 or hull.max() >= D):
+        return False, "hull rows name points that do not exist"
+    Z = np.hstack([X, np.ones((D, 1))])
+    if len(hull):
+        M = np.stack([Z[hull[:, 1]], Z[hull[:, 2]], Z[hull[:, 3]]], axis=2)
+        if X.shape[1] != 2 or not np.all(np.abs(np.linalg.det(M)) > 1e-12):
+            return False, "hull rows need three affinely independent points in the plane"
+        if np.any(hull[:, 0:1] == hull[:, 1:]) or np.any(hull[:, 1] == hull[:, 2]) or \
+                np.any(hull[:, 1] == hull[:, 3]) or np.any(hull[:, 2] == hull[:, 3]):
+            return False, "hull rows repeat a point"
+    dat = _DataND(D)
+    pos = 0
+    seen = 0
+    worst = np.inf
+    for s in roots:
+        stack = [np.zeros((w, D), dtype=np.int8)]
+        while stack:
+            st = stack.pop()
+            if pos >= len(code):
+                return False, "the tree ends early: a node is missing"
+            kind = int(code[pos])
+            if kind == 1:
+                j, d = int(unit[pos]), int(point[pos])
+                if not (0 <= j < w and 0 <= d < D) or st[j, d] != 0:
+                    return False, f"node {pos}: invalid split"
+                a, b = st.copy(), st.copy()
+                a[j, d], b[j, d] = 1, -1
+                stack += [b, a]
+                pos += 1
+                continue
+            if kind != 0:
+                return False, f"node {pos}: unknown code"
+            li = int(point[pos])
+            if li != seen:
+                return False, f"node {pos}: leaves out of order"
+            seen += 1
+            if not float(leaf_bound[li]) >= lb:
+                return False, f"leaf {li}: its bound is below the claimed lower bound"
+            tan = None
+            if loss_name == "quadratic":
+                K = int(proof["tangents"])
+                tan = np.asarray(tvals[li * D * K : (li + 1) * D * K], dtype=np.float64)
+                if tan.shape != (D * K,) or not np.all(np.isfinite(tan)):
+                    return False, f"leaf {li}: tangent points missing"
+                tan = tan.reshape(D, K)
+            lp = _nd_leaf_lp(X, ys, loss_name, B, w, s, st, tan, hull)
+            y = np.zeros(lp[0].shape[0])
+            a, b = int(ystart[li]), int(ystart[li + 1])
+            idx = np.asarray(yidx[a:b], dtype=np.int64)
+            if idx.size and (idx.min() < 0 or idx.max() >= y.size):
+                return False, f"leaf {li}: dual index out of range"
+            y[idx] = yval[a:b]
+            if not np.all(np.isfinite(y)):
+                return False, f"leaf {li}: non-finite certificate"
+            val = _leaf_bound(dat, lp, y)
+            worst = min(worst, val)
+            if not val >= lb:
+                return False, f"leaf {li}: proven bound {val!r} is below the lower bound {lb!r}"
+            pos += 1
+    if pos != len(code) or seen != len(leaf_bound):
+        return False, "the tree has extra nodes or leaves"
+    return True, f"valid: {seen} leaves, {pos} nodes, proven lower bound {worst:.10g}"

@@ -1,4 +1,7 @@
-"""Exact continuous optimum of one-hidden-layer ReLU nets 1-w-1 by pattern branch-and-bound.
+"""Exact continuous optimum of one-hidden-layer ReLU nets n-w-1 by pattern branch-and-bound.
+
+For n >= 2 inputs the search branches on single (unit, point) activity decisions instead of
+threshold windows (:mod:`._patterns_nd`); what follows describes n = 1.
 
 docs/design.md §10: unit j contributes v_j relu(a_j x + b_j) = s_j relu(s_j u_j.z) with
 u_j = v_j (a_j, b_j), s_j = sign(v_j), z = (x, 1); the box is exactly ||u_j||_inf <= B^2,
@@ -38,14 +41,15 @@ LOSSES = ("absolute", "quadratic", "hinge")
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
 MAX_PAIRS = 100_000
+MAX_POINTS_ND = 2_000
 SPLIT_SLACK = 2  # split at the relaxation's own threshold unless farther than width/2 from the middle
 TANGENTS = len(TANGENT_OFFSETS)
 
 
 def applies(arch, loss_name: str, reg) -> bool:
-    """True for a layered 1-w-1 ReLU net, absolute/quadratic/hinge loss, no regularizer."""
+    """True for a layered n-w-1 ReLU net, absolute/quadratic/hinge loss, no regularizer."""
     widths = getattr(arch, "widths", None)
-    if widths is None or len(widths) != 3 or widths[0] != 1 or widths[2] != 1:
+    if widths is None or len(widths) != 3 or widths[0] < 1 or widths[2] != 1:
         return False
     spec = getattr(arch, "spec", None) or {}
     if spec.get("activation", "relu") != "relu":
@@ -54,10 +58,10 @@ def applies(arch, loss_name: str, reg) -> bool:
 
 
 def _param_index(arch):
-    """Indices of (a_j, b_j), v_j and c in the canonical parameter vector."""
+    """Indices of a_j (a list of n per unit), b_j, v_j and c in the canonical parameter vector."""
     names = list(arch.param_names)
-    w = arch.widths[1]
-    ia = [names.index(f"W1[{j + 1},1]") for j in range(w)]
+    w, n = arch.widths[1], arch.widths[0]
+    ia = [[names.index(f"W1[{j + 1},{i + 1}]") for i in range(n)] for j in range(w)]
     ib = [names.index(f"b1[{j + 1}]") for j in range(w)]
     iv = [names.index(f"W2[1,{j + 1}]") for j in range(w)]
     ic = names.index("b2[1]")
@@ -77,7 +81,7 @@ def split_params(arch, s, u, c, B):
             continue
         v = s[j] * min(m / B, B)
         ab = np.clip(u[j] / v, -B, B)
-        phi[ia[j]], phi[ib[j]], phi[iv[j]] = ab[0], ab[1], v
+        phi[ia[j]], phi[ib[j]], phi[iv[j]] = ab[:-1], ab[-1], v
     phi[ic] = float(np.clip(c, -B, B))
     return phi
 
@@ -128,14 +132,14 @@ def propagate(s, o, klo, khi):
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
           time_limit=None, incumbent=None, progress=False) -> ContinuousResult:
-    """Certified global minimum of the empirical risk of a 1-w-1 ReLU net over [-box, box]^N.
+    """Certified global minimum of the empirical risk of an n-w-1 ReLU net over [-box, box]^N.
 
     Parameters
     ----------
     arch : Architecture
-        A layered ``1-w-1`` ReLU network (see :func:`applies`).
+        A layered ``n-w-1`` ReLU network (see :func:`applies`).
     loss_name : {"absolute", "quadratic", "hinge"}
-    X, Y : array_like (D, 1)
+    X, Y : array_like (D, n), (D, 1)
         Original data (not rounded).
     box : float
         B: every parameter in [-B, B].
@@ -161,7 +165,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
                          "or hinge loss and no regularizer")
     t0 = time.perf_counter()
-    X = np.asarray(X, dtype=np.float64).reshape(-1, 1)
+    n_in = arch.widths[0]
+    X = np.asarray(X, dtype=np.float64).reshape(-1, n_in)
     Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
     if X.shape[0] != Y.shape[0] or X.shape[0] < 1:
         raise InputError("X and Y need the same positive number of rows")
@@ -176,6 +181,12 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         raise SizeError(f"{D} points x {w} hidden units: the node LPs would have about "
                         f"{10 * w * D} rows; the pattern method takes at most {MAX_PAIRS} "
                         "(unit, point) pairs")
+    if n_in >= 2:
+        if D > MAX_POINTS_ND:
+            raise SizeError(f"{D} points with {n_in} inputs: the pair search's range bounds take "
+                            f"memory quadratic in D; it takes at most {MAX_POINTS_ND} points")
+        return _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress,
+                         t0)
     perm = np.argsort(X[:, 0], kind="stable")
     xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
     eng = NodeLP(xs, ys, w, loss_name, B)
@@ -365,6 +376,48 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
               "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
               "empty_children": stats["empty"], "roots": len(roots)},
     )
+
+
+def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress, t0):
+    """n >= 2 inputs: pair branching (:mod:`._patterns_nd`)."""
+    from ._patterns_nd import search
+
+    Z = np.hstack([X, np.ones((X.shape[0], 1))])
+    ys = Y[:, 0]
+    best = {"obj": np.inf, "params": None}
+
+    def offer_params(params):
+        val = risk(arch, loss_name, X, Y, params)
+        if val < best["obj"]:
+            best["obj"], best["params"] = val, params
+
+    def offer(s, U, c):
+        out = c + sum(s[j] * np.maximum(s[j] * (Z @ U[j]), 0.0) for j in range(len(s)))
+        if loss_name == "absolute":
+            val = float(np.mean(np.abs(out - ys)))
+        elif loss_name == "quadratic":
+            val = float(np.mean((out - ys) ** 2))
+        else:
+            val = float(np.mean(np.maximum(1.0 - ys * out, 0.0)))
+        if val < best["obj"]:
+            offer_params(split_params(arch, s, U, c, B))
+
+    if incumbent is not None:
+        inc = np.asarray(incumbent, dtype=np.float64).reshape(-1)
+        if inc.shape == (arch.n_params,) and np.all(np.abs(inc) <= B):
+            offer_params(inc)
+    offer_params(np.zeros(arch.n_params))
+    status, lower, nodes, proof, info = search(
+        X, Y, arch.widths[1], loss_name, B, gap=gap, abs_gap=abs_gap,
+        time_limit=None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0)),
+        offer=offer, best=lambda: best["obj"], progress=progress)
+    obj = best["obj"]
+    if status == "optimal" and obj - lower > max(abs_gap, gap * abs(obj)) * (1 + 1e-9):
+        status = "time_limit"
+    return ContinuousResult(
+        status=status, objective=float(obj), lower_bound=float(lower),
+        params=np.asarray(best["params"], dtype=np.float64), nodes=nodes,
+        solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof, info=info)
 
 
 def _encode_proof(tree, roots, combos, perm, loss_name, B, D, w, lower):

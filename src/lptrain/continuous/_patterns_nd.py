@@ -1,0 +1,583 @@
+"""Pattern branch-and-bound for n-w-1 ReLU nets with n >= 2 inputs (search side only).
+
+For n >= 2 a unit's activation pattern is a cell of the arrangement of the D hyperplanes
+{u : u.z_d = 0} (DESIGN §10), not a threshold, so the search branches on single
+(unit, point) pairs: a node fixes per pair a status +1 (active: s_j u_j.z_d >= 0),
+-1 (inactive: s_j u_j.z_d <= 0) or 0 (undecided).  The node LP relaxes every undecided
+contribution g = s_j relu(s_j u_j.z_d) by the ReLU triangle over a range [l, h] of u_j.z_d
+on the unit's region {||u_j||_inf <= B^2, decided rows}, bounded by weak duality with the
+best single decided row as multiplier (the checker re-derives these ranges itself); a decided
+pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
+same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
+coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
+the undecided pair with the largest relaxation error, best-first, children active first.
+Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
+residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).
+
+The LP layout is documented in :mod:`lptrain.continuous.check_patterns` (n >= 2 leaves).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+
+import numpy as np
+
+from ..solvers.highs import quiet_highs
+
+INF = np.inf
+PAD = 1e-12
+TANGENT_OFFSETS = (-3e-2, -1e-2, -3e-3, -1e-3, -3e-4, -1e-4, 0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2,
+                   3e-2)
+
+
+def single_row_ranges(Zq, Wrows, B2):
+    """Lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} per row z of Zq (float).
+
+    u.z = mu (w.u) + (z - mu w).u >= -B2 ||z - mu w||_1 for mu >= 0; for each row w the best
+    mu is among 0 and the ratios z_i / w_i (a weighted median): the best single row is used.
+    """
+    best = np.abs(Zq).sum(axis=1)
+    if len(Wrows):
+        Wr = np.asarray(Wrows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mus = np.where(Wr[None, :, :] != 0.0, Zq[:, None, :] / Wr[None, :, :], 0.0)
+        mus = np.maximum(mus, 0.0)  # (Q, K, n+1)
+        res = Zq[:, None, None, :] - mus[:, :, :, None] * Wr[None, :, None, :]
+        best = np.minimum(best, np.abs(res).sum(axis=3).min(axis=(1, 2)))
+    return -B2 * best
+
+
+def hull_triangles(X, per_point=16, near=14):
+    """Per point d up to ``per_point`` triples of other points whose triangle holds x_d.
+
+    Then z_d = sum_e lam_e z_e with lam >= 0 (z = (x, 1)), and relu is sublinear, so every
+    unit's contribution satisfies s (sum lam_e g_e - g_d) >= 0: rows that couple the
+    undecided pairs (the n = 1 convexity rows in general dimension).  Smallest areas first.
+    """
+    D, n = X.shape
+    if n != 2 or D < 4:
+        return np.zeros((0, 4), dtype=np.int64)
+    out = []
+    dist = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    comb = np.asarray(list(itertools.combinations(range(min(near, D - 1)), 3)), dtype=np.int64)
+    for d in range(D):
+        nb = np.asarray([e for e in np.argsort(dist[d], kind="stable") if e != d][:near])
+        tri = nb[comb[(comb < len(nb)).all(axis=1)]]
+        P0, P1, P2 = X[tri[:, 0]], X[tri[:, 1]], X[tri[:, 2]]
+        det = (P1[:, 0] - P0[:, 0]) * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * (P1[:, 1] - P0[:, 1])
+        q = X[d] - P0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / det
+            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / det
+        ok = (np.abs(det) > 1e-9) & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
+        idx = np.nonzero(ok)[0]
+        idx = idx[np.argsort(np.abs(det[idx]), kind="stable")][:per_point]
+        out += [(d, *tri[i]) for i in idx]
+    return np.asarray(out, dtype=np.int64).reshape(-1, 4)
+
+
+def hull_lambdas(Z, tri):
+    """Barycentric weights (T, 3), clipped at 0, of z_d in the triangles (float)."""
+    if len(tri) == 0:
+        return np.zeros((0, 3))
+    M = np.stack([Z[tri[:, 1]], Z[tri[:, 2]], Z[tri[:, 3]]], axis=2)  # (T, 3, 3): columns z_e
+    lam = np.linalg.solve(M, Z[tri[:, 0]][:, :, None])[:, :, 0]
+    return np.maximum(lam, 0.0)
+
+
+class NodeLPnd:
+    """Node relaxations for one data set and width w (n >= 2 inputs)."""
+
+    def __init__(self, X, ys, w, loss, B, tangents=0, tri=None):
+        import highspy
+
+        self.hs = highspy
+        D, n = X.shape
+        self.Z = np.hstack([X, np.ones((D, 1))])
+        self.tri = np.zeros((0, 4), dtype=np.int64) if tri is None else tri
+        self.lam = hull_lambdas(self.Z, self.tri)
+        T = len(self.tri)
+        self.ys = ys
+        self.D, self.n, self.w = D, n, w
+        self.nu = n + 1
+        self.loss = loss
+        self.B = float(B)
+        self.B2 = self.B * self.B
+        self.lps = 0
+        self.h = quiet_highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("presolve", "off")
+        quad = self.quad = loss == "quadratic" and not tangents
+        self.K = K = tangents
+        nu = self.nu
+        P = w * D
+        self.ic = w * nu
+        self.io = self.ic + 1
+        self.ig = self.io + D
+        self.ie = self.ig + P
+        self.ncol = self.ie + (0 if quad else D)
+        self.r_out = max(w - 1, 0)
+        self.r_pair = self.r_out + D
+        self.r_loss = self.r_pair + 2 * P
+        nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
+        self.r_hull = self.r_loss + (0 if quad else nloss)
+        self.nrow = self.r_hull + w * T
+        rows, cols = [], []
+        j = np.arange(w - 1)
+        rows += [j, j]
+        cols += [j * nu, (j + 1) * nu]
+        d = np.arange(D)
+        jj, rr = np.divmod(np.arange(P), D)
+        self.jj, self.rr = jj, rr
+        p = np.arange(P)
+        rows += [self.r_out + d, self.r_out + d, self.r_out + rr]
+        cols += [self.io + d, np.full(D, self.ic), self.ig + p]
+        ra = self.r_pair + 2 * p
+        for rowv in (ra, ra + 1):
+            rows += [rowv] + [rowv] * nu
+            cols += [self.ig + p] + [jj * nu + i for i in range(nu)]
+        if loss == "absolute" and not quad:
+            rl = self.r_loss + 2 * d
+            rows += [rl, rl, rl + 1, rl + 1]
+            cols += [self.ie + d, self.io + d, self.ie + d, self.io + d]
+        elif loss == "hinge":
+            rows += [self.r_loss + d, self.r_loss + d]
+            cols += [self.ie + d, self.io + d]
+        elif K:
+            dk = np.repeat(d, K)
+            rk = self.r_loss + np.arange(K * D)
+            rows += [rk, rk]
+            cols += [self.ie + dk, self.io + dk]
+        if T:
+            hj, ht = np.divmod(np.arange(w * T), T)
+            rh = self.r_hull + np.arange(w * T)
+            for q in range(4):
+                rows.append(rh)
+                cols.append(self.ig + hj * D + self.tri[ht, q])
+            self.hj = hj
+        self.rows = np.concatenate(rows).astype(np.int64)
+        self.cols = np.concatenate(cols).astype(np.int64)
+        order = np.lexsort((self.rows, self.cols))
+        self.csc_order = order
+        self.csc_index = self.rows[order].astype(np.int32)
+        self.csc_start = np.searchsorted(self.cols[order], np.arange(self.ncol + 1)).astype(np.int32)
+        self.zn = np.abs(self.Z).sum(axis=1)
+        self.omax = self.B + w * self.B2 * self.zn
+        self.cost = np.zeros(self.ncol)
+        self.col_lo0 = np.zeros(self.ncol)
+        self.col_hi0 = np.zeros(self.ncol)
+        self.col_lo0[: self.ic], self.col_hi0[: self.ic] = -self.B2, self.B2
+        self.col_lo0[self.ic], self.col_hi0[self.ic] = -self.B, self.B
+        self.col_lo0[self.io : self.ig] = -self.omax
+        self.col_hi0[self.io : self.ig] = self.omax
+        self.row_lo0 = np.zeros(self.nrow)
+        self.row_hi0 = np.full(self.nrow, INF)
+        self.row_hi0[self.r_out : self.r_pair] = 0.0
+        if quad:
+            self.h.setOptionValue("qp_regularization_value", 1e-12)
+            self.h.setOptionValue("qp_iteration_limit", 200_000)
+            self.cost[self.io : self.ig] = -2.0 * ys / D
+            self.hess = highspy.HighsHessian()
+            self.hess.dim_ = self.ncol
+            self.hess.format_ = highspy.HessianFormat.kTriangular
+            diag = np.zeros(self.ncol)
+            diag[self.io : self.ig] = 2.0 / D
+            nz = np.nonzero(diag)[0]
+            self.hess.start_ = np.searchsorted(nz, np.arange(self.ncol + 1)).astype(np.int32)
+            self.hess.index_ = nz.astype(np.int32)
+            self.hess.value_ = diag[nz]
+        elif loss == "absolute":
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = self.omax + np.abs(ys)
+            self.row_lo0[self.r_loss : self.r_hull : 2] = -ys
+            self.row_lo0[self.r_loss + 1 : self.r_hull : 2] = ys
+        elif loss == "hinge":
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = 1.0 + np.abs(ys) * self.omax
+            self.row_lo0[self.r_loss : self.r_hull] = 1.0
+        else:
+            self.cost[self.ie :] = 1.0 / D
+            self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
+
+    def ranges(self, s, st):
+        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h."""
+        w, D = self.w, self.D
+        L = np.zeros((w, D))
+        H = np.zeros((w, D))
+        for j in range(w):
+            und = np.nonzero(st[j] == 0)[0]
+            if und.size == 0:
+                continue
+            dec = np.nonzero(st[j] != 0)[0]
+            Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
+            Zq = self.Z[und]
+            L[j, und] = np.minimum(single_row_ranges(Zq, Wr, self.B2), 0.0) - PAD
+            H[j, und] = np.maximum(-single_row_ranges(-Zq, Wr, self.B2), 0.0) + PAD
+        return L.ravel(), H.ravel()
+
+    def build(self, s, st, tan=None):
+        """Values of the node LP: (matrix values in template order, row_lo, col_lo, col_hi)."""
+        w, D, nu = self.w, self.D, self.nu
+        S = np.asarray(s, dtype=np.float64)
+        sp_ = S[self.jj]
+        stf = st.ravel()
+        L, H = self.ranges(s, st)
+        zr = self.Z[self.rr]  # (P, nu)
+        same = np.array([1.0 if s[j] == s[j + 1] else 0.0 for j in range(w - 1)])
+        vals = [same, -same, np.ones(D), -np.ones(D), -np.ones(w * D)]
+        # row A: s (g - u.z) >= 0
+        vals += [sp_] + [-sp_ * zr[:, i] for i in range(nu)]
+        # row B: undecided triangle, active -s (g - u.z) >= 0, inactive empty
+        und, act = stf == 0, stf > 0
+        beta = H - L
+        lead = np.where(sp_ > 0, H, L)
+        gB = np.where(und, np.where(sp_ > 0, -beta, beta), np.where(act, -sp_, 0.0))
+        uB = np.where(und, lead, np.where(act, sp_, 0.0))
+        vals += [gB] + [uB * zr[:, i] for i in range(nu)]
+        if self.quad:
+            pass
+        elif self.loss == "absolute":
+            vals += [np.ones(D), -np.ones(D), np.ones(D), np.ones(D)]
+        elif self.loss == "hinge":
+            vals += [np.ones(D), self.ys]
+        elif self.K:
+            vals += [np.ones(self.K * D), -2.0 * tan.ravel()]
+        if len(self.tri):
+            sh = S[self.hj]
+            lam = np.tile(self.lam, (w, 1))
+            vals += [-sh, sh * lam[:, 0], sh * lam[:, 1], sh * lam[:, 2]]
+        values = np.concatenate(vals)
+        row_lo = self.row_lo0.copy()
+        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
+        if self.K:
+            row_lo[self.r_loss : self.r_hull] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
+        col_lo = self.col_lo0.copy()
+        col_hi = self.col_hi0.copy()
+        gmax = self.B2 * self.zn[self.rr] + PAD
+        lo_g = np.where(und, L, -gmax)
+        hi_g = np.where(und, H, gmax)
+        col_lo[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, 0.0, lo_g))
+        col_hi[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, hi_g, 0.0))
+        return values, row_lo, col_lo, col_hi
+
+    def solve(self, lp, basis=None):
+        """Solve the node LP (QP for the quadratic loss).  (ok, objective, x, row_dual, basis)."""
+        hs, h = self.hs, self.h
+        values, row_lo, col_lo, col_hi = lp
+        model = hs.HighsLp()
+        model.num_col_, model.num_row_ = self.ncol, self.nrow
+        model.col_cost_ = self.cost
+        model.col_lower_, model.col_upper_ = col_lo, col_hi
+        model.row_lower_, model.row_upper_ = row_lo, self.row_hi0
+        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        model.a_matrix_.start_ = self.csc_start
+        model.a_matrix_.index_ = self.csc_index
+        model.a_matrix_.value_ = values[self.csc_order]
+        if self.quad:
+            model.offset_ = float(self.ys @ self.ys) / self.D
+        h.passModel(model)
+        if self.quad:
+            h.passHessian(self.hess)
+        elif basis is not None:
+            h.setBasis(basis)
+        h.run()
+        self.lps += 1
+        ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        if self.quad and not ok:  # active-set trouble on a degenerate QP: regularize a little
+            for reg in (1e-10, 1e-8):
+                h.setOptionValue("qp_regularization_value", reg)
+                h.clearSolver()
+                h.run()
+                self.lps += 1
+                ok = h.getModelStatus() == hs.HighsModelStatus.kOptimal
+                if ok:
+                    break
+            h.setOptionValue("qp_regularization_value", 1e-12)
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        yd = np.asarray(sol.row_dual)
+        obj = float(h.getInfo().objective_function_value)
+        nb = None if self.quad else h.getBasis()
+        return ok, obj, x, yd, nb
+
+    def ns_bound(self, lp, y):
+        """Neumaier-Shcherbina bound from a dual vector (floating point, for the search)."""
+        values, row_lo, col_lo, col_hi = lp
+        ge = np.isinf(self.row_hi0)
+        y = np.where(ge, np.maximum(y, 0.0), y)
+        aty = np.bincount(self.cols, weights=values * y[self.rows], minlength=self.ncol)
+        r = self.cost - aty
+        return float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
+
+
+class PatternQP:
+    """The quadratic risk with every unit's pattern fixed: a small convex QP in (u, c)."""
+
+    def __init__(self, Z, ys, w, B):
+        import highspy
+
+        self.hs = highspy
+        self.Z, self.ys, self.w, self.B = Z, ys, w, float(B)
+        self.h = quiet_highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        self.qps = 0
+
+    def solve(self, s, st):
+        """(ok, U, c) of the best net with signs s and statuses st (all decided)."""
+        hs, h, Z, ys, w = self.hs, self.h, self.Z, self.ys, self.w
+        D, nu = Z.shape
+        n = w * nu + 1
+        M = np.hstack([Z * (st[j] > 0)[:, None] for j in range(w)] + [np.ones((D, 1))])
+        A = np.zeros((w * D, n))
+        for j in range(w):
+            A[j * D : (j + 1) * D, j * nu : (j + 1) * nu] = (s[j] * st[j])[:, None] * Z
+        model = hs.HighsLp()
+        model.num_col_, model.num_row_ = n, w * D
+        model.col_cost_ = -2.0 * (M.T @ ys) / D
+        lo = np.full(n, -self.B * self.B)
+        hi = -lo
+        lo[-1], hi[-1] = -self.B, self.B
+        model.col_lower_, model.col_upper_ = lo, hi
+        model.row_lower_ = np.zeros(w * D)
+        model.row_upper_ = np.full(w * D, INF)
+        model.offset_ = float(ys @ ys) / D
+        nzr, nzc = np.nonzero(A.T)
+        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        model.a_matrix_.start_ = np.searchsorted(nzr, np.arange(n + 1)).astype(np.int32)
+        model.a_matrix_.index_ = nzc.astype(np.int32)
+        model.a_matrix_.value_ = A.T[nzr, nzc]
+        h.passModel(model)
+        tri = np.tril(2.0 * (M.T @ M) / D)
+        hc, hr = np.nonzero(tri.T)
+        hess = hs.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = hs.HessianFormat.kTriangular
+        hess.start_ = np.searchsorted(hc, np.arange(n + 1)).astype(np.int32)
+        hess.index_ = hr.astype(np.int32)
+        hess.value_ = tri.T[hc, hr]
+        h.passHessian(hess)
+        h.setOptionValue("qp_regularization_value", 1e-12)
+        h.run()
+        self.qps += 1
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            h.setOptionValue("qp_regularization_value", 1e-9)
+            h.clearSolver()
+            h.run()
+            self.qps += 1
+        if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return False, None, None
+        z = np.asarray(h.getSolution().col_value)
+        return True, z[:-1].reshape(w, nu), float(z[-1])
+
+
+def root_signs(w):
+    """Sign vectors sorted (+1 first)."""
+    return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
+
+
+def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False):
+    """Best-first pair branching.  ``offer(s, U, c)`` records a network; ``best()`` its risk.
+
+    Quadratic loss: every node is bounded by the LP with r^2 replaced by the maximum of
+    tangents around residuals (the parent's, then re-centred on the node's own solution for a
+    few rounds, warm-started); that LP's dual is the leaf certificate.
+    Returns (status, lower, nodes, proof, info).
+    """
+    t0 = time.perf_counter()
+    D, n = X.shape
+    ys = Y[:, 0]
+    quad = loss == "quadratic"
+    tri = hull_triangles(X, per_point=6 if quad else 16)
+    eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
+    offs = np.asarray(TANGENT_OFFSETS)
+    nu = n + 1
+    Z = eng.Z
+
+    def tol():
+        return max(abs_gap, gap * abs(best()))
+
+    tree = {}
+    counter = itertools.count()
+    heap = []
+    stats = {"nodes": 0, "pruned": 0, "exact": 0}
+
+    def certificate(lp, y, tan):
+        bound, y = eng.ns_bound(lp, y)
+        nz = np.nonzero(y)[0]
+        return {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
+                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
+
+    eng_ls = None if quad else NodeLPnd(X, ys, w, loss, B)
+    pqp = PatternQP(Z, ys, w, B) if quad else None
+    tried = set()
+    ls_basis = [None]
+
+    def polish(s, U, c):
+        """Local search: the exact best net with the read-back net's pattern (LP, or least
+        squares clipped to the box for the quadratic loss)."""
+        sv = np.asarray(s)
+        st = np.where(sv[:, None] * (U @ Z.T) >= 0, 1, -1).astype(np.int8)
+        key = (tuple(s), st.tobytes())
+        if key in tried:
+            return
+        tried.add(key)
+        if quad:
+            ok, U2, c2 = pqp.solve(s, st)
+            if ok:
+                offer(s, np.clip(U2, -eng.B2, eng.B2), float(np.clip(c2, -B, B)))
+            return
+        ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
+        if ok:
+            ls_basis[0] = nb
+            offer(s, x[: w * nu].reshape(w, nu), x[eng.ic])
+
+    def solve_lp(lp, basis):
+        ok, obj, x, yd, nb = eng.solve(lp, basis)
+        if not ok:
+            ok, obj, x, yd, nb = eng.solve(lp, None)
+            stats["retries"] = stats.get("retries", 0) + 1
+        if not ok:
+            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
+        return obj, x, yd, nb
+
+    def relax(s, st, basis, r_in, rounds):
+        """(obj, x, dual, basis, lp, tangents) of the node relaxation."""
+        if not quad:
+            lp = eng.build(s, st)
+            obj, x, yd, nb = solve_lp(lp, basis)
+            return obj, x, yd, nb, lp, None
+        r = r_in
+        prev = -np.inf
+        for _ in range(rounds):
+            tan = r[:, None] + offs[None, :]
+            lp = eng.build(s, st, tan)
+            obj, x, yd, nb = solve_lp(lp, basis)
+            basis = nb
+            r = x[eng.io : eng.ig] - ys
+            if obj - prev <= 0.01 * tol():
+                break
+            prev = obj
+        return obj, x, yd, nb, lp, tan
+
+    def process(nid, s, st, depth, basis, r_in):
+        decided = bool(np.all(st != 0))
+        if quad and decided:  # tangents around the exact optimum of the pattern
+            ok, U0, c0 = pqp.solve(s, st)
+            if ok:
+                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
+        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 1)
+        stats["nodes"] += 1
+        U = x[: w * nu].reshape(w, nu)
+        c = x[eng.ic]
+        offer(s, U, c)
+        if obj < best() - tol():
+            polish(s, U, c)
+        t = np.einsum("pi,pi->p", U[eng.jj], Z[eng.rr])
+        g = x[eng.ig : eng.ie]
+        sv = np.asarray(s, dtype=np.float64)[eng.jj]
+        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+        viol[st.ravel() != 0] = 0.0
+        pruned = obj >= best() - 0.9 * tol()
+        exact = viol.max() <= 1e-9 and not quad
+        cert = certificate(lp, yd, tan)
+        if pruned or exact or decided:
+            tree[nid] = cert
+            stats["exact" if exact and not pruned else "pruned"] += 1
+            return
+        p = int(np.argmax(viol)) if viol.max() > 0 else int(np.nonzero(st.ravel() == 0)[0][0])
+        tree[nid] = {"kind": "open"}
+        r = x[eng.io : eng.ig] - ys if quad else None
+        heapq.heappush(heap, (obj, -depth, nid, s, st, p, nb, r, cert))
+
+    roots = []
+    for s in root_signs(w):
+        nid = next(counter)
+        roots.append((nid, s))
+        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys)
+
+    status = "optimal"
+    last = time.perf_counter()
+    while heap:
+        if heap[0][0] >= best() - 0.5 * tol():
+            break
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            status = "time_limit"
+            break
+        obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
+        j, d = divmod(p, D)
+        kids = []
+        for val in (1, -1):
+            st2 = st.copy()
+            st2[j, d] = val
+            cid = next(counter)
+            kids.append(cid)
+            process(cid, s, st2, -negd + 1, nb, r)
+        tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
+        if progress and time.perf_counter() - last > 5:
+            last = time.perf_counter()
+            print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
+                  f"lb {heap[0][0] if heap else obj:.8g} obj {best():.8g}", flush=True)
+    for item in heap:
+        tree[item[2]] = item[-1]
+    heap.clear()
+    leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
+    lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
+    proof = _encode(tree, roots, loss, B, D, n, w, lower)
+    proof["hull"] = tri
+    info = {"lps": eng.lps + (pqp.qps if quad else eng_ls.lps), "pruned": stats["pruned"],
+            "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
+            "roots": len(roots)}
+    return status, lower, stats["nodes"], proof, info
+
+
+def _encode(tree, roots, loss, B, D, n, w, lower):
+    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive)."""
+    code, unit, point, leaf_bound, yi, yv, ystart, tp = [], [], [], [], [], [], [0], []
+    for nid, _ in roots:
+        stack = [nid]
+        while stack:
+            nd = tree[stack.pop()]
+            if nd["kind"] == "split":
+                code.append(1)
+                unit.append(nd["unit"])
+                point.append(nd["point"])
+                stack.extend(reversed(nd["kids"]))
+            else:
+                code.append(0)
+                unit.append(-1)
+                point.append(len(leaf_bound))
+                leaf_bound.append(nd["bound"])
+                yi.append(nd["yi"])
+                yv.append(nd["yv"])
+                ystart.append(ystart[-1] + len(nd["yi"]))
+                if nd["t"] is not None:
+                    tp.append(np.asarray(nd["t"], dtype=np.float64).ravel())
+    proof = {
+        "format": "lptrain-patterns-proof",
+        "version": 2,
+        "inputs": int(n),
+        "loss": loss,
+        "box": float(B),
+        "D": int(D),
+        "width": int(w),
+        "roots_signs": np.asarray([s for _, s in roots], dtype=np.int8),
+        "code": np.asarray(code, dtype=np.int8),
+        "unit": np.asarray(unit, dtype=np.int32),
+        "point": np.asarray(point, dtype=np.int64),
+        "leaf_bound": np.asarray(leaf_bound, dtype=np.float64),
+        "y_index": np.concatenate(yi) if yi else np.zeros(0, np.int32),
+        "y_value": np.concatenate(yv) if yv else np.zeros(0),
+        "y_start": np.asarray(ystart, dtype=np.int64),
+        "lower_bound": float(lower),
+    }
+    if tp:
+        proof["t"] = np.concatenate(tp)
+        proof["tangents"] = len(TANGENT_OFFSETS)
+    return proof
