@@ -77,7 +77,7 @@ def test_lower_bound_below_random_points_and_grid_optimum():
     vals = ((arch.forward(x, P)[..., 0] - y[:, 0]) ** 2).mean(1)
     assert r.lower_bound <= vals.min()
     ds = make_dataset(np.column_stack([x, y]), 1)
-    g = api.train(ds, arch, "quadratic", bits=2)
+    g = api.train(ds, arch, loss="quadratic", bits=2)
     assert r.lower_bound <= g.report["train_loss"] + 1e-12
     assert r.objective <= g.report["train_loss"] + 1e-9
 
