@@ -334,3 +334,13 @@ def test_scaled_model_round_trip(capsys, tmp_path, rng):
 def test_models_without_top_keep_the_old_map():
     sc = Scaling.from_dict({"lo": [10.0], "hi": [20.0]})
     assert sc.forward(np.array([[20.0]]))[0, 0] == 1.0 and sc.inverse(np.array([[0.0]]))[0, 0] == 15.0
+
+
+@pytest.mark.parametrize("alpha", ["1e-320", "5e-324", "1e-300"])
+def test_sample_size_subnormal_alpha(capsys, tmp_path, alpha):
+    """ln(1/alpha) overflowed for subnormal alpha (1/alpha = inf): an internal error."""
+    rc, out, err = run(capsys, "sample-size", "--arch", "1-2-1", "--epsilon", "0.1", "--alpha", alpha,
+                       "--json", tmp_path / "s.json")
+    assert rc == 0 and err == "" and "inf" not in out
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert r["log_term"] == pytest.approx(7 * math.log(2 * r["lipschitz"] / 0.1) - math.log(float(alpha)))
