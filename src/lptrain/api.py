@@ -99,7 +99,7 @@ def describe_polytope(p: Polytope, requested_epsilon=None) -> dict:
 
 
 def _paper_L(p: Polytope):
-    w = getattr(p.arch, "widths", None)
+    w = p.arch.widths
     if w is None or p.reg:
         return None
     return paper_constant(w, p.loss)

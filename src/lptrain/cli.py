@@ -13,19 +13,20 @@ import math
 import os
 import re
 import sys
+import time
 import warnings
 
 import numpy as np
 
 from . import __version__, api
-from .data import read_dataset, read_table
 from .bignum import json_int, sci, sci_log10
+from .data import read_dataset, read_table
 from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .grid import MAX_BITS, Grid
 from .network import Network
-from .rounding import RoundingReport
 from .polytope import Polytope
+from .rounding import RoundingReport
 from .sizes import DEFAULT_MEMORY, big, human_bytes
 from .sizes import parse_memory as _parse_memory
 
@@ -71,7 +72,7 @@ positive_float = _number(lambda v: v > 0, "a positive number")
 nonneg_float = _number(lambda v: v >= 0, "a number >= 0")
 
 
-def _common(p, outputs=True):
+def _common(p):
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--memory", type=parse_memory, default=DEFAULT_MEMORY,
                    help="memory limit for tables and explicit LPs (default 2G)")
@@ -342,8 +343,6 @@ def cmd_build(args):
     p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
                      args.lam, args.activation)
     p.check_buildable(args.memory)
-    import time
-
     t0 = time.perf_counter()
     p.build(args.memory, progress=_progress(args))
     r = api.describe_polytope(p, eps)
@@ -628,8 +627,10 @@ def cmd_export(args):
     return 0
 
 
-COMMANDS = {"plot": cmd_plot, "export": cmd_export,"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
-            "predict": cmd_predict, "demo": cmd_demo}
+COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+            "predict": cmd_predict, "demo": cmd_demo, "arch": cmd_arch, "table1": cmd_table1,
+            "sample-size": cmd_sample_size, "achievable": cmd_achievable, "structure": cmd_structure,
+            "plot": cmd_plot, "export": cmd_export}
 
 
 def cli_reference() -> str:
@@ -645,17 +646,15 @@ def cli_reference() -> str:
                 for name, sp in action.choices.items():
                     walk(sp, f"{title} {name}")
 
-    import os as _os
-
-    cols = _os.environ.get("COLUMNS")
-    _os.environ["COLUMNS"] = "100"
+    cols = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
     try:
         walk(p, "lptrain")
     finally:
         if cols is None:
-            del _os.environ["COLUMNS"]
+            del os.environ["COLUMNS"]
         else:
-            _os.environ["COLUMNS"] = cols
+            os.environ["COLUMNS"] = cols
     return "\n".join(out)
 
 

@@ -162,7 +162,7 @@ class Bounder:
 
 def hidden_blocks(arch):
     """Parameter index blocks of the hidden units of a one-hidden-layer net (else None)."""
-    w = getattr(arch, "widths", None)
+    w = arch.widths
     if w is None or len(w) != 3 or w[1] < 2:
         return None
     n = w[0]

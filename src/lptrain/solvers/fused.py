@@ -49,7 +49,7 @@ MIN_WORK = 6_000_000
 def applies(arch, work=None) -> bool:
     """One hidden layer, numba present, and (when given) enough work (grid points x distinct
     points) to pay for loading the compiled kernel."""
-    w = getattr(arch, "widths", None)
+    w = arch.widths
     return w is not None and len(w) == 3 and (work is None or work >= MIN_WORK) and available()
 
 

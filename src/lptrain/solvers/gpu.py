@@ -63,7 +63,7 @@ class GpuSolver(Solver):
         dev = device()
         p = face.polytope
         D = face.samples
-        w = getattr(p.arch, "widths", None)
+        w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
             S, a, flops = self._one_hidden(torch, dev, face, fused)
         else:

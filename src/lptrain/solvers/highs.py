@@ -43,6 +43,11 @@ def quiet_highs():
     return h
 
 
+def _floats(v):
+    """float64 bounds (HiGHS reads +-inf as infinite)."""
+    return np.asarray(v, dtype=np.float64)
+
+
 def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose"):
     """A configured ``highspy.Highs`` (quiet, one thread, fixed seed) holding the LP."""
     import highspy
@@ -54,12 +59,11 @@ def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("solver", method)
-    fix = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731  (HiGHS reads +-inf as infinite)
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
     model.col_cost_ = np.asarray(c, dtype=np.float64)
-    model.col_lower_, model.col_upper_ = fix(col_lower), fix(col_upper)
-    model.row_lower_, model.row_upper_ = fix(row_lower), fix(row_upper)
+    model.col_lower_, model.col_upper_ = _floats(col_lower), _floats(col_upper)
+    model.row_lower_, model.row_upper_ = _floats(row_lower), _floats(row_upper)
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = A.indptr.astype(np.int32)
     model.a_matrix_.index_ = A.indices.astype(np.int32)
