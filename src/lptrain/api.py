@@ -1,13 +1,14 @@
 """The one pipeline: architecture -> grid -> polytope -> face -> solver -> certificate -> network.
 
 The CLI and the Python estimators call these functions and nothing below them;
-each returns a plain dict of results (what ``--json`` writes) alongside the objects.
+each returns a :class:`TrainResult`: the network, the solution, the certificate and a
+:class:`~lptrain.report.Report` (what ``--json`` writes).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import rounding
 from .arch import Architecture
@@ -19,8 +20,10 @@ from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
 from .polytope import Polytope
+from .report import Report
 from .sizes import DEFAULT_MEMORY
 from .solvers import get_solver
+from .solvers.base import Solution
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000
 
@@ -107,13 +110,27 @@ def _paper_L(p: Polytope):
 
 @dataclass
 class TrainResult:
-    """What ``train``/``solve`` produce: the network, the solution, the certificate, a report."""
+    """What :func:`train`, :func:`solve_face` and :func:`train_bnn` return.
+
+    Attributes
+    ----------
+    network : Network
+        The trained network (predicts in raw units when the data were scaled).
+    solution : Solution
+        The solver's answer: status, objective, optimal grid point, dual certificate.
+    certificate : Certificate or None
+        The independent check of ``solution`` (None with ``certify=False``).
+    report : Report
+        Everything ``--json`` writes (:meth:`Report.to_dict`).
+    face : Face or BinaryFace or None
+        The face that was solved.
+    """
 
     network: Network
-    solution: object
+    solution: Solution
     certificate: object
-    report: dict = field(default_factory=dict)
-    face: Face | None = None
+    report: Report
+    face: object = None
 
 
 def choose_solver(face: Face, name: str, memory: int):
@@ -147,30 +164,30 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         from .evaluation import regularizer
 
         train_loss += p.lam * float(regularizer(sol.params[None, :], p.reg)[0])
-    report = {
-        "status": sol.status if cert is None or cert.valid else "certificate_failed",
-        "objective": sol.objective,
-        "params": [float(v) for v in sol.params],
-        "param_names": list(p.arch.param_names),
-        "train_loss": train_loss,
-        "epsilon": p.epsilon,
-        "lipschitz": p.lipschitz.value,
-        "lipschitz_paper": _paper_L(p),
-        "bits": p.grid.bits,
-        "samples": p.samples,
-        "distinct_points": int(len(face.distinct)),
-        "grid_points": p.param_points,
-        "evaluations": sol.evaluations,
-        "solver": sol.solver,
-        "solver_note": note,
-        "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
-        "solve_seconds": sol.seconds,
-        "certificate": cert.to_dict() if cert is not None else None,
-        "polytope": describe_polytope(p),
-        "face_lp": face.lp_sizes(),
-        "warnings": rounded.warnings,
-        "notes": rounded.notes,
-    }
+    report = Report(
+        status=sol.status if cert is None or cert.valid else "certificate_failed",
+        objective=sol.objective,
+        params=[float(v) for v in sol.params],
+        param_names=list(p.arch.param_names),
+        train_loss=train_loss,
+        epsilon=p.epsilon,
+        lipschitz=p.lipschitz.value,
+        lipschitz_paper=_paper_L(p),
+        bits=p.grid.bits,
+        samples=p.samples,
+        distinct_points=int(len(face.distinct)),
+        grid_points=p.param_points,
+        evaluations=sol.evaluations,
+        solver=sol.solver,
+        solver_note=note,
+        solver_info={k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
+        solve_seconds=sol.seconds,
+        certificate=cert,
+        polytope=describe_polytope(p),
+        face_lp=face.lp_sizes(),
+        warnings=rounded.warnings,
+        notes=rounded.notes,
+    )
     return TrainResult(net, sol, cert, report, face)
 
 
@@ -185,8 +202,84 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
             f"the architecture needs {p.n} and {p.m}"
         )
     res = solve_face(p, dataset, solver, memory, certify, progress)
-    res.report["requested_epsilon"] = epsilon
+    res.report.extra["requested_epsilon"] = epsilon
     return res
+
+
+def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compact",
+              solver="structured", memory=DEFAULT_MEMORY, certify=True, bits=None, epsilon=None,
+              reg=None, scale=False) -> TrainResult:
+    """Train a binarized network exactly (App. C): parameters in {-1, 1}, 0/1 data, no epsilon.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        0/1 inputs ``x`` (D, n) and outputs ``y`` (D, m), unscaled.
+    arch : str or Architecture
+        Every node needs a threshold (the ``bias`` slot); at most 40 parameters.
+    activation : str
+        Only used to parse ``arch`` (binarized units have no activation).
+    loss : {"absolute", "quadratic"}
+        Both count wrong output bits on 0/1 data.
+    form : {"compact", "literal"}
+        The LP's form (Thm 2.8 with or without leaf bags).
+    solver : {"structured", "highs", "auto"}
+        A scan of every network, or HiGHS on the explicit LP.
+    memory : int
+        Bytes for the loss table and explicit LPs.
+    certify : bool
+        Check the answer (``certificate`` in the result).
+    bits, epsilon, reg, scale
+        Must be left unset: binarized training is exact on 0/1 data.
+
+    Returns
+    -------
+    TrainResult
+        With ``report.extra["binarized"] = True``, ``epsilon = 0`` and ``bits = 1``; ``face``
+        is the :class:`~lptrain.bnn.BinaryFace`.
+
+    Raises
+    ------
+    InputError
+        For non-binary data, a non-applicable option or loss, or an unknown solver.
+    """
+    from . import bnn
+
+    if bits is not None or epsilon is not None or scale or reg:
+        raise InputError("binarized training is exact on 0/1 data: bits=, epsilon=, scale= and reg= "
+                         "do not apply")
+    if loss not in ("quadratic", "absolute"):
+        raise InputError("binarized training uses the absolute loss (the number of wrong output bits)")
+    arch = architecture(arch, activation)
+    face = bnn.BinaryFace(arch, dataset.x, dataset.y, form)
+    sol, cert = bnn.solve(face, solver, memory)
+    if not certify:
+        cert = None
+    net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
+    report = Report(
+        status=sol.status if cert is None or cert.valid else "certificate_failed",
+        objective=sol.objective,
+        params=[float(v) for v in sol.params],
+        param_names=list(arch.param_names),
+        train_loss=sol.objective,
+        epsilon=0.0,
+        lipschitz=None,
+        lipschitz_paper=None,
+        bits=1,
+        samples=face.samples,
+        distinct_points=int(len(face.distinct)),
+        grid_points=face.param_points,
+        evaluations=sol.evaluations,
+        solver=sol.solver,
+        solver_note="",
+        solver_info={},
+        solve_seconds=sol.seconds,
+        certificate=cert,
+        polytope=bnn.sizes(arch, face.samples, form),
+        face_lp=None,
+        extra={"binarized": True},
+    )
+    return TrainResult(net, sol, cert, report, face)
 
 
 def demo_data_path() -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__, api
 from .bignum import json_int, sci, sci_log10
-from .data import read_dataset, read_table
+from .data import Dataset, read_dataset, read_table
 from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .grid import MAX_BITS, Grid
@@ -362,10 +362,10 @@ def cmd_build(args):
 
 
 def _finish(args, res):
-    rep = res.report
     if args.model:
         res.network.save(args.model)
-        rep["model"] = args.model
+        res.report.extra["model"] = args.model
+    rep = res.report.to_dict()
     _print_result(rep, res.network, sys.stdout)
     _write_json(args.json, rep)
     return 0 if rep["status"] == "optimal" else 1
@@ -393,7 +393,7 @@ def cmd_solve(args):
         from .solvers.highs import write_mps
 
         write_mps(res.face.lp(args.memory), args.mps)
-        res.report["mps"] = args.mps
+        res.report.extra["mps"] = args.mps
     return _finish(args, res)
 
 
@@ -413,36 +413,25 @@ def cmd_train(args):
 
 
 def _train_bnn(args):
-    from . import bnn
-
-    if args.bits is not None or args.epsilon is not None or args.scale or args.reg:
-        raise InputError("--bnn trains exactly on 0/1 data: --bits, --epsilon, --scale and --reg do not apply")
-    if args.loss not in ("quadratic", "absolute"):
-        raise InputError("--bnn uses the absolute loss (the number of wrong output bits)")
     arch = api.architecture(args.arch, args.activation)
     header, table = read_table(args.data, arch.n_inputs + arch.n_outputs)
-    face = bnn.BinaryFace(arch, table[:, : arch.n_inputs], table[:, arch.n_inputs:], args.form)
-    sol, cert = bnn.solve(face, args.solver, args.memory)
-    net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
-    sz = bnn.sizes(arch, face.samples, args.form)
-    rep = {"status": sol.status if cert.valid else "certificate_failed", "objective": sol.objective,
-           "params": [float(v) for v in sol.params], "param_names": list(arch.param_names),
-           "train_loss": sol.objective, "epsilon": 0.0, "lipschitz": None, "bits": 1,
-           "samples": face.samples, "distinct_points": int(len(face.distinct)),
-           "grid_points": face.param_points, "evaluations": sol.evaluations, "solver": sol.solver,
-           "solver_note": "", "solve_seconds": sol.seconds, "certificate": cert.to_dict(),
-           "polytope": sz, "warnings": [], "binarized": True}
-    print(f"binarized network (App. C), exact: mean wrong output bits {sol.objective:.6g} on {face.samples} samples")
+    ds = Dataset(table[:, : arch.n_inputs], table[:, arch.n_inputs:], header)
+    res = api.train_bnn(ds, arch, loss=args.loss, form=args.form, solver=args.solver,
+                        memory=args.memory, certify=not args.no_check, bits=args.bits,
+                        epsilon=args.epsilon, reg=args.reg, scale=args.scale)
+    rep, cert, sz = res.report, res.certificate, res.report.polytope
+    print(f"binarized network (App. C), exact: mean wrong output bits {rep.objective:.6g} on {rep.samples} samples")
     print(f"polytope: {sz['variables']:,} variables ({sz['evaluations']:,} evaluations); "
           f"Thm C.1's stated size 2^p |V(G)| D = {sz['thm_c1_size']:,} (p = {sz['fan_in']})")
-    print(f"certificate: {'valid' if cert.valid else 'INVALID'} ({cert.method})")
+    if cert is not None:
+        print(f"certificate: {'valid' if cert.valid else 'INVALID'} ({cert.method})")
     print("network:")
-    print(net.describe())
+    print(res.network.describe())
     if args.model:
-        net.save(args.model)
-        rep["model"] = args.model
-    _write_json(args.json, rep)
-    return 0 if cert.valid else 1
+        res.network.save(args.model)
+        rep.extra["model"] = args.model
+    _write_json(args.json, rep.to_dict())
+    return 0 if rep.status == "optimal" else 1
 
 
 def cmd_predict(args):
@@ -569,9 +558,6 @@ def cmd_structure(args):
     from .structure import measure
 
     arch = api.architecture(args.arch, args.activation)
-    if args.bits * (arch.n_params + args.samples * (arch.n_inputs + arch.n_outputs + len(arch.nodes))) > 20000:
-        raise InputError("structure: the intersection graph would have over 20000 vertices; "
-                         "use fewer samples or bits")
     r = measure(arch, args.bits, args.samples)
     print(f"Sec. 5 formulation of {r['architecture']}, {r['bits']} bit(s), D = {r['samples']}: "
           f"intersection graph {r['graph_vertices']} vertices, {r['graph_edges']} edges")
@@ -660,7 +646,7 @@ def cli_reference() -> str:
 
 # Library messages name Python parameters (memory=, solver='structured', scale=True); the
 # command line shows its flags instead.
-_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon)=(?:'([^']*)'|([^\s,;)']*))")
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|loss)=(?:'([^']*)'|([^\s,;)']*))")
 
 
 def flagged(message: str) -> str:

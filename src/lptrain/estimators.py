@@ -75,13 +75,14 @@ class _LPTrainBase(BaseEstimator):
                 warnings.filterwarnings("ignore", r".*\+-1 labels", RoundingWarning)
             res = api.train(ds, spec, loss=loss, bits=bits, epsilon=eps, activation=self.activation,
                             solver=self.solver, reg=self.reg, lam=self.lam)
+        rep = res.report
         self.network_ = res.network
-        self.params_ = np.array(res.report["params"])
-        self.objective_ = res.report["objective"]
-        self.train_loss_ = res.report["train_loss"]
-        self.epsilon_ = res.report["epsilon"]
-        self.certificate_ = res.report["certificate"]
-        self.report_ = res.report
+        self.params_ = np.array(rep.params)
+        self.objective_ = rep.objective
+        self.train_loss_ = rep.train_loss
+        self.epsilon_ = rep.epsilon
+        self.certificate_ = rep["certificate"]
+        self.report_ = rep
         return self
 
     def _raw_outputs(self, X):
