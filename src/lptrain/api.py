@@ -101,6 +101,18 @@ def describe_polytope(p: Polytope, requested_epsilon=None) -> dict:
     return out
 
 
+def size_report(p: Polytope, requested_epsilon=None, memory=DEFAULT_MEMORY) -> dict:
+    """``size``'s JSON: :func:`describe_polytope`, the sizes of both forms, and whether the
+    table fits in ``memory`` bytes.  Nothing is built."""
+    r = describe_polytope(p, requested_epsilon)
+    other = "literal" if p.form == "compact" else "compact"
+    q = Polytope(p.arch, p.loss, p.grid, p.samples, other, p.reg, p.lam)
+    keys = ("variables", "constraints", "nonzeros")
+    r["forms"] = {p.form: {k: r[k] for k in keys}, other: {k: q.sizes()[k] for k in keys}}
+    r["fits_memory"] = r["table_bytes"] <= memory
+    return r
+
+
 def _paper_L(p: Polytope):
     w = p.arch.widths
     if w is None or p.reg:

@@ -326,12 +326,7 @@ def cmd_size(args):
     bits, eps = _bits_eps(args)
     p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
                      args.lam, args.activation)
-    r = api.describe_polytope(p, eps)
-    other = "literal" if p.form == "compact" else "compact"
-    q = Polytope(p.arch, p.loss, p.grid, p.samples, other, p.reg, p.lam)
-    r["forms"] = {p.form: {k: r[k] for k in ("variables", "constraints", "nonzeros")},
-                  other: {k: v for k, v in q.sizes().items() if k in ("variables", "constraints", "nonzeros")}}
-    r["fits_memory"] = r["table_bytes"] <= args.memory
+    r = api.size_report(p, eps, args.memory)
     _print_sizes(r, sys.stdout)
     _write_json(args.json, r)
     return 0
