@@ -27,7 +27,23 @@ def __getattr__(name):
 
 
 def load_model(path) -> Network:
-    """The trained :class:`Network` a ``--model`` file holds."""
+    """The trained network a ``--model`` file (or :meth:`Network.save`) holds.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file (JSON with a format version and a checksum).
+
+    Returns
+    -------
+    Network
+        Its ``predict`` takes and returns raw units when the model was trained with scaling.
+
+    Raises
+    ------
+    FileFormatError
+        For a missing, corrupt or altered file, or another format version.
+    """
     return Network.load(path)
 
 

@@ -160,7 +160,35 @@ def choose_solver(face: Face, name: str, memory: int):
 
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
                progress=False) -> TrainResult:
-    """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
+    """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network.
+
+    Parameters
+    ----------
+    p : Polytope
+        P for the data's sample size (built or not: an unbuilt P evaluates only the face).
+    dataset : Dataset
+        The data, already in [-1, 1] (scaled by its :class:`~lptrain.data.Scaling` if any).
+    solver : str
+        ``auto`` (HiGHS on small explicit face LPs, else ``structured``) or a name of
+        :func:`lptrain.solvers.installed_solvers`.
+    memory : int
+        Bytes allowed for tables and explicit LPs; larger ones are refused before allocation.
+    certify : bool
+        Check the solution independently (:func:`lptrain.certificate.check`).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainResult
+        The network, the solution, the certificate, the :class:`~lptrain.report.Report` and
+        the face.
+
+    Raises
+    ------
+    InputError, SizeError, SolverError
+        For bad data or solver names, faces too large for ``memory``, solver failures.
+    """
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory)
@@ -206,7 +234,53 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
 def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
           certify=True, progress=False) -> TrainResult:
-    """Build P for ``dataset``'s size (lazily: only the face's table rows are evaluated) and solve."""
+    """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
+
+    Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
+    face and checks the certificate.  The result is within 2 epsilon of the best network with
+    parameters in [-1, 1]^N.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data (:func:`lptrain.read_dataset` or :func:`lptrain.make_dataset`).
+    arch : str or Architecture
+        Widths ``n-w1-...-m`` (e.g. ``"1-2-1"``), an architecture ``.json`` file, or an
+        :class:`~lptrain.arch.Architecture`.
+    loss : str
+        ``absolute``, ``quadratic``, ``hinge`` or ``cross_entropy``.
+    bits, epsilon : int or float, optional
+        The grid: ``bits`` per number, or the coarsest grid whose epsilon = 2 gamma L reaches
+        ``epsilon``; give exactly one.
+    activation : str
+        Hidden activation of a widths spec (``relu``, ``leaky_relu``, ``elu``, ``tanh``).
+    solver : str
+        ``auto`` or a solver name (see :func:`solve_face`).
+    form : {"compact", "literal"}
+        The LP's form.
+    reg : {None, "l1", "l2"}
+        Regularizer (App. B), weighted by ``lam`` >= 0.
+    lam : float
+    memory : int
+        Bytes allowed for tables and explicit LPs.
+    certify : bool
+        Check the solution independently.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainResult
+        ``network``, ``solution``, ``certificate``, ``report`` (whose ``to_dict()`` is the
+        CLI's JSON) and ``face``.
+
+    Raises
+    ------
+    InputError
+        For inconsistent data, architecture or options.
+    SizeError
+        When a table or LP would exceed ``memory``.
+    """
     p = polytope(arch, loss, dataset.samples, bits, epsilon, form, reg, lam, activation)
     if p.n != dataset.x.shape[1] or p.m != dataset.y.shape[1]:
         raise InputError(
