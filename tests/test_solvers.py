@@ -124,3 +124,17 @@ def test_deterministic(rng):
         b = get_solver(name).solve(Face(P, x, y), 1 << 30)
         assert a.objective == b.objective and a.grid_index == b.grid_index
         assert np.array_equal(a.dual_u, b.dual_u)
+
+
+def test_options_are_passed_in_and_checked(rng):
+    """get_solver(name, **options) configures one instance; unknown options are refused."""
+    from lptrain.exceptions import InputError
+    from lptrain.solvers.registry import SOLVERS, solver_options
+
+    for name in SOLVERS:
+        with pytest.raises(InputError, match=f"solver '{name}' has no option bogus"):
+            get_solver(name, bogus=1)
+    ds = make_dataset(np.column_stack([rng.uniform(-1, 1, (5, 1))] * 2), 1)
+    with pytest.raises(InputError, match="solver_options= need a named solver"):
+        api.train(ds, "1-1", bits=1, solver_options={"plain": True})
+    assert solver_options("highs") == ()

@@ -145,10 +145,13 @@ class TrainResult:
     face: object = None
 
 
-def choose_solver(face: Face, name: str, memory: int):
-    """``auto``: HiGHS on the explicit face LP when small, else the structured solver."""
+def choose_solver(face: Face, name: str, memory: int, options=None):
+    """(solver, note): ``name`` configured by ``options``, or for ``auto`` HiGHS on the explicit
+    face LP when small, else the structured solver (``auto`` takes no options)."""
     if name != "auto":
-        return get_solver(name), ""
+        return get_solver(name, **(options or {})), ""
+    if options:
+        raise InputError("solver_options= need a named solver; solver='auto' chooses one itself")
     v = face.lp_sizes()["variables"]
     if v <= AUTO_HIGHS_MAX_VARIABLES and face.fits(memory):
         return get_solver("highs"), f"auto: highs (explicit face LP has {v} variables)"
@@ -159,7 +162,7 @@ def choose_solver(face: Face, name: str, memory: int):
 
 
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
-               progress=False) -> TrainResult:
+               progress=False, *, solver_options=None) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network.
 
     Parameters
@@ -177,6 +180,10 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         Check the solution independently (:func:`lptrain.certificate.check`).
     progress : bool
         Show a progress bar on stderr.
+    solver_options : dict, optional
+        Keyword options for the named solver (:func:`lptrain.solvers.get_solver`), e.g.
+        ``{"scheduler": "tcp://host:8786"}`` for ``dask`` or ``{"depth_first": False}`` for
+        ``bnb``.
 
     Returns
     -------
@@ -191,7 +198,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
     """
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
-    slv, note = choose_solver(face, solver, memory)
+    slv, note = choose_solver(face, solver, memory, solver_options)
     sol = slv.solve(face, memory, progress)
     cert = check(face, sol, memory) if certify else None
     net = Network(p.arch, sol.params, dataset.scaling,
@@ -233,7 +240,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
 
 def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
-          certify=True, progress=False) -> TrainResult:
+          certify=True, progress=False, solver_options=None) -> TrainResult:
     """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
 
     Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
@@ -267,6 +274,8 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
         Check the solution independently.
     progress : bool
         Show a progress bar on stderr.
+    solver_options : dict, optional
+        Keyword options for the named solver (see :func:`solve_face`).
 
     Returns
     -------
@@ -287,9 +296,25 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
             f"data has {dataset.x.shape[1]} inputs and {dataset.y.shape[1]} outputs; "
             f"the architecture needs {p.n} and {p.m}"
         )
-    res = solve_face(p, dataset, solver, memory, certify, progress)
+    res = solve_face(p, dataset, solver, memory, certify, progress, solver_options=solver_options)
     res.report.extra["requested_epsilon"] = epsilon
     return res
+
+
+def distributed_choice(solver="auto", scheduler=None, workers=None):
+    """(solver, solver_options) for a dask.distributed run: a ``scheduler`` address or a number
+    of local ``workers`` implies ``solver="dask"`` (the CLI's ``--scheduler``/``--workers``).
+
+    Raises
+    ------
+    InputError
+        When ``scheduler`` or ``workers`` is given with a solver other than ``auto`` or ``dask``.
+    """
+    if scheduler is None and workers is None:
+        return solver, {}
+    if solver not in ("auto", "dask"):
+        raise InputError("scheduler= and workers= go with solver='dask'")
+    return "dask", {"scheduler": scheduler, "workers": workers}
 
 
 def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compact",
