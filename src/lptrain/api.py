@@ -8,7 +8,10 @@ each returns a :class:`TrainResult`: the network, the solution, the certificate 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from . import rounding
 from .arch import Architecture
@@ -161,6 +164,21 @@ def choose_solver(face: Face, name: str, memory: int, options=None):
     )
 
 
+MAX_OBJECTIVE = 1e300
+
+
+def refuse_overflowing_regularizer(p: Polytope):
+    """Refuse, before any solver runs, a weight lam for which D lam R(phi) (R <= N on the
+    parameter box [-1, 1]^N, App. B) could overflow a float: the sums would be inf or NaN."""
+    if not p.reg:
+        return
+    lam = float(p.lam)
+    worst = lam * max(1, p.N) * p.samples
+    if not (np.isfinite(lam) and np.isfinite(worst) and worst <= MAX_OBJECTIVE):
+        raise InputError(f"--lam {lam:g} makes the objective overflow (lam x N x D = {worst:.3g} > "
+                         f"{MAX_OBJECTIVE:g}); use a smaller --lam")
+
+
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
                progress=False, *, solver_options=None) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network.
@@ -196,11 +214,14 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
     InputError, SizeError, SolverError
         For bad data or solver names, faces too large for ``memory``, solver failures.
     """
+    refuse_overflowing_regularizer(p)
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory, solver_options)
     sol = slv.solve(face, memory, progress)
+    t0 = time.perf_counter()
     cert = check(face, sol, memory) if certify else None
+    check_seconds = time.perf_counter() - t0 if certify else None
     net = Network(p.arch, sol.params, dataset.scaling,
                   info={"loss": p.loss.name, "bits": p.grid.bits, "objective": sol.objective,
                         "reg": p.reg, "lam": p.lam})
@@ -229,6 +250,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         solver_note=note,
         solver_info={k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
         solve_seconds=sol.seconds,
+        check_seconds=check_seconds,
         certificate=cert,
         polytope=describe_polytope(p),
         face_lp=face.lp_sizes(),
@@ -363,9 +385,7 @@ def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compac
         raise InputError("binarized training uses the absolute loss (the number of wrong output bits)")
     arch = architecture(arch, activation)
     face = bnn.BinaryFace(arch, dataset.x, dataset.y, form)
-    sol, cert = bnn.solve(face, solver, memory)
-    if not certify:
-        cert = None
+    sol, cert = bnn.solve(face, solver, memory, certify)
     net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
     report = Report(
         status=sol.status if cert is None or cert.valid else "certificate_failed",
@@ -385,6 +405,7 @@ def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compac
         solver_note="",
         solver_info={},
         solve_seconds=sol.seconds,
+        check_seconds=sol.info.get("check_seconds"),
         certificate=cert,
         polytope=bnn.sizes(arch, face.samples, form),
         face_lp=None,

@@ -9,11 +9,19 @@ a primal x and a row dual y prove optimality when
 
 When the explicit face LP fits in memory the checker builds it itself (through
 :meth:`Face.lp`, not through any solver) and checks the three conditions with a
-relative tolerance.  When it does not, it checks the structured certificate of docs/design.md §4
-implicitly: for that y the only rows of A^T y <= c that can be strict are those of the
-last bag, and they sum to ``sum_d c_d(a) >= sum_d u_d`` for every grid point a; the
-checker rescans the face's loss table to verify this, and u_d = c_d(a*), and that
-sum_d u_d is the reported objective.
+relative tolerance; since the LP's costs come from the same table the solvers read, it also
+rescans the (then small) grid in its own arithmetic.  When it does not, a branch-and-bound answer is checked by replaying
+its proof (``lptrain.replay``), and any other answer by docs/design.md §4's structured certificate,
+checked implicitly: for that y the only rows of A^T y <= c that can be strict are those of
+the last bag, and they sum to ``sum_d c_d(a) >= sum_d u_d`` for every grid point a; the
+checker's own compiled scan (``lptrain.verify``) computes min_a sum_d c_d(a), and checks
+u_d = c_d(a*) and that sum_d u_d is the reported objective.
+
+Every check also verifies the answer itself, in ``lptrain.verify``'s own arithmetic (its own
+rounding of the data, forward pass and loss formulas): the returned parameters are the
+values of the returned grid point, and they attain the reported objective on the rounded
+data.  Every comparison is written so that NaN fails it; a non-finite objective, residual
+or bound makes the certificate invalid.
 """
 
 from __future__ import annotations
@@ -22,9 +30,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import verify
 from .sizes import DEFAULT_MEMORY
-
-TOL = 1e-9
+from .verify import TOL
 
 
 @dataclass
@@ -35,64 +43,197 @@ class Certificate:
     dual_violation: float
     gap: float
     reason: str = ""
+    recomputed_objective: float | None = None
 
     def to_dict(self):
         return asdict(self)
 
 
+def _within(x, limit) -> bool:
+    """x <= limit, False for NaN or infinite x."""
+    return bool(np.isfinite(x)) and bool(x <= limit)
+
+
 def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
-    """Verify ``solution`` on ``face``: explicitly when the face LP fits, else implicitly."""
+    """Verify ``solution`` on ``face``: the answer itself (always), and its optimality
+    explicitly when the face LP fits, by replaying the proof for branch-and-bound, else
+    implicitly."""
+    data = verify.Data(face)
+    problems, own = answer_problems(face, solution, tol, data)
     if face.fits(memory):
         lp = face.lp(memory)
-        return check_explicit(lp, *solution.explicit(face, lp), objective=solution.objective, tol=tol)
-    return check_implicit(face, solution, tol, memory)
+        cert = check_explicit(lp, *solution.explicit(face, lp), objective=solution.objective, tol=tol)
+        # the LP's costs come from the solvers' table: rescan the (small) grid in own arithmetic
+        least = verify.scan_minimum(face, data)
+        obj = float(solution.objective)
+        if least is not None and not _within(obj - least, tol * (1.0 + abs(obj))):
+            problems.append(f"the checker's own scan finds a grid point with objective {least:.10g}")
+    elif "proof" in (solution.info or {}):
+        cert = check_proof(face, solution, tol)
+    else:
+        cert = check_implicit(face, solution, tol, memory, data=data)
+    return _merge(cert, problems, own)
+
+
+def check_proof(face, solution, tol=TOL) -> Certificate:
+    """A branch-and-bound answer's proof, replayed by :func:`lptrain.replay.replay`."""
+    from .replay import replay
+
+    ok, why, worst = replay(face, solution, tol)
+    return Certificate(ok, "proof", 0.0 if ok else float("nan"), worst, 0.0 if ok else float("nan"),
+                       "" if ok else f"proof replay: {why}")
+
+
+def _merge(cert, problems, own):
+    if problems:
+        cert.valid = False
+        cert.reason = "; ".join(([cert.reason] if cert.reason else []) + problems)
+    cert.recomputed_objective = own
+    return cert
+
+
+def answer_problems(face, solution, tol=TOL, data=None):
+    """What is wrong with the answer itself (empty when nothing), and the objective the
+    checker recomputes for the returned parameters (None when they are not a grid point)."""
+    p = face.polytope
+    data = data or verify.Data(face)
+    out = []
+    obj = solution.objective
+    if not verify.is_finite(obj):
+        out.append(f"the objective {obj} is not finite")
+    params = np.asarray(solution.params, dtype=np.float64).reshape(-1)
+    if params.shape != (p.N,) or not np.all(np.isfinite(params)):
+        return out + [f"the parameters are not {p.N} finite numbers"], None
+    G = data.G
+    j = np.clip(np.rint((params + 1.0) * (G / 2.0)), 0, G - 1).astype(np.int64)
+    if not np.all(data.gv[j] == params):
+        return out + ["the parameters are not grid values"], None
+    want, fits = verify.grid_digits(solution.grid_index, p.N, G)
+    if not fits or int(solution.grid_index) < 0:
+        out.append(f"grid index {solution.grid_index} is outside the grid")
+    elif list(j) != want:
+        out.append(f"the parameters are not the values of grid point {solution.grid_index}")
+    _, own = verify.per_sample_costs(face, params, data)
+    if not _within(abs(own - obj), tol * (1.0 + abs(own))):
+        out.append(f"the returned network's objective on the rounded data is {own:.10g}, "
+                   f"not the reported {obj:.10g}")
+    return out, own
 
 
 def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
-    """The three LP optimality conditions on an explicit LP, with relative tolerance."""
-    scale = 1.0 + float(np.max(np.abs(lp.c))) + (abs(objective) if objective is not None else 0.0)
-    prim = float(np.max(np.abs(lp.A @ x - lp.b), initial=0.0))
+    """The three LP optimality conditions on an explicit LP, with relative tolerance.
+
+    Each row's residual and each column's reduced cost is measured against the size of the
+    terms it sums (|A| |x| + |b| per row, |A|^T |y| + |c| per column): the costs can span
+    many orders of magnitude (a large lam)."""
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        nan = float("nan")
+        return Certificate(False, "explicit", nan, nan, nan, "the primal or dual vector is not finite")
+    absA = abs(lp.A)
+    scale = 1.0 + float(np.max(np.abs(lp.c), initial=0.0)) + (abs(objective) if objective is not None else 0.0)
+    prim_v = np.abs(lp.A @ x - lp.b)
+    prim_rel = prim_v / (1.0 + absA @ np.abs(x) + np.abs(lp.b))
     free = np.isinf(lp.lower)
-    prim = max(prim, float(np.max(-x[~free], initial=0.0)))
+    prim = max(float(np.max(prim_v, initial=0.0)), float(np.max(-x[~free], initial=0.0)))
+    prim_r = max(float(np.max(prim_rel, initial=0.0)), float(np.max(-x[~free], initial=0.0)))
     red = lp.A.T @ y - lp.c
-    dual = max(float(np.max(red[~free], initial=0.0)), float(np.max(np.abs(red[free]), initial=0.0)))
+    mag = 1.0 + absA.T @ np.abs(y) + np.abs(lp.c)
+    viol = np.where(free, np.abs(red), red)
+    dual = float(np.max(viol, initial=0.0))
+    dual_r = float(np.max(viol / mag, initial=0.0))
     pobj, dobj = float(lp.c @ x), float(lp.b @ y)
     gap = abs(pobj - dobj)
+    gap_scale = scale + float(np.abs(lp.b) @ np.abs(y))
     if objective is not None:
         gap = max(gap, abs(pobj - objective))
     bad = []
-    if prim > tol * (1.0 + np.max(np.abs(x), initial=0.0)):
+    if not _within(prim_r, tol):
         bad.append(f"primal residual {prim:.3g}")
-    if dual > tol * scale:
+    if not _within(dual_r, tol):
         bad.append(f"dual violation {dual:.3g}")
-    if gap > tol * scale:
+    if not _within(gap, tol * gap_scale):
         bad.append(f"duality gap {gap:.3g}")
     return Certificate(not bad, "explicit", prim, dual, gap, "; ".join(bad))
 
 
-def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY) -> Certificate:
-    """docs/design.md §4's certificate without the explicit LP (see the module docstring)."""
-    D = face.samples
-    u = np.asarray(solution.dual_u, dtype=np.float64)
-    counts = face.counts.astype(np.float64)
-    total = float(u.sum())
-    worst = -np.inf
-    at_star = None
-    for a0, a1, blk in face.blocks(memory):
-        s = (blk * counts[:, None]).sum(axis=0) / D
-        worst = max(worst, float(np.max(total - s)))
-        if a0 <= solution.grid_index < a1:
-            at_star = blk[:, solution.grid_index - a0][face.inverse] / D
-    scale = 1.0 + abs(total)
-    prim = 0.0 if at_star is None else float(np.max(np.abs(at_star - u)))
-    gap = abs(total - solution.objective)
+def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY, data=None) -> Certificate:
+    """docs/design.md §4's certificate without the explicit LP (see the module docstring), by the
+    checker's own compiled scan of the whole grid."""
+    data = data or verify.Data(face)
+    u = np.asarray(solution.dual_u, dtype=np.float64).reshape(-1)
+    lp_dual = solution.dual is not None  # an explicit LP's dual: u need not be c(a*)
+    total = float(solution.objective) if lp_dual else float(np.sum(u))
     bad = []
-    if at_star is None:
-        bad.append("grid point out of range")
-    elif prim > tol * scale:
+    least = verify.scan_minimum(face, data)
+    if least is None:
+        bad.append(f"the grid of {face.grid.size}^{face.polytope.N} points is too large to rescan")
+        least = float("nan")
+    worst = total - least
+    prim = float("nan")
+    params = np.asarray(solution.params, dtype=np.float64)
+    if params.shape == (face.polytope.N,) and (lp_dual or u.shape == (data.D,)):
+        c, own = verify.per_sample_costs(face, params, data)
+        prim = abs(own - total) if lp_dual else float(np.max(np.abs(c - u)))
+    else:
+        bad.append("the certificate has the wrong shape")
+    scale = 1.0 + abs(total) if np.isfinite(total) else float("nan")
+    gap = abs(total - solution.objective)
+    if not _within(prim, tol * scale):
         bad.append(f"u_d differs from c_d(a*) by {prim:.3g}")
-    if worst > tol * scale:
-        bad.append(f"dual violation {worst:.3g}")
-    if gap > tol * scale:
+    if not _within(worst, tol * scale):
+        bad.append(f"dual violation {worst:.3g} (a grid point has objective {least:.10g})")
+    if not _within(gap, tol * scale):
         bad.append(f"duality gap {gap:.3g}")
-    return Certificate(not bad, "implicit", prim, max(worst, 0.0), gap, "; ".join(bad))
+    return Certificate(not bad, "implicit", prim, max(worst, 0.0) if np.isfinite(worst) else worst, gap,
+                       "; ".join(bad))
+
+
+def check_binary(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
+    """Verify a binarized (App. C) solution: the returned signs are those of the returned
+    point and attain the reported mean of wrong bits (the checker's own forward pass), and
+    no sign vector does better: explicitly on the face LP when it fits, else by the checker's
+    own scan of all 2^N sign vectors, with u_d = c_d(a*)."""
+    arch = face.arch
+    N, D = arch.n_params, face.samples
+    x = np.asarray(face.x, dtype=np.float64)
+    y = np.asarray(face.y, dtype=np.float64)
+    pts, which, cnt = np.unique(np.concatenate([x, y], 1), axis=0, return_inverse=True, return_counts=True)
+    which = np.asarray(which).reshape(-1)
+    X, Y, cnt = pts[:, : arch.n_inputs], pts[:, arch.n_inputs:], cnt.astype(np.float64)
+    problems = []
+    obj = solution.objective
+    if not verify.is_finite(obj):
+        problems.append(f"the objective {obj} is not finite")
+    signs = np.asarray(solution.params, dtype=np.float64).reshape(-1)
+    own = None
+    if signs.shape != (N,) or not np.all((signs == 1) | (signs == -1)):
+        problems.append(f"the parameters are not {N} signs")
+    else:
+        want, fits = verify.grid_digits(solution.grid_index, N, 2)
+        if not fits or list(((signs + 1) // 2).astype(int)) != want:
+            problems.append(f"the parameters are not the signs of point {solution.grid_index}")
+        per = verify.binary_wrong_bits(arch, X, Y, signs[None])[0]
+        own = float(per @ cnt) / D
+        if not _within(abs(own - obj), tol * (1.0 + abs(own))):
+            problems.append(f"the returned network's mean wrong bits is {own:.10g}, not the reported {obj:.10g}")
+    if face.lp_bytes() <= memory:
+        lp = face.lp()
+        cert = check_explicit(lp, *solution.explicit(face, lp), objective=obj, tol=tol)
+    else:
+        u = np.asarray(solution.dual_u, dtype=np.float64).reshape(-1)
+        total = float(np.sum(u))
+        least = verify.binary_minimum(arch, X, Y, cnt) / D
+        prim = float(np.max(np.abs(u - per[which] / D))) if own is not None and u.shape == (D,) else float("nan")
+        worst = total - least
+        gap = abs(total - obj)
+        bad = []
+        scale = 1.0 + abs(total)
+        if not _within(prim, tol * scale):
+            bad.append(f"u_d differs from c_d(a*) by {prim:.3g}")
+        if not _within(worst, tol * scale):
+            bad.append(f"dual violation {worst:.3g} (a network has mean wrong bits {least:.10g})")
+        if not _within(gap, tol * scale):
+            bad.append(f"duality gap {gap:.3g}")
+        cert = Certificate(not bad, "implicit", prim, max(worst, 0.0) if np.isfinite(worst) else worst, gap,
+                           "; ".join(bad))
+    return _merge(cert, problems, own)

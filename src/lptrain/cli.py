@@ -419,7 +419,7 @@ def _train_bnn(args):
     print(f"polytope: {sz['variables']:,} variables ({sz['evaluations']:,} evaluations); "
           f"Thm C.1's stated size 2^p |V(G)| D = {sz['thm_c1_size']:,} (p = {sz['fan_in']})")
     if cert is not None:
-        print(f"certificate: {'valid' if cert.valid else 'INVALID'} ({cert.method})")
+        print(f"certificate: {'valid' if cert.valid else 'INVALID (' + cert.reason + ')'} ({cert.method} check)")
     print("network:")
     print(res.network.describe())
     if args.model:

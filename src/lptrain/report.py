@@ -39,7 +39,8 @@ class Report(Mapping):
         The solver that ran and why it was chosen (``auto``).
     solver_info : dict
         The solver's own scalar figures (kernel, boxes, workers, ...).
-    solve_seconds : float
+    solve_seconds, check_seconds : float
+        Seconds spent solving and checking (None when not checked).
     certificate : Certificate or None
         The independent check (None with ``certify=False``).
     polytope, face_lp : dict or None
@@ -67,6 +68,7 @@ class Report(Mapping):
     solver_note: str
     solver_info: dict
     solve_seconds: float
+    check_seconds: float | None
     certificate: Certificate | None
     polytope: dict | None
     face_lp: dict | None

@@ -3,7 +3,8 @@
 The face's optimum is min over grid points a of S(a) = sum_p count_p l_p(a) (+ D lam R(a))
 (docs/design.md §4).  A *box* is a product of index intervals, one per parameter.  Its lower bound
 propagates intervals through the network for every distinct data point (|phi s| bounds by
-the four corner products, activations are nondecreasing), bounds each point's loss from
+the four corner products, each activation by its declared bound, ``activations.interval``;
+an activation without one is refused), bounds each point's loss from
 below on its output interval, and sums with the counts.  The bound is exact on a one-point
 box.
 
@@ -16,9 +17,8 @@ box.
   one-hidden-layer nets so is a box holding no point whose hidden units are sorted
   (permuting hidden units with their output weights leaves f unchanged).
 * Branching halves the widest interval (last parameter first), so the search tree is
-  canonical: :func:`verify_proof` replays it from the root and checks that the recorded
-  leaves cover the grid and that every pruned leaf's bound, recomputed, is not below the
-  optimum.
+  canonical: :func:`verify_proof` checks that the recorded leaves partition the grid and
+  that every pruned leaf's bound, recomputed independently, is not below the optimum.
 
 Two implementations of the same search: a compiled one (numba, ``_bnb_kernels.py``: one
 box at a time, a centre probe every ``centre_every`` boxes; used for the built-in
@@ -30,8 +30,8 @@ less (``coarse_seed``; that grid's points are points of this one), found the sam
 recursively; ``seed_evaluated`` reports that work.  Best-first (``depth_first = False``)
 visits the fewest boxes for a given bound.
 Both record the proof as arrays ``lo``, ``hi`` (grid indices of each leaf box), ``kind``
-(0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` recomputes every
-bound with the numpy :class:`Bounder`, independently of the kernel that found them.
+(0 pruned, 1 symmetric, 2 evaluated) and ``bound``; :func:`verify_proof` (and the certificate
+check) replays them with ``lptrain.replay``, which shares no code with either search.
 
 ``evaluated`` counts grid points whose loss was computed exactly (centres, and one-point
 boxes over every value of c).
@@ -75,8 +75,7 @@ def _interval_outputs(arch, X, lo_v, hi_v):
             lo = lo + c.min(axis=0)
             hi = hi + c.max(axis=0)
         if nd.activation is not None:
-            a = get_activation(nd.activation)
-            lo, hi = a(lo), a(hi)
+            lo, hi = activations.interval(nd.activation, lo, hi)
         L[nd.name], U[nd.name] = lo, hi
     return (np.stack([L[o] for o in arch.outputs], -1), np.stack([U[o] for o in arch.outputs], -1))
 
@@ -245,6 +244,7 @@ class BranchAndBound(Solver):
     coarse_seed = True
 
     def _solve(self, face, memory, progress, keep_proof=True):
+        activations.require_bounds(face.polytope.arch, self.name)
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
                                                         and fused.available()) else None
@@ -386,49 +386,14 @@ class BranchAndBound(Solver):
 
 
 def verify_proof(face, solution, tol=1e-9) -> tuple[bool, str]:
-    """Replay the canonical bisection from the root; every leaf must be recorded, every pruned
-    leaf's recomputed bound must be >= the optimum, and the optimum must be attained."""
-    bd = Bounder(face)
-    pr = solution.info["proof"]
-    proof = {}
-    for lo_, hi_, kind in zip(pr["lo"], pr["hi"], pr["kind"]):
-        key = (tuple(int(v) for v in lo_), tuple(int(v) for v in hi_))
-        if key in proof:
-            return False, f"box {key} is recorded twice"
-        proof[key] = KINDS[int(kind)]
-    S = solution.objective * face.samples
-    lo = np.zeros(bd.N, np.int64)
-    hi = np.full(bd.N, bd.G - 1, np.int64)
-    stack = [(lo, hi)]
-    seen = 0
-    bounded = []
-    blocks = hidden_blocks(face.polytope.arch)
-    while stack:
-        l, h = stack.pop()
-        key = (tuple(l), tuple(h))
-        if key in proof:
-            seen += 1
-            if proof[key] == "symmetric":
-                if not no_sorted_point(l, h, blocks):
-                    return False, f"box {key} is marked symmetric but holds a sorted point"
-            else:
-                bounded.append(key)
-            continue
-        sp = split(l, h, bd.c_index)
-        if sp is None:
-            return False, f"box {key} is neither recorded nor splittable"
-        stack.extend(sp)
-    if seen != len(proof):
-        return False, "the proof records boxes outside the canonical search tree"
-    for s0 in range(0, len(bounded), 1024):
-        keys = bounded[s0:s0 + 1024]
-        b, _ = bd.bounds(np.array([k[0] for k in keys]), np.array([k[1] for k in keys]))
-        bad = np.flatnonzero(b < S - tol * (1 + abs(S)))
-        if len(bad):
-            i = int(bad[0])
-            return False, f"box {keys[i]} has bound {b[i]:.6g} below the optimum {S:.6g}"
-    idx = np.array(face.param_index(solution.grid_index))[None]
-    val = bd.evaluate_points(idx)[0]
-    if abs(val - S) > tol * (1 + abs(S)):
-        return False, "the reported grid point does not attain the objective"
-    return True, ""
+    """Replay the proof independently of this module (``lptrain.replay``: its own partition
+    check, interval bounds and symmetry test; no code shared with :class:`Bounder`), and check
+    that the reported grid point attains the optimum (``lptrain.certificate``)."""
+    from ..certificate import answer_problems
+    from ..replay import replay
+
+    ok, why, _ = replay(face, solution, tol)
+    if not ok:
+        return False, why
+    problems, _ = answer_problems(face, solution, tol)
+    return (not problems), "; ".join(problems)

@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from ..exceptions import InputError
 from .base import Solution, Solver
 
 CHUNK_BYTES = 512 << 20
@@ -43,6 +44,21 @@ def _loss(torch, name, z, y):
     return torch.zeros_like(z)  # softmax of one output
 
 
+BUILTIN = ("relu", "tanh", "elu", "leaky_relu", "identity")
+
+
+def _require_builtin_activations(arch):
+    """The device code implements the built-in activations only: refuse others in one line."""
+    from .. import activations
+
+    for nd in arch.nodes:
+        a = nd.activation
+        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)
+                              or activations.LEAKY_SLOPE != 0.01):
+            raise InputError(f"solver 'gpu' cannot run or bound activation {a!r} (built-in activations "
+                             f"only); use --solver structured")
+
+
 class GpuSolver(Solver):
     name = "gpu"
     unavailable_reason = "needs PyTorch and a CUDA GPU: pip install 'lptrain[torch]'; LPTRAIN_GPU_DEVICE=cpu runs it on the CPU"
@@ -62,6 +78,7 @@ class GpuSolver(Solver):
 
         dev = device()
         p = face.polytope
+        _require_builtin_activations(p.arch)
         D = face.samples
         w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
