@@ -19,7 +19,7 @@ from lptrain.arch import Architecture
 from lptrain.certificate import check, check_binary, check_explicit
 from lptrain.cli import main
 from lptrain.data import Dataset
-from lptrain.exceptions import InputError
+from lptrain.exceptions import InputError, SizeError
 from lptrain.face import Face
 from lptrain.grid import Grid
 from lptrain.polytope import Polytope
@@ -92,7 +92,7 @@ def test_overflowing_lam_is_refused_before_solving():
     rng = np.random.default_rng(0)
     ds = Dataset(rng.uniform(-1, 1, (4, 1)), rng.uniform(-1, 1, (4, 1)), ["x", "y"])
     for solver in ("bnb", "structured", "highs"):
-        with pytest.raises(ValueError, match="overflow"):  # InputError or SizeError
+        with pytest.raises((InputError, SizeError), match="overflow"):
             api.train(ds, "1-1-1", loss="quadratic", bits=2, reg="l2", lam=1e308, solver=solver)
     res = api.train(ds, "1-1-1", loss="quadratic", bits=2, reg="l2", lam=1e6, solver="bnb")
     assert res.certificate.valid and np.isfinite(res.report["objective"])
@@ -300,7 +300,7 @@ def test_lam_from_zero_to_1e308_is_answered_or_refused(solver):
         for reg in ("l1", "l2"):
             try:
                 res = api.train(ds, "1-1-1", loss="absolute", bits=2, reg=reg, lam=lam, solver=solver)
-            except ValueError as e:  # InputError, or SizeError from the Lipschitz constant
+            except (InputError, SizeError) as e:
                 assert "overflow" in str(e) and lam * 4 * 6 > 1e300
                 continue
             assert res.certificate.valid and np.isfinite(res.report["objective"])
@@ -330,3 +330,41 @@ def test_checker_scans_match_brute_force(seed, abs_activation):
         assert verify.scan_minimum(face, small=small) == pytest.approx(want, rel=1e-12, abs=1e-12)
     sol = get_solver("structured").solve(face, 1 << 30)
     assert check(face, sol, 1000).valid
+
+
+# -- review R1: forged or malformed answers ---------------------------------------------------------
+
+def test_bnn_forged_dual_with_cancelling_components_is_invalid():
+    """A suboptimal sign vector with a dual whose huge cancelling entries (u_1 + K, u_D - K)
+    shrink every relative residual: the explicit check alone called it valid."""
+    face = _bnn_face()
+    sol, _ = bnn.solve(face, "structured", 1 << 30, certify=False)
+    rows = face.rows()[face.inverse] / face.samples
+    S = rows.sum(0)
+    worst = int(np.argmax(S))
+    assert S[worst] > S.min() + 0.1
+    u = rows[:, worst].copy()
+    u[0] += 1e12
+    u[-1] -= 1e12
+    forged = dataclasses.replace(sol, grid_index=worst, params=face.params(worst), dual_u=u,
+                                 objective=float(S[worst]))
+    assert not check_binary(face, forged, 1 << 30).valid
+    assert not check_binary(face, forged, 10).valid
+
+
+@pytest.mark.parametrize("memory", [1 << 30, 1000])
+@pytest.mark.parametrize("solver", ["highs", "structured", "bnb"])
+def test_malformed_answers_are_invalid_not_errors(solver, memory):
+    face = _face("1-2-1", "absolute", bits=2, D=12)
+    sol = get_solver(solver).solve(face, 1 << 30)
+    assert check(face, sol, memory).valid
+    G = face.param_points
+    R = dataclasses.replace
+    bad = [R(sol, grid_index=g) for g in (G, G + sol.grid_index, 2**70, -2**70, -1, float("nan"),
+                                          sol.grid_index + 0.5, float(sol.grid_index), "0", None)]
+    if sol.primal is None and check(face, sol, memory).method != "proof":  # a proof reads no u
+        bad.append(R(sol, dual_u=np.asarray(sol.dual_u)[:-1]))
+    elif check(face, sol, memory).method == "explicit":  # the implicit check reads no LP vectors
+        bad += [R(sol, primal=sol.primal[:-1]), R(sol, dual=sol.dual[:-1])]
+    for s in bad:
+        assert not check(face, s, memory).valid

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import numpy as np
+
 from . import rounding
 from .arch import Architecture
 from .certificate import check
