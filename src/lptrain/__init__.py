@@ -6,7 +6,7 @@ one data-independent polytope (Thm 3.1); every data set fixes a face of it whose
 optimum is an epsilon-approximate global minimizer of the empirical risk (Sec. 3.3).
 """
 
-from .api import train
+from .api import gap, train, train_continuous
 from .arch import Architecture
 from .data import Dataset, Scaling, make_dataset, read_dataset
 from .face import Face
@@ -48,4 +48,4 @@ def load_model(path) -> Network:
 
 
 __all__ = ["LPTrainClassifier", "LPTrainRegressor", "Architecture", "Dataset", "Face", "Grid", "Network", "Polytope", "Scaling",
-           "load_model", "make_dataset", "read_dataset", "train", "__version__"]
+           "gap", "load_model", "make_dataset", "read_dataset", "train", "train_continuous", "__version__"]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import numpy as np
-
 from . import rounding
 from .arch import Architecture
 from .certificate import check
@@ -137,8 +135,9 @@ class TrainResult:
         The solver's answer: status, objective, optimal grid point, dual certificate.
     certificate : Certificate or None
         The independent check of ``solution`` (None with ``certify=False``).
-    report : Report
-        Everything ``--json`` writes (:meth:`Report.to_dict`).
+    report : Report or dict
+        Everything ``--json`` writes (:meth:`Report.to_dict`); a plain dict of the continuous
+        optimum's figures for :func:`train_continuous`.
     face : Face or BinaryFace or None
         The face that was solved.
     """
@@ -146,7 +145,7 @@ class TrainResult:
     network: Network
     solution: Solution
     certificate: object
-    report: Report
+    report: Report | dict
     face: object = None
 
 
@@ -264,7 +263,8 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
 
 def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
-          certify=True, progress=False, solver_options=None) -> TrainResult:
+          certify=True, progress=False, solver_options=None, continuous=False, box=1.0, gap=1e-4,
+          abs_gap=1e-6, time_limit=None, proof=None, method="auto") -> TrainResult:
     """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
 
     Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
@@ -300,6 +300,11 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
         Show a progress bar on stderr.
     solver_options : dict, optional
         Keyword options for the named solver (see :func:`solve_face`).
+    continuous : bool
+        Skip the grid: :func:`train_continuous` returns the best network over continuous
+        parameters in [-box, box]^N with a certified lower bound (its report is a dict).
+    box, gap, abs_gap, time_limit, proof, method
+        Passed to :func:`train_continuous` when ``continuous``.
 
     Returns
     -------
@@ -314,6 +319,12 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
     SizeError
         When a table or LP would exceed ``memory``.
     """
+    if continuous:
+        if bits is not None or epsilon is not None:
+            raise InputError("continuous training uses no grid: bits and epsilon do not apply")
+        return train_continuous(dataset, arch, loss, activation=activation, reg=reg, lam=lam,
+                                box=box, gap=gap, abs_gap=abs_gap, time_limit=time_limit,
+                                proof=proof, method=method, certify=certify, progress=progress)
     p = polytope(arch, loss, dataset.samples, bits, epsilon, form, reg, lam, activation)
     if p.n != dataset.x.shape[1] or p.m != dataset.y.shape[1]:
         raise InputError(
@@ -418,3 +429,206 @@ def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compac
 
 def demo_data_path() -> str:
     return os.path.join(os.path.dirname(__file__), "data", "demo.csv")
+
+
+# -- the continuous optimum (docs/design.md §10) ------------------------------------------------
+
+
+def continuous_report(res, cert, arch, loss, box, reg, lam, samples) -> dict:
+    """The JSON of a continuous solve: the interval, the network, the replayed certificate."""
+    return {
+        "status": res.status if cert is None or cert.valid else "certificate_failed",
+        "objective": float(res.objective),
+        "lower_bound": float(res.lower_bound),
+        "gap": float(res.objective - res.lower_bound),
+        "params": [float(v) for v in res.params],
+        "param_names": list(arch.param_names),
+        "nodes": int(res.nodes),
+        "solve_seconds": float(res.solve_seconds),
+        "check_seconds": float(cert.seconds) if cert is not None else None,
+        "certificate": cert.to_dict() if cert is not None else None,
+        "box": float(box),
+        "method": res.method,
+        "loss": loss,
+        "reg": reg,
+        "lam": float(lam),
+        "samples": int(samples),
+        "train_loss": float(res.objective),
+        "continuous": True,
+        "solver_info": {k: v for k, v in res.info.items() if isinstance(v, (int, float, str, bool))},
+    }
+
+
+def train_continuous(dataset, arch, loss="quadratic", *, activation="relu", reg=None, lam=0.0,
+                     box=1.0, gap=1e-4, abs_gap=1e-6, time_limit=None, proof=None,
+                     method="auto", certify=True, incumbent=None, progress=False) -> TrainResult:
+    """The best network over continuous parameters in [-box, box]^N, with a certified bound.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The original data (scaled only if the dataset carries a scaling).
+    arch : str or Architecture
+    loss, reg, lam, activation : as for :func:`train`.
+    box : float
+        B: every parameter in [-B, B] (default 1, the paper's domain).
+    gap, abs_gap : float
+        Relative and absolute tolerances on objective - lower_bound.
+    time_limit : float or None
+        Seconds; the proven interval is returned at the limit (status ``time_limit``).
+    proof : path or None
+        Write the result and its proof there (npz, atomic, checksummed).
+    method : {"auto", "patterns", "spatial"}
+    certify : bool
+        Replay the proof independently (``certificate`` in the report).
+
+    Returns
+    -------
+    TrainResult
+        ``report`` has status, objective, lower_bound, gap, params, param_names, nodes,
+        solve_seconds, check_seconds, certificate, box and method.
+    """
+    from .continuous import check_continuous, save_proof, solve_continuous
+
+    arch = architecture(arch, activation)
+    if dataset.x.shape[1] != arch.n_inputs or dataset.y.shape[1] != arch.n_outputs:
+        raise InputError(
+            f"data has {dataset.x.shape[1]} inputs and {dataset.y.shape[1]} outputs; "
+            f"the architecture needs {arch.n_inputs} and {arch.n_outputs}"
+        )
+    res = solve_continuous(arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam, gap=gap,
+                           abs_gap=abs_gap, time_limit=time_limit, incumbent=incumbent,
+                           progress=progress, method=method)
+    cert = check_continuous(res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam) if certify else None
+    report = continuous_report(res, cert, arch, loss, box, reg, lam, dataset.samples)
+    if proof is not None:
+        save_proof(proof, res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam)
+        report["proof"] = str(proof)
+    net = Network(arch, res.params, dataset.scaling,
+                  info={"loss": loss, "continuous": True, "objective": float(res.objective),
+                        "lower_bound": float(res.lower_bound), "box": float(box), "reg": reg,
+                        "lam": float(lam)})
+    return TrainResult(net, res, cert, report, None)
+
+
+class BoxWarning(UserWarning):
+    """A network brought to :func:`gap` has parameters outside the box searched."""
+
+
+@dataclass
+class GapResult:
+    """``lptrain.gap``: the loss of a network, the certified best in its box, and the gap."""
+
+    loss: float
+    lower_bound: float
+    gap: float
+    best: Network
+    report: dict
+    result: object = None
+    certificate: object = None
+
+
+def suggest_box(params) -> float:
+    """The box that contains ``params``: max |param| rounded up to two significant digits."""
+    import math
+
+    v = float(np.max(np.abs(params), initial=0.0))
+    if v <= 0:
+        return 1.0
+    step = 10.0 ** (math.floor(math.log10(v)) - 1)
+    k = math.ceil(v / step * (1 - 1e-12))
+    out = float(f"{k * step:.12g}")
+    while out < v:
+        k += 1
+        out = float(f"{k * step:.12g}")
+    return out
+
+
+def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
+        time_limit=None, proof=None, method="auto", certify=True, progress=False) -> GapResult:
+    """How far a network is from the best one of its architecture: loss - certified lower bound.
+
+    Parameters
+    ----------
+    net : Network, model or ONNX path, torch.nn.Sequential, fitted MLPRegressor/MLPClassifier
+    X, y : array (D, n), (D,) or (D, m)
+        The data, in the network's raw units (a model's scaling is applied first).  For
+        classifiers ``y`` holds labels, one-hot encoded inside (cross-entropy).
+    loss : str or None
+        Default: the model's training loss, cross-entropy for classifiers, else quadratic.
+    box : float or None
+        B (default 1).  When the network's own parameters leave it, the report says so under
+        ``box_warning`` and offers ``suggested_box``, the box that contains them.
+    gap, abs_gap, time_limit, proof, method, reg, lam : as for :func:`train_continuous`.
+
+    Returns
+    -------
+    GapResult
+        ``loss`` of ``net`` on the data, certified ``lower_bound`` of the best network of the
+        same architecture in the box, ``gap = loss - lower_bound``, the ``best`` network found
+        and the full ``report`` (JSON-able).
+    """
+    from .continuous import check_continuous, save_proof, solve_continuous
+    from .continuous.check_spatial import risk as _risk
+    from .continuous.importers import import_network
+
+    imp = import_network(net)
+    arch = imp.arch
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None] if arch.n_inputs == 1 else X[None, :]
+    if imp.classes is not None:
+        labels = np.asarray(y).ravel()
+        idx = np.searchsorted(imp.classes, labels)
+        if np.any(idx >= len(imp.classes)) or np.any(imp.classes[np.minimum(idx, len(imp.classes) - 1)] != labels):
+            raise InputError("y holds labels the classifier does not know")
+        Y = np.eye(arch.n_outputs)[idx] if arch.n_outputs > 1 else np.ones((len(labels), 1))
+    else:
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+    if X.shape[0] != Y.shape[0]:
+        raise InputError(f"X has {X.shape[0]} rows and y {Y.shape[0]}")
+    if X.shape[1] != arch.n_inputs or Y.shape[1] != arch.n_outputs:
+        raise InputError(f"data has {X.shape[1]} inputs and {Y.shape[1]} outputs; the network "
+                         f"takes {arch.n_inputs} and gives {arch.n_outputs}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise InputError("data contain NaN or infinite values")
+    if imp.scaling is not None:
+        n = arch.n_inputs
+        X = imp.scaling.forward(X, slice(0, n))
+        Y = imp.scaling.forward(Y, slice(n, None))
+    loss = loss or imp.loss or "quadratic"
+    get_loss(loss)
+    B = 1.0 if box is None else box
+    if isinstance(B, bool) or not isinstance(B, (int, float)) or not np.isfinite(B) or B <= 0:
+        raise InputError(f"box must be a positive number, got {box!r}")
+    B = float(B)
+    own = float(np.max(np.abs(imp.params), initial=0.0))
+    warnings = []
+    report_extra = {}
+    if own > B:
+        sb = suggest_box(imp.params)
+        msg = (f"the network's parameters leave the box [-{B:g}, {B:g}] (max |param| = {own:.6g}); "
+               f"the bound is for networks inside it: use box {sb:g} to contain this one")
+        warnings.append(msg)
+        report_extra = {"box_warning": msg, "suggested_box": sb}
+        import warnings as _w
+
+        _w.warn(BoxWarning(msg), stacklevel=2)
+    own_loss = _risk(arch, loss, X, Y, imp.params, reg, float(lam))
+    res = solve_continuous(arch, loss, X, Y, box=B, reg=reg, lam=lam, gap=gap, abs_gap=abs_gap,
+                           time_limit=time_limit, incumbent=np.clip(imp.params, -B, B),
+                           progress=progress, method=method)
+    cert = check_continuous(res, arch, loss, X, Y, box=B, reg=reg, lam=lam) if certify else None
+    rep = continuous_report(res, cert, arch, loss, B, reg, lam, len(X))
+    rep.update({"loss_of_network": own_loss, "gap": own_loss - float(res.lower_bound),
+                "best_gap": float(res.objective - res.lower_bound), "network_source": imp.source,
+                "architecture": arch.describe(), "warnings": warnings, **report_extra})
+    if proof is not None:
+        save_proof(proof, res, arch, loss, X, Y, box=B, reg=reg, lam=lam)
+        rep["proof"] = str(proof)
+    best = Network(arch, res.params, imp.scaling,
+                   info={"loss": loss, "continuous": True, "objective": float(res.objective),
+                         "lower_bound": float(res.lower_bound), "box": B})
+    return GapResult(own_loss, float(res.lower_bound), rep["gap"], best, rep, res, cert)

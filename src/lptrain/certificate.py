@@ -26,28 +26,12 @@ or bound makes the certificate invalid.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from . import verify
+from .verdict import TOL, Certificate
 from .sizes import DEFAULT_MEMORY
-from .verify import TOL
-
-
-@dataclass
-class Certificate:
-    valid: bool
-    method: str
-    primal_residual: float
-    dual_violation: float
-    gap: float
-    reason: str = ""
-    recomputed_objective: float | None = None
-
-    def to_dict(self):
-        return asdict(self)
-
 
 def _within(x, limit) -> bool:
     """x <= limit, False for NaN or infinite x."""
@@ -94,19 +78,12 @@ def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
         if least is not None and not _within(obj - least, tol * (1.0 + abs(obj))):
             problems.append(f"the checker's own scan finds a grid point with objective {least:.10g}")
     elif "proof" in (solution.info or {}):
+        from .replay import check_proof
+
         cert = check_proof(face, solution, tol)
     else:
         cert = check_implicit(face, solution, memory, tol, data=data)
     return _merge(cert, problems, own)
-
-
-def check_proof(face, solution, tol=TOL) -> Certificate:
-    """A branch-and-bound answer's proof, replayed by :func:`lptrain.replay.replay`."""
-    from .replay import replay
-
-    ok, why, worst = replay(face, solution, tol)
-    return Certificate(ok, "proof", 0.0 if ok else float("nan"), worst, 0.0 if ok else float("nan"),
-                       "" if ok else f"proof replay: {why}")
 
 
 def _index_problem(a, size):

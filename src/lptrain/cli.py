@@ -106,6 +106,20 @@ def _solve_args(p):
     p.add_argument("--workers", type=positive_int, help="with --solver dask and no scheduler: a LocalCluster of K workers")
 
 
+def _continuous_args(p, box_default=1.0):
+    p.add_argument("--gap", type=nonneg_float, default=1e-4,
+                   help="continuous: stop at this relative gap (default 1e-4)")
+    p.add_argument("--abs-gap", type=nonneg_float, default=1e-6,
+                   help="continuous: stop at this absolute gap (default 1e-6)")
+    p.add_argument("--time-limit", type=positive_float, metavar="S",
+                   help="continuous: stop after S seconds with the interval proven so far")
+    p.add_argument("--box", type=positive_float, default=box_default, metavar="B",
+                   help="continuous: parameters in [-B, B] (default 1)")
+    p.add_argument("--proof", metavar="PATH", help="continuous: write the proof (npz) to PATH")
+    p.add_argument("--method", default="auto", choices=["auto", "patterns", "spatial"],
+                   help="continuous: patterns (one hidden ReLU layer) or spatial branch-and-bound")
+
+
 def build_parser():
     p = _Parser(prog="lptrain", description="Train neural networks by linear programming "
                 "(Bienstock, Munoz, Pokutta): one data-independent polytope, one face per data set.")
@@ -132,7 +146,20 @@ def build_parser():
     _solve_args(t)
     t.add_argument("--bnn", action="store_true",
                    help="binarized units, parameters in {-1,1}, 0/1 data, exact (App. C)")
+    t.add_argument("--continuous", action="store_true",
+                   help="the certified optimum over continuous parameters in [-B, B]^N, no grid")
+    _continuous_args(t)
     _common(t)
+
+    gp = sub.add_parser("gap", help="how far a network is from the best of its architecture, certified")
+    gp.add_argument("model", help="lptrain model (.json) or ONNX file (.onnx)")
+    gp.add_argument("data", help="CSV: the network's inputs then outputs")
+    gp.add_argument("--loss", help="default: the model's training loss, else quadratic")
+    gp.add_argument("--reg", choices=["l1", "l2"], help="regularizer R(phi) (App. B)")
+    gp.add_argument("--lam", type=nonneg_float, default=0.0, help="regularization weight")
+    _continuous_args(gp, box_default=None)
+    gp.add_argument("--model-out", metavar="PATH", help="write the best network found (JSON) to PATH")
+    _common(gp)
 
     z = sub.add_parser("size", help="sizes of P and Thm 3.1(a)'s bounds, nothing built")
     _model_args(z, samples=True)
@@ -249,6 +276,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
     if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or any(map(_ours, _CAUGHT[-1]))):
         obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1] if _ours(w)]}
     if path:
@@ -394,6 +423,8 @@ def cmd_solve(args):
 
 def cmd_train(args):
     _check_out(args.model, args.json)
+    if args.continuous:
+        return _train_continuous(args)
     if args.bnn:
         return _train_bnn(args)
     _dask_options(args)
@@ -429,6 +460,74 @@ def _train_bnn(args):
     return 0 if rep.status == "optimal" else 1
 
 
+def _print_continuous(rep, out):
+    c = rep.get("certificate")
+    cert = "not checked" if not c else ("valid" if c["valid"] else f"INVALID ({c['reason']})")
+    print(f"status: {rep['status']}   method: {rep['method']}   box: [-{rep['box']:g}, {rep['box']:g}]", file=out)
+    print(f"objective (risk of the network returned, original data): {rep['objective']:.10g}", file=out)
+    print(f"certified lower bound over the box:                       {rep['lower_bound']:.10g}", file=out)
+    print(f"gap: {rep['objective'] - rep['lower_bound']:.3g}   nodes: {rep['nodes']:,}   "
+          f"solve {rep['solve_seconds']:.3g} s, check {rep['check_seconds'] or 0:.3g} s", file=out)
+    print(f"certificate: {cert}" + (f" ({c['method']})" if c else ""), file=out)
+
+
+def _train_continuous(args):
+    if args.bnn or args.bits is not None or args.epsilon is not None:
+        raise InputError("train --continuous uses no grid: --bits, --epsilon and --bnn do not apply")
+    if args.form != "compact" or args.solver != "auto" or args.scheduler or args.workers:
+        raise InputError("train --continuous: --form, --solver, --scheduler and --workers do not apply")
+    _check_out(args.proof)
+    arch = api.architecture(args.arch, args.activation)
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+    res = api.train_continuous(ds, arch, args.loss, activation=args.activation, reg=args.reg,
+                               lam=args.lam, box=args.box, gap=args.gap, abs_gap=args.abs_gap,
+                               time_limit=args.time_limit, proof=args.proof, method=args.method,
+                               certify=not args.no_check, progress=_progress(args))
+    rep = res.report
+    if args.model:
+        res.network.save(args.model)
+        rep["model"] = args.model
+    _print_continuous(rep, sys.stdout)
+    print("network:")
+    print(res.network.describe())
+    _write_json(args.json, rep)
+    return 0 if rep["status"] == "optimal" else 1
+
+
+def cmd_gap(args):
+    _check_out(args.json, args.proof, args.model_out)
+    from .continuous.importers import import_network
+
+    imp = import_network(args.model)
+    n, m = imp.arch.n_inputs, imp.arch.n_outputs
+    _, table = read_table(args.data, n + m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", api.BoxWarning)
+        r = api.gap(_as_network(imp), table[:, :n], table[:, n:], args.loss, box=args.box,
+                    reg=args.reg, lam=args.lam, gap=args.gap, abs_gap=args.abs_gap,
+                    time_limit=args.time_limit, proof=args.proof, method=args.method,
+                    progress=_progress(args))
+    rep = r.report
+    for w in rep.get("warnings", []):
+        print(f"lptrain: warning: {w}", file=sys.stderr)
+    print(f"network {args.model}: {rep['architecture']}, {rep['loss']} loss, {rep['samples']} points")
+    print(f"loss of the network:                    {r.loss:.10g}")
+    print(f"certified lower bound (best in the box): {r.lower_bound:.10g}")
+    print(f"gap = loss - lower bound:                {r.gap:.6g}"
+          + (f" ({100 * r.gap / r.loss:.3g} % of its loss)" if r.loss > 0 else ""))
+    _print_continuous(rep, sys.stdout)
+    if args.model_out:
+        r.best.save(args.model_out)
+        rep["model"] = args.model_out
+    _write_json(args.json, rep)
+    c = rep.get("certificate")
+    return 0 if (c is None or c["valid"]) else 1
+
+
+def _as_network(imp):
+    return Network(imp.arch, imp.params, imp.scaling, info={"loss": imp.loss} if imp.loss else {})
+
+
 def cmd_predict(args):
     _check_out(args.out, args.json)
     net = Network.load(args.model)
@@ -461,7 +560,29 @@ def cmd_demo(args):
     print(f"polytope for D = {p['samples']}: {p['variables']:,} variables, {p['constraints']:,} "
           f"constraints (Thm 3.1(a) bounds {p['bound_variables']:,} / {p['bound_constraints']:,}); "
           f"{p['evaluations']:,} evaluations of f and l, independent of D\n")
-    return _finish(args, res)
+    code = _finish(args, res)
+    _demo_continuous(args, ds, res)
+    return code
+
+
+DEMO_TIME = 3.0
+
+
+def _demo_continuous(args, ds, grid_res):
+    """The continuous optimum beside the grid one: the paper's epsilon against the measured gap."""
+    c = api.train_continuous(ds, "1-2-1", "quadratic", time_limit=DEMO_TIME,
+                             incumbent=np.clip(grid_res.network.params, -1, 1))
+    rep = c.report
+    grid_loss = grid_res.report["train_loss"]
+    print("\ncontinuous optimum over all parameters in [-1, 1] (lptrain train --continuous):")
+    print(f"  grid optimum (3 bits), loss on the original data: {grid_loss:.6g}")
+    print(f"  best continuous network found:                    {rep['objective']:.6g}")
+    print(f"  certified lower bound over the box:               {rep['lower_bound']:.6g} "
+          f"({rep['status']}, {rep['method']}, {rep['nodes']:,} nodes, {rep['solve_seconds']:.2g} s)")
+    print(f"  the grid network is at most {grid_loss - rep['lower_bound']:.3g} above the best network there is "
+          f"(the paper's a-priori guarantee: 2 epsilon = {2 * grid_res.report['epsilon']:.3g})")
+    grid_res.report.extra["continuous"] = rep
+    _write_json(args.json, grid_res.report.to_dict())
 
 
 def cmd_arch(args):
@@ -611,7 +732,7 @@ def cmd_export(args):
 COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo, "arch": cmd_arch, "table1": cmd_table1,
             "sample-size": cmd_sample_size, "achievable": cmd_achievable, "structure": cmd_structure,
-            "plot": cmd_plot, "export": cmd_export}
+            "plot": cmd_plot, "export": cmd_export, "gap": cmd_gap}
 
 
 def cli_reference() -> str:

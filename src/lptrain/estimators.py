@@ -11,6 +11,10 @@ rounding that merges labels issues a :class:`~lptrain.exceptions.RoundingWarning
 The classifier encodes labels inside: one-hot targets with the cross-entropy loss (outputs =
 classes), or +-1 targets with the hinge loss (two classes, one output).  The grid stops at
 1 - 2 gamma, so a target of 1 becomes 1 - 2 gamma (0.5 at 2 bits): use bits >= 2.
+
+``continuous=True`` skips the grid: the network is the best one found over continuous
+parameters in [-box, box]^N (``lptrain.train_continuous``), with ``lower_bound_`` and ``gap_``
+certified; ``time_limit`` (seconds) makes it anytime.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def _arch(spec, n, m):
 
 class _LPTrainBase(BaseEstimator):
     def __init__(self, arch="1-2-1", activation="relu", loss="absolute", bits=2, epsilon=None,
-                 solver="auto", reg=None, lam=0.0):
+                 solver="auto", reg=None, lam=0.0, continuous=False, box=1.0, gap=1e-4,
+                 time_limit=None):
         self.arch = arch
         self.activation = activation
         self.loss = loss
@@ -56,6 +61,10 @@ class _LPTrainBase(BaseEstimator):
         self.solver = solver
         self.reg = reg
         self.lam = lam
+        self.continuous = continuous
+        self.box = box
+        self.gap = gap
+        self.time_limit = time_limit
 
     def _train(self, X, T, loss):
         n, m = X.shape[1], T.shape[1]
@@ -73,16 +82,22 @@ class _LPTrainBase(BaseEstimator):
         with warnings.catch_warnings():
             if not self._scale_targets:  # the classifier's own +-1 encoding, documented above
                 warnings.filterwarnings("ignore", r".*\+-1 labels", RoundingWarning)
-            res = api.train(ds, spec, loss=loss, bits=bits, epsilon=eps, activation=self.activation,
-                            solver=self.solver, reg=self.reg, lam=self.lam)
-        rep = res.report
+            if self.continuous:
+                res = api.train_continuous(ds, spec, loss, activation=self.activation, reg=self.reg,
+                                           lam=self.lam, box=self.box, gap=self.gap,
+                                           time_limit=self.time_limit)
+            else:
+                res = api.train(ds, spec, loss=loss, bits=bits, epsilon=eps, activation=self.activation,
+                                solver=self.solver, reg=self.reg, lam=self.lam)
         self.network_ = res.network
-        self.params_ = np.array(rep.params)
-        self.objective_ = rep.objective
-        self.train_loss_ = rep.train_loss
-        self.epsilon_ = rep.epsilon
-        self.certificate_ = rep["certificate"]
-        self.report_ = rep
+        self.params_ = np.array(res.report["params"])
+        self.objective_ = res.report["objective"]
+        self.train_loss_ = res.report["train_loss"]
+        self.epsilon_ = res.report.get("epsilon")
+        self.lower_bound_ = res.report.get("lower_bound")
+        self.gap_ = res.report.get("gap") if self.continuous else None
+        self.certificate_ = res.report["certificate"]
+        self.report_ = res.report
         return self
 
     def _raw_outputs(self, X):
@@ -120,6 +135,11 @@ class LPTrainRegressor(RegressorMixin, _LPTrainBase):
         Regularizer (App. B).
     lam : float
         Its weight, >= 0.
+    continuous : bool
+        Skip the grid: the best network over continuous parameters in [-box, box]^N
+        (:func:`lptrain.train_continuous`), with a certified lower bound.
+    box, gap, time_limit : float
+        With ``continuous``: the parameter box, the relative gap to reach, a time limit (s).
 
     Attributes
     ----------
@@ -130,6 +150,8 @@ class LPTrainRegressor(RegressorMixin, _LPTrainBase):
     objective_, train_loss_, epsilon_ : float
         The face LP's optimum (rounded data), the mean loss on the scaled training data, and
         the grid's epsilon: the network is within 2 epsilon of the best one (Lemma 3.5).
+    lower_bound_, gap_ : float or None
+        With ``continuous``: the certified lower bound and the gap to it.
     certificate_ : dict
         The independent check of the optimum.
     report_ : Report
@@ -186,6 +208,11 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
         Regularizer (App. B).
     lam : float
         Its weight, >= 0.
+    continuous : bool
+        Skip the grid: the best network over continuous parameters in [-box, box]^N
+        (:func:`lptrain.train_continuous`), with a certified lower bound.
+    box, gap, time_limit : float
+        With ``continuous``: the parameter box, the relative gap to reach, a time limit (s).
 
     Attributes
     ----------
@@ -196,6 +223,8 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
     objective_, train_loss_, epsilon_ : float
         The face LP's optimum (rounded data), the mean loss on the scaled training data, and
         the grid's epsilon: the network is within 2 epsilon of the best one (Lemma 3.5).
+    lower_bound_, gap_ : float or None
+        With ``continuous``: the certified lower bound and the gap to it.
     certificate_ : dict
         The independent check of the optimum.
     report_ : Report
@@ -207,8 +236,10 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
     _scale_targets = False
 
     def __init__(self, arch="n-2-m", activation="relu", loss="cross_entropy", bits=2, epsilon=None,
-                 solver="auto", reg=None, lam=0.0):
-        super().__init__(arch, activation, loss, bits, epsilon, solver, reg, lam)
+                 solver="auto", reg=None, lam=0.0, continuous=False, box=1.0, gap=1e-4,
+                 time_limit=None):
+        super().__init__(arch, activation, loss, bits, epsilon, solver, reg, lam, continuous, box,
+                         gap, time_limit)
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y)

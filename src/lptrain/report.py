@@ -3,8 +3,8 @@
 A :class:`Report` is a dataclass with one field per JSON key, built by the pipeline
 (:func:`lptrain.api.solve_face`, :func:`lptrain.api.train_bnn`) and nowhere else;
 :meth:`Report.to_dict` gives the JSON object.  It also reads like that object
-(``report["objective"]``, ``"notes" in report``, ``dict(report)``), so code written against
-the JSON keys keeps working.  Keys that only some commands write (``requested_epsilon``,
+(``report["objective"]``, ``"notes" in report``, ``dict(report)``; ``report[key] = value``
+sets a field or an extra key), so code written against the JSON keys keeps working.  Keys that only some commands write (``requested_epsilon``,
 ``model``, ``mps``, ``binarized``) go in :attr:`Report.extra`, after the fields.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from .certificate import Certificate
+from .verdict import Certificate
 
 
 @dataclass(eq=False)
@@ -94,6 +94,13 @@ class Report(Mapping):
         if key == "certificate" and self.certificate is not None:
             return self.certificate.to_dict()
         return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        """``report[key] = value``: a field by its name, any other key into :attr:`extra`."""
+        if key in {f.name for f in fields(self)} - {"extra"}:
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
 
     def __iter__(self):
         return iter(self._keys())

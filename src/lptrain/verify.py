@@ -36,8 +36,6 @@ import numpy as np
 
 from . import activations as _acts
 
-TOL = 1e-9
-"""The checker's relative tolerance (``certificate.TOL`` is this one)."""
 MAX_SCAN = 1 << 62
 SMALL = 200_000
 _ACT = {"relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "identity": 5}

@@ -1,0 +1,72 @@
+"""The pattern method (exact continuous optimum of 1-w-1 ReLU nets) on the issue's cases.
+
+Data as in the issue: x uniform in [-1, 1]^n, y = 0.8 relu(0.9x - 0.2) - 0.6 relu(-0.7x + 0.1)
++ 0.1 ("relu") or 0.7 sin(2x) ("sin"), noise N(0, 0.05^2), clipped to [-1, 1]; seed = D
+(+1 for "sin").  Box B = 1, gap 1e-4 relative / 1e-6 absolute, one thread.  The proof of every
+run is replayed by the independent checker (``check s``).  Load average printed: the machine
+is shared.
+
+    python benchmarks/continuous_core.py                # the default cases
+    python benchmarks/continuous_core.py 1-3-1:100:quadratic:relu ...
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from lptrain.arch import Architecture
+from lptrain.continuous import check_patterns, patterns
+
+DEFAULT = [
+    "1-2-1:10:absolute:relu", "1-2-1:10:quadratic:relu", "1-2-1:10:absolute:sin",
+    "1-2-1:10:quadratic:sin", "1-3-1:10:absolute:relu", "1-3-1:10:quadratic:relu",
+    "1-3-1:10:absolute:sin", "1-3-1:10:quadratic:sin", "1-2-1:25:absolute:relu",
+    "1-3-1:25:absolute:relu", "1-2-1:100:absolute:relu", "1-2-1:100:quadratic:relu",
+    "1-3-1:100:absolute:relu", "1-3-1:100:quadratic:relu",
+]
+
+
+def data(n, D, kind):
+    rng = np.random.default_rng(D + (1 if kind == "sin" else 0))
+    x = rng.uniform(-1, 1, (D, n))
+    if n == 2:
+        y = 0.5 * x[:, :1] * x[:, 1:2]
+    elif kind == "sin":
+        y = 0.7 * np.sin(2 * x)
+    else:
+        y = 0.8 * np.maximum(0.9 * x - 0.2, 0) - 0.6 * np.maximum(-0.7 * x + 0.1, 0) + 0.1
+    return x, np.clip(y + rng.normal(0, 0.05, y.shape), -1, 1)
+
+
+def main(cases):
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f} at start")
+    print("| case | target | D | loss | nodes | LPs/QPs | solve s | objective | lower bound | gap "
+          "| check s | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for case in cases:
+        spec, D, loss, kind = case.split(":")
+        D = int(D)
+        arch = Architecture.parse(spec)
+        X, Y = data(arch.widths[0], D, kind)
+        if not patterns.applies(arch, loss, None):
+            print(f"| {spec} | {kind} | {D} | {loss} | not covered | | | | | | | |")
+            continue
+        t = time.perf_counter()
+        res = patterns.solve(arch, loss, X, Y, time_limit=600)
+        ts = time.perf_counter() - t
+        t = time.perf_counter()
+        ok, msg = check_patterns.verify(res.proof, arch, loss, X, Y, box=1.0, reg=None, lam=0.0,
+                                        lower_bound=res.lower_bound, params=res.params,
+                                        objective=res.objective)
+        tc = time.perf_counter() - t
+        status = "" if res.status == "optimal" else f" ({res.status})"
+        print(f"| {spec} | {kind} | {D} | {loss} | {res.nodes} | {res.info['lps']} | {ts:.2f}{status} "
+              f"| {res.objective:.9g} | {res.lower_bound:.9g} | {res.gap:.2g} "
+              f"| {tc:.2f}{'' if ok else ' INVALID'} | {os.getloadavg()[0]:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or DEFAULT)
