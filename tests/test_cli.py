@@ -212,7 +212,7 @@ def test_train_bnb_reports_its_search(capsys, data, tmp_path):
 
 TRAIN_KEYS = ["status", "objective", "params", "param_names", "train_loss", "epsilon", "lipschitz",
               "lipschitz_paper", "bits", "samples", "distinct_points", "grid_points", "evaluations",
-              "solver", "solver_note", "solver_info", "solve_seconds", "check_seconds", "certificate", "polytope",
+              "nominal_evaluations", "grid_index", "solver", "solver_note", "solver_info", "solve_seconds", "check_seconds", "certificate", "polytope",
               "face_lp", "warnings", "notes"]
 
 

@@ -68,7 +68,6 @@ arch_like = st.fixed_dictionaries(
 def test_fuzz_architecture(spec):
     try:
         a = Architecture.from_dict(spec)
-        assert a.n_params >= 1 or a.n_params == 0
         a.forward(np.zeros((1, a.n_inputs)), np.zeros((1, a.n_params)))
     except InputError as e:
         assert "\n" not in str(e)

@@ -247,6 +247,9 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         distinct_points=int(len(face.distinct)),
         grid_points=p.param_points,
         evaluations=sol.evaluations,
+        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
+        else p.samples * p.param_points,
+        grid_index=int(sol.grid_index),
         solver=sol.solver,
         solver_note=note,
         solver_info={k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
@@ -414,6 +417,9 @@ def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compac
         distinct_points=int(len(face.distinct)),
         grid_points=face.param_points,
         evaluations=sol.evaluations,
+        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
+        else face.samples * face.param_points,
+        grid_index=int(sol.grid_index),
         solver=sol.solver,
         solver_note="",
         solver_info={},

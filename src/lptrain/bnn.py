@@ -23,7 +23,7 @@ import numpy as np
 from . import lp as lpmod
 from .arch import Architecture
 from .certificate import check_binary
-from .evaluation import digits, flat_index
+from .evaluation import digits
 from .exceptions import InputError, SizeError, SolverError
 from .sizes import DEFAULT_MEMORY, human_bytes, lp_bytes
 from .solvers.base import Solution
@@ -81,8 +81,9 @@ class BinaryFace:
         self.x_index, self.y_index = x.astype(np.int64), y.astype(np.int64)
         self.samples = len(x)
         self.param_points = 2**arch.n_params
-        self.xy = flat_index(np.concatenate([self.x_index, self.y_index], 1), 2)
-        self.distinct, self.inverse, self.counts = np.unique(self.xy, return_inverse=True, return_counts=True)
+        self.data_index = np.concatenate([self.x_index, self.y_index], 1)  # digit rows: no int64 overflow
+        self.distinct, self.inverse, self.counts = np.unique(self.data_index, axis=0, return_inverse=True,
+                                                             return_counts=True)
         self.inverse = self.inverse.reshape(-1)
         self._rows = None
 
@@ -98,7 +99,7 @@ class BinaryFace:
             need = 8 * len(self.distinct) * self.param_points * (len(self.arch.nodes) + 2)
             if need > memory:
                 raise SizeError(f"the binarized face needs {human_bytes(need)} (limit {human_bytes(memory)})")
-            v = digits(self.distinct, self.arch.n_inputs + self.arch.n_outputs, 2).astype(np.float64)
+            v = self.distinct.astype(np.float64)
             xs, ys = v[:, : self.arch.n_inputs], v[:, self.arch.n_inputs:]
             phi = 2.0 * digits(np.arange(self.param_points), self.arch.n_params, 2) - 1.0
             z = forward(self.arch, xs, phi)
@@ -107,7 +108,7 @@ class BinaryFace:
 
     def lp(self):
         a = self.arch
-        return lpmod.assemble(self.form, self.xy[:, None], self.inverse[:, None], self.rows(), self.samples,
+        return lpmod.assemble(self.form, self.data_index[:, None, :], self.inverse[:, None], self.rows(), self.samples,
                               a.n_inputs, a.n_outputs, a.n_params, 1)
 
     def lp_bytes(self):

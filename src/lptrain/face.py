@@ -7,7 +7,9 @@ c_d(a) = l(f(x~_d, a), y~_d) / D, and the face LP's optimum is
 min_a sum_d c_d(a) (Lemma 3.5: within 2 epsilon of the true ERM optimum).
 
 c_d depends on d only through the rounded point, so the face keeps the data's
-histogram: distinct rounded points, their counts, and which one each d is.  The map
+histogram: distinct rounded points (as rows of n+m grid digits, in flat-index order: a
+flat index G^(n+m) would outgrow int64 on wide inputs), their counts, and which one
+each d is.  The map
 back from a face solution to a network is :meth:`Face.params` (grid index a -> values).
 """
 
@@ -62,12 +64,17 @@ class Face:
         self.x, self.y = x, y
         self.x_index = self.grid.round_index(x)
         self.y_index = self.grid.round_index(y)
-        self.xy = flat_index(np.concatenate([self.x_index, self.y_index], axis=1), self.grid.size)
+        self.data_index = np.concatenate([self.x_index, self.y_index], axis=1)
         self.distinct, self.inverse, self.counts = np.unique(
-            self.xy, return_inverse=True, return_counts=True
+            self.data_index, axis=0, return_inverse=True, return_counts=True
         )
         self.inverse = self.inverse.reshape(-1)
         self._rows = None
+
+    @property
+    def xy(self) -> np.ndarray:
+        """Flat data-point index of each sample (D,); refused when G^(n+m) passes int64."""
+        return flat_index(self.data_index, self.grid.size)
 
     @property
     def samples(self) -> int:
@@ -127,7 +134,7 @@ class Face:
 
     def param_index(self, a: int) -> np.ndarray:
         """Grid indices of the N parameters of flat grid point a."""
-        return digits(int(a), self.polytope.N, self.grid.size)
+        return digits(int(a), self.polytope.N, self.grid.size)  # exact for any Python int
 
     def params(self, a: int) -> np.ndarray:
         """Parameter values (canonical order, docs/design.md §9) of flat grid point a."""
@@ -137,7 +144,7 @@ class Face:
 
     def lp_sizes(self) -> dict:
         p = self.polytope
-        pop = int(np.sum([bin(int(v)).count("1") for v in self.xy]))
+        pop = sum(int(((self.data_index >> s) & 1).sum()) for s in range(self.grid.bits))
         var, con, nnz = lpmod.counts(p.form, self.samples, 1, self.param_points, p.n, p.m,
                                      p.N, self.grid.bits, popcount_total=pop)
         return {"variables": var, "constraints": con, "nonzeros": nnz,
@@ -157,7 +164,7 @@ class Face:
                 f"(limit {human_bytes(memory)}); use solver='structured', fewer bits or raise memory="
             )
         p = self.polytope
-        return lpmod.assemble(p.form, self.xy[:, None], self.inverse[:, None], self.rows(memory),
+        return lpmod.assemble(p.form, self.data_index[:, None, :], self.inverse[:, None], self.rows(memory),
                               self.samples, p.n, p.m, p.N, self.grid.bits)
 
     def columns_in_polytope(self) -> np.ndarray:

@@ -71,13 +71,14 @@ def counts(form, D, k, GN, n, m, N, bits, popcount_total=None):
 
 
 def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits, direct=True) -> ExplicitLP:
-    """Assemble the LP for bags whose data points are ``xy_sets`` (D, k).
+    """Assemble the LP for bags whose data points are ``xy_sets``: flat indices (D, k), or
+    digit rows (D, k, n+m) where flat indices would outgrow int64.
 
     ``table[rows_of[d, j], a]`` is l(f(x, a), y) for the j-th point of bag d; the
     objective is ``sum_d L[d] / D_scale``.  The compact form is written straight into CSC
     arrays (``direct``); ``direct=False`` takes the general COO route (a reference in tests).
     """
-    D, k = xy_sets.shape
+    D, k = xy_sets.shape[:2]
     GN = table.shape[1]
     G = 1 << bits
     lam = D * k * GN
@@ -127,7 +128,8 @@ def assemble(form, xy_sets, rows_of, table, D_scale, n, m, N, bits, direct=True)
         add(r_Z + np.arange(nbits), c_z + np.arange(nbits), 1.0)
         shifts = np.arange(bits - 1, -1, -1)
         # data bits of bag d: z[d, i, h] - sum_{j,a: bit_h(x_{j,i}) = 1} lam[d, j, a]
-        dbits = (digits(xy_sets, n + m, G)[..., None] >> shifts) & 1  # (D, k, n+m, B)
+        dig = xy_sets if xy_sets.ndim == 3 else digits(xy_sets, n + m, G)
+        dbits = (dig[..., None] >> shifts) & 1  # (D, k, n+m, B)
         dd, jj, ii, hh = np.nonzero(dbits)
         row = r_Z + (dd * (n + m) + ii) * bits + hh
         base = (dd * k + jj) * GN

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import lp as lpmod
 from .arch import Architecture
-from .evaluation import Evaluator
+from .evaluation import Evaluator, flat_index
 from .exceptions import FileFormatError, InputError, SizeError
 from .fileio import atomic_write, read_bytes
 from .grid import Grid
@@ -147,10 +147,11 @@ class Polytope:
         return self
 
     def rows(self, xy, progress=False) -> np.ndarray:
-        """Table rows for data-point indices ``xy``: (len(xy), G^N), from the table if built."""
+        """Table rows for data points ``xy`` (flat indices, or digit rows (P, n+m)): (P, G^N),
+        from the table if built."""
         xy = np.asarray(xy, dtype=np.int64)
         if self.table is not None:
-            return self.table[xy]
+            return self.table[flat_index(xy, self.grid.size) if xy.ndim == 2 else xy]
         x, y = self.evaluator.points(xy)
         out = np.empty((len(xy), self.param_points))
         from .progress import bar

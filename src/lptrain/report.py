@@ -33,8 +33,12 @@ class Report(Mapping):
     epsilon, lipschitz, lipschitz_paper : float or None
         The grid's accuracy 2 gamma L, the architecture's Lipschitz constant L, and the
         paper's Cor. 4.2 constant where it applies.
-    bits, samples, distinct_points, grid_points, evaluations : int
-        Bits per number, D, distinct rounded points, G^N, evaluations of f and l.
+    bits, samples, distinct_points, grid_points : int
+        Bits per number, D, distinct rounded points, G^N.
+    evaluations, nominal_evaluations : int
+        Losses the solver computed (the work done), and D G^N (a scan without de-duplication).
+    grid_index : int
+        The optimal grid point's flat index (exact, may pass 2^63).
     solver, solver_note : str
         The solver that ran and why it was chosen (``auto``).
     solver_info : dict
@@ -64,6 +68,8 @@ class Report(Mapping):
     distinct_points: int
     grid_points: int
     evaluations: int
+    nominal_evaluations: int
+    grid_index: int
     solver: str
     solver_note: str
     solver_info: dict

@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 
 KIND_PRUNED, KIND_SYMMETRIC, KIND_EVALUATED = 0, 1, 2
-OK, HEAP_FULL, PROOF_FULL = 0, 1, 2
+OK, HEAP_FULL, PROOF_FULL, BUDGET = 0, 1, 2, 3
 FM = {"nnan", "ninf", "nsz"}  # values are finite: min/max without NaN branches; no reassociation
 
 
@@ -88,7 +88,8 @@ def loss_lb(zl, zh, Y, p, m, code):
 @nb.njit(cache=True, fastmath=FM)
 def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
               loss, reg, lamD, ci, vl, vh, zl, zh, tot):
-    """(lower bound of S on the box, best index of the swept bias or -1); exact on one point."""
+    """(lower bound of S on the box, best index of the swept bias or -1); exact on one point.
+    With a swept bias, ``tot[g]`` holds the bound at bias value gv[g] on return."""
     N = lo.shape[0]
     G = gv.shape[0]
     P, n_in = X.shape
@@ -156,6 +157,7 @@ def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out
         v = tot[g]
         if reg != 0:
             v += lamD * (r + (abs(c) if reg == 1 else c * c))
+        tot[g] = v  # the value at each bias: the tie front reads them
         if v < best:
             best = v
             arg = g
@@ -255,11 +257,112 @@ def _append(plo, phi, pkind, pbound, n, lo, hi, kind, bound, max_proof):
 
 
 @nb.njit(cache=True)
+def _lex_less(a, b):
+    for t in range(a.shape[0]):
+        if a[t] != b[t]:
+            return a[t] < b[t]
+    return False
+
+
+@nb.njit(cache=True)
+def _window(fval, nf, tie_rtol, scale):
+    if nf == 0:
+        return np.inf
+    b = fval[nf - 1]
+    return b + tie_rtol * (scale + abs(b))
+
+
+@nb.njit(cache=True)
+def _front_pruned(fidx, fval, nf, lo, bound, tie_rtol, scale):
+    """The tie rule's pruning (``ties.Front.pruned``): the bound is above the tie window, or a
+    front point of smaller index than the box's smallest point has S <= the bound."""
+    if not bound <= _window(fval, nf, tie_rtol, scale):
+        return True
+    last = -1
+    for f in range(nf):
+        if _lex_less(fidx[f], lo):
+            last = f
+        else:
+            break
+    return last >= 0 and fval[last] <= bound
+
+
+@nb.njit(cache=True)
+def _front_offer(fidx, fval, nf, idx, v, tie_rtol, scale):
+    """``ties.Front.offer`` on arrays: returns (fidx, fval, nf), grown when full."""
+    if not v <= _window(fval, nf, tie_rtol, scale):
+        return fidx, fval, nf
+    pos = 0
+    while pos < nf and _lex_less(fidx[pos], idx):
+        pos += 1
+    if pos > 0 and fval[pos - 1] <= v:
+        return fidx, fval, nf
+    if pos < nf and fval[pos] <= v:
+        same = True
+        for t in range(idx.shape[0]):
+            if fidx[pos, t] != idx[t]:
+                same = False
+                break
+        if same:
+            return fidx, fval, nf
+    end = pos
+    while end < nf and fval[end] >= v:
+        end += 1
+    shift = 1 - (end - pos)  # entries pos..end-1 are replaced by the new one
+    if nf + shift > fidx.shape[0]:
+        fidx = _grow2(fidx, 2 * fidx.shape[0])
+        fval = _grow1(fval, 2 * fval.shape[0])
+    if shift > 0:
+        for f in range(nf - 1, end - 1, -1):
+            fidx[f + shift] = fidx[f]
+            fval[f + shift] = fval[f]
+    elif shift < 0:
+        for f in range(end, nf):
+            fidx[f + shift] = fidx[f]
+            fval[f + shift] = fval[f]
+    fidx[pos] = idx
+    fval[pos] = v
+    nf += shift
+    thr = _window(fval, nf, tie_rtol, scale)
+    drop = 0
+    while fval[drop] > thr:
+        drop += 1
+    if drop:
+        for f in range(drop, nf):
+            fidx[f - drop] = fidx[f]
+            fval[f - drop] = fval[f]
+        nf -= drop
+    return fidx, fval, nf
+
+
+@nb.njit(cache=True)
+def _offer_point(fidx, fval, nf, point, ci, v, tot, tie_rtol, scale, tmp):
+    """Offer an evaluated point: with a swept bias every bias value (tot), else v."""
+    if ci < 0:
+        for t in range(point.shape[0]):
+            tmp[t] = point[t]
+        return _front_offer(fidx, fval, nf, tmp, v, tie_rtol, scale)
+    for t in range(point.shape[0]):
+        tmp[t] = point[t]
+    for g in range(tot.shape[0]):
+        if tot[g] <= _window(fval, nf, tie_rtol, scale):
+            tmp[ci] = g
+            fidx, fval, nf = _front_offer(fidx, fval, nf, tmp, tot[g], tie_rtol, scale)
+    return fidx, fval, nf
+
+
+@nb.njit(cache=True)
 def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, loss, reg, lamD, ci,
-           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every, depth_first, seed):
+           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every, depth_first, seed,
+           tie_rtol, scale, tie_mode, max_boxes):
     """Branch-and-bound over the grid of N parameters: best-first (a heap ordered by bound,
     then insertion) or depth-first (a stack, the child with the lower bound first).
     ``seed`` (grid digits, or seed[0] < 0 for none) is evaluated first as the incumbent.
+    Evaluated points go into the tie front of ``lptrain.ties``; the answer is its first.
+    Without ``tie_mode`` a box is pruned when its bound is >= the minimum so far (the
+    search for the optimum); with it, when its bound is above the tie window or a front
+    point of smaller index than all of the box's has S <= its bound (the search for the
+    smallest-index optimum), stopping with status 3 past ``max_boxes`` boxes.
 
     Returns (status, best value, best grid digits, evaluated, boxes, proof arrays lo, hi,
     kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
@@ -295,7 +398,10 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
     hi = np.full(N, G - 1, np.int32)
     kl = np.empty(N, np.int32)
     kh = np.empty(N, np.int32)
-    best = np.inf
+    fidx = np.empty((16, N), np.int64)
+    fval = np.empty(16)
+    nf = 0
+    ptmp = np.empty(N, np.int64)
     best_idx = np.zeros(N, np.int64)
     evaluated = 0
     boxes = 0
@@ -307,20 +413,18 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
     if seed[0] >= 0:
         for t in range(N):
             kl[t] = seed[t]
-        best, sj = box_bound(kl, kl, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
-                             loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+        sv, sj = box_bound(kl, kl, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
+                           loss, reg, lamD, ci, vl, vh, zl, zh, tot)
         evaluated += per_leaf
-        for t in range(N):
-            best_idx[t] = seed[t]
-        if ci >= 0:
-            best_idx[ci] = sj
+        fidx, fval, nf = _offer_point(fidx, fval, nf, kl, ci, sv, tot, tie_rtol, scale, ptmp)
     if _split_axis(lo, hi, ci) < 0:  # the grid is one point (up to the swept bias)
         evaluated += per_leaf
-        best = b0
+        b0, j0 = box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
+                           loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+        fidx, fval, nf = _offer_point(fidx, fval, nf, lo, ci, b0, tot, tie_rtol, scale, ptmp)
+        best = fval[0]
         for t in range(N):
-            best_idx[t] = lo[t]
-        if ci >= 0:
-            best_idx[ci] = j0
+            best_idx[t] = fidx[0, t]
         if keep_proof:
             plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, 0, lo, hi, KIND_EVALUATED,
                                                   b0, max_proof)
@@ -352,7 +456,8 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
         hi[:] = pool_hi[sl]
         free[nfree] = sl
         nfree += 1
-        if bkey >= best:
+        if (_front_pruned(fidx, fval, nf, lo, bkey, tie_rtol, scale) if tie_mode
+                else (nf > 0 and bkey >= fval[nf - 1])):
             if keep_proof:
                 plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, nproof, lo, hi,
                                                       KIND_PRUNED, bkey, max_proof)
@@ -390,12 +495,7 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
             cv, cj = box_bound(centre, centre, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act,
                                out_idx, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
             evaluated += per_leaf
-            if cv < best:
-                best = cv
-                for t in range(N):
-                    best_idx[t] = centre[t]
-                if ci >= 0:
-                    best_idx[ci] = cj
+            fidx, fval, nf = _offer_point(fidx, fval, nf, centre, ci, cv, tot, tie_rtol, scale, ptmp)
         pops += 1
         ax = _split_axis(lo, hi, ci)
         mid = (lo[ax] + hi[ax]) // 2
@@ -418,13 +518,9 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
                 if _split_axis(kl, kh, ci) < 0:
                     kind = KIND_EVALUATED
                     evaluated += per_leaf
-                    if kb < best:
-                        best = kb
-                        for t in range(N):
-                            best_idx[t] = kl[t]
-                        if ci >= 0:
-                            best_idx[ci] = kj
-                elif kb < best:
+                    fidx, fval, nf = _offer_point(fidx, fval, nf, kl, ci, kb, tot, tie_rtol, scale, ptmp)
+                elif not (_front_pruned(fidx, fval, nf, kl, kb, tie_rtol, scale) if tie_mode
+                          else (nf > 0 and kb >= fval[nf - 1])):
                     if n == max_heap:
                         status = HEAP_FULL
                         break
@@ -466,8 +562,15 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
             key[n - 1], key[n - 2] = key[n - 2], key[n - 1]
             seq[n - 1], seq[n - 2] = seq[n - 2], seq[n - 1]
             slot[n - 1], slot[n - 2] = slot[n - 2], slot[n - 1]
+        if tie_mode and boxes > max_boxes:
+            status = BUDGET
         if status != OK:
             break
+    best = np.inf
+    if nf > 0:
+        best = fval[0]
+        for t in range(N):
+            best_idx[t] = fidx[0, t]
     return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
 
 

@@ -73,7 +73,9 @@ def fill_combos(start, count, K, w, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, best_val, best_o):
+def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, thr, best_val, best_o, first_o, first_val):
+    """Per combo: its minimum S, the first output index attaining it, and the first output
+    index with S <= thr (-1 if none) and its S: the tie-break's second look, see ``fused.py``."""
     n_c, w = combos.shape
     P = H.shape[1]
     G = gv.shape[0]
@@ -99,6 +101,8 @@ def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, best_val, best_o):
                 e[p] += gv[0] * H[t, p]
         bv = np.inf
         bo = -1
+        fo = -1
+        fv = np.inf
         for vi in range(nV):
             if vi > 0:  # odometer step on the least significant digits, r updated in place
                 j = w - 1
@@ -138,12 +142,17 @@ def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, best_val, best_o):
                 if s < bv:
                     bv = s
                     bo = vi * G + cj
+                if fo < 0 and s <= thr:
+                    fo = vi * G + cj
+                    fv = s
         best_val[ci] = bv
         best_o[ci] = bo
+        first_o[ci] = fo
+        first_val[ci] = fv
 
 
 @nb.njit(parallel=True, cache=True)
-def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, m, best_val, best_o):
+def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, thr, m, best_val, best_o, first_o, first_val):
     n_c, w = combos.shape
     P = H.shape[1]
     G = gv.shape[0]
@@ -156,6 +165,8 @@ def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, m, best_val, best_o):
             base += Rh[combos[ci, j]]
         bv = np.inf
         bo = -1
+        fo = -1
+        fv = np.inf
         for o in range(nO):
             rem = o
             for q in range(m * (w + 1) - 1, -1, -1):
@@ -205,5 +216,10 @@ def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, m, best_val, best_o):
             if s < bv:
                 bv = s
                 bo = o
+            if fo < 0 and s <= thr:
+                fo = o
+                fv = s
         best_val[ci] = bv
         best_o[ci] = bo
+        first_o[ci] = fo
+        first_val[ci] = fv

@@ -20,7 +20,14 @@ import numpy as np
 
 @dataclass
 class Solution:
-    """The result of solving one face LP."""
+    """The result of solving one face LP.
+
+    ``grid_index`` is an exact Python int (it can pass 2^63).  ``evaluations`` is the work
+    the solver did: losses l(f(x_p, a), y_p) computed, over distinct data points p and the
+    grid points a it evaluated (bnb: exact evaluations plus box bounds, each times the
+    distinct points, split in ``info``).  ``nominal_evaluations`` is D * G^N, what a
+    scan of the face without de-duplication would compute.
+    """
 
     status: str
     objective: float
@@ -33,6 +40,7 @@ class Solution:
     primal: np.ndarray | None = None
     dual: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    nominal_evaluations: int | None = None
 
     def explicit(self, face, lp):
         """(x, y): primal and row-dual vectors of the explicit face LP ``lp``."""

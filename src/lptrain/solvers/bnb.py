@@ -34,7 +34,15 @@ Both record the proof as arrays ``lo``, ``hi`` (grid indices of each leaf box), 
 check) replays them with ``lptrain.replay``, which shares no code with either search.
 
 ``evaluated`` counts grid points whose loss was computed exactly (centres, and one-point
-boxes over every value of c).
+boxes over every value of c).  ``evaluations`` (the work) = (points evaluated, the coarse
+seeds' included) x distinct points + (boxes bounded) x (G with a swept bias, else 1) x
+distinct points; ``info`` splits them as ``point_evaluations`` and ``box_bound_evaluations``.
+
+Ties follow ``lptrain.ties``: every evaluated point is offered to a :class:`~lptrain.ties.Front`
+(the tie candidates); a box is pruned when its bound is above the tie window or a candidate
+of smaller index than every point of the box has S <= the bound (such a box cannot hold
+the smallest-index optimum), so bnb returns the grid point the scans return.  Pruned boxes
+still have bounds >= the minimum, so the proof is unchanged in form.
 """
 
 from __future__ import annotations
@@ -45,9 +53,10 @@ import numpy as np
 
 from .. import activations
 from ..activations import get_activation
-from ..evaluation import flat_index, regularizer
-from ..exceptions import SizeError
+from ..evaluation import index_of, regularizer
+from ..exceptions import LPTrainError, SizeError
 from ..sizes import human_bytes
+from ..ties import TIE_RTOL, Front
 from . import fused
 from .base import Solution, Solver
 
@@ -140,6 +149,19 @@ class Bounder:
             tot = tot + self.lamD * (_reg_lower(lo_v, hi_v, self.reg)[None] + rc[:, None])
         j = np.argmin(tot, axis=0)
         return tot[j, np.arange(tot.shape[1])], j
+
+    def bias_values(self, point):
+        """S at one grid point for every value of the swept bias (its bound is exact there)."""
+        lo_v = self.gv[point][None].copy()
+        ci = self.c_index
+        lo_v[:, ci] = 0.0
+        zl, zh = _interval_outputs(self.arch, self.X, lo_v, lo_v)
+        cs = self.gv[:, None, None, None]
+        tot = (loss_lower_bound(self.loss, zl[None] + cs, zh[None] + cs, self.Y[None, None]) * self.cnt).sum(-1)
+        if self.reg:
+            rc = np.abs(self.gv) if self.reg == "l1" else self.gv ** 2
+            tot = tot + self.lamD * (_reg_lower(lo_v, lo_v, self.reg)[None] + rc[:, None])
+        return tot[:, 0]
 
     def exact(self, idx):
         """S at grid points idx (B, N) (with c free when it is the swept bias): (values, c index)."""
@@ -242,37 +264,64 @@ class BranchAndBound(Solver):
     centre_every = 64
     depth_first = True
     coarse_seed = True
+    tie_budget = 20_000  # boxes for the tie search, plus twice those of the optimum's search
 
     def _solve(self, face, memory, progress, keep_proof=True):
         activations.require_bounds(face.polytope.arch, self.name)
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
                                                         and fused.available()) else None
+        ties = {}
         if arrays is not None:
-            seed, seed_evals = self._seed(bd, face, memory)
+            seed, seed_evals, seed_boxes = self._seed(bd, face, memory)
             best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof,
                                                                            seed)
+            if keep_proof and np.isfinite(best):
+                tb, ti, te, tbx, resolved = self._ties_compiled(bd, arrays, face, memory, best_idx,
+                                                                self.tie_budget + 2 * (boxes + seed_boxes))
+                ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx),
+                        "tie_break": "smallest index" if resolved else "unresolved"}
+                if resolved:
+                    best, best_idx = tb, ti
         else:
             best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
-            seed_evals = 0
-        a = int(flat_index(best_idx, bd.G))
+            seed_evals = seed_boxes = 0
+            if keep_proof and np.isfinite(best):
+                r = self._search_numpy(bd, face, memory, tie_mode=True, start=best_idx,
+                                       budget=self.tie_budget + 2 * boxes)
+                ties = {"tie_break": "unresolved" if r is None else "smallest index",
+                        "tie_evaluated": 0 if r is None else int(r[2]), "tie_boxes": 0 if r is None else int(r[3])}
+                if r is not None:
+                    best, best_idx = r[0], r[1]
+        if best_idx is None or not np.isfinite(best):
+            raise LPTrainError("bnb found no grid point with a finite objective")
+        a = index_of(best_idx, bd.G)
         D = face.samples
+        P = len(face.distinct)
+        per_box = bd.G if bd.c_index is not None else 1
         ell = face.loss_at(a)
-        info = {"distinct_points": int(len(face.distinct)), "evaluated": int(evaluated),
+        info = {"distinct_points": P, "evaluated": int(evaluated),
                 "grid_points": face.param_points, "boxes": int(boxes),
                 "evaluated_fraction": evaluated / face.param_points, "seed_evaluated": int(seed_evals),
-                "implementation": "compiled" if arrays is not None else "numpy"}
+                "seed_boxes": int(seed_boxes),
+                "point_evaluations": int(evaluated + seed_evals) * P,
+                "box_bound_evaluations": int(boxes + seed_boxes) * per_box * P,
+                "implementation": "compiled" if arrays is not None else "numpy", **ties}
+        if ties:
+            info["point_evaluations"] += ties["tie_evaluated"] * P
+            info["box_bound_evaluations"] += ties["tie_boxes"] * per_box * P
         if keep_proof:
             info["proof"] = proof
         return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        D * face.param_points, info=info)
+                        info["point_evaluations"] + info["box_bound_evaluations"],
+                        nominal_evaluations=D * face.param_points, info=info)
 
     def _seed(self, bd, face, memory):
         """An incumbent from the same data on the grid with one bit less (its points are grid
         points here: coarse index j is index 2j), solved the same way; (digits or None, evaluated)."""
         p = face.polytope
         if not (self.coarse_seed and self.depth_first) or p.grid.bits < 2:
-            return None, 0
+            return None, 0, 0
         from ..face import Face
         from ..grid import Grid
         from ..polytope import Polytope
@@ -280,7 +329,8 @@ class BranchAndBound(Solver):
         coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
                       bd.X[face.inverse], bd.Y[face.inverse])
         sol = self._solve(coarse, memory, False, keep_proof=False)
-        return 2 * coarse.param_index(sol.grid_index), sol.info["evaluated"]
+        return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
+                sol.info["boxes"] + sol.info["seed_boxes"])
 
     def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
         from . import _bnb_kernels as k
@@ -299,7 +349,8 @@ class BranchAndBound(Solver):
             np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
             reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
             int(self.centre_every), bool(self.depth_first),
-            np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64))
+            np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64),
+            TIE_RTOL, float(face.samples), False, 0)
         if status == k.HEAP_FULL:
             raise _too_big("queue", memory, boxes)
         if status == k.PROOF_FULL:
@@ -307,13 +358,42 @@ class BranchAndBound(Solver):
         proof = {"lo": plo.copy(), "hi": phi.copy(), "kind": pkind.copy(), "bound": pbound.copy()}
         return best, best_idx, evaluated, boxes, proof
 
-    def _search_numpy(self, bd, face, memory):
+    def _ties_compiled(self, bd, arrays, face, memory, best_idx, budget):
+        """The smallest-index optimum (``lptrain.ties``), searched from the optimum found:
+        (best, digits, evaluated, boxes, resolved); unresolved past ``tie_budget`` boxes."""
+        from . import _bnb_kernels as k
+
+        ptr, src, wts, bias, act, outs = arrays
+        N = bd.N
+        blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
+        nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
+        ci = -1 if bd.c_index is None else bd.c_index
+        out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
+        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        max_heap = max(64, int(memory) // 4 // (8 * N + 32))
+        status, best, idx, evaluated, boxes, *_ = k.search(
+            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
+            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, 64, False,
+            int(self.centre_every), bool(self.depth_first), np.asarray(best_idx, np.int64),
+            TIE_RTOL, float(face.samples), True, int(budget))
+        return best, idx, evaluated, boxes, status == k.OK
+
+    def _search_numpy(self, bd, face, memory, tie_mode=False, start=None, budget=0):
+        """The numpy search; ``tie_mode`` prunes by the tie rule (see ``_bnb_kernels.search``)
+        from the optimum ``start``, returning None past ``budget`` boxes."""
         G, N = bd.G, bd.N
         ci = bd.c_index
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         lo0 = np.zeros(N, np.int64)
         hi0 = np.full(N, G - 1, np.int64)
-        best, best_idx = np.inf, None
+        front = Front(face.samples)
+        if start is not None:
+            self._offer(bd, front, np.asarray(start, np.int64))
+
+        def pruned(lo, bound):
+            return front.pruned(lo, bound) if tie_mode else bound >= front.best
+
         evaluated = 0
         boxes = 0
         leaves = []
@@ -324,10 +404,12 @@ class BranchAndBound(Solver):
         max_queue = max(64, int(memory) // (64 * N + 200))
         while heap:
             batch = [heapq.heappop(heap) for _ in range(min(BATCH, len(heap)))]
-            live = [b for b in batch if b[0] < best]
+            live = []
             for b in batch:
-                if b[0] >= best:
+                if pruned(b[2], b[0]):
                     leaves.append((b[2], b[3], 0, b[0]))
+                else:
+                    live.append(b)
             if not live:
                 continue
             centre = ((live[0][2] + live[0][3]) // 2)[None]
@@ -337,14 +419,8 @@ class BranchAndBound(Solver):
                 wo = [ci - len(blocks) + j for j in order] if ci is not None else None
                 if wo is not None:
                     centre[0, ci - len(blocks):ci] = centre[0, wo]
-            cv, cj = bd.exact(centre)
+            self._offer(bd, front, centre[0])
             evaluated += per_leaf
-            k = int(np.argmin(cv))
-            if cv[k] < best:
-                best = float(cv[k])
-                best_idx = centre[k].copy()
-                if ci is not None:
-                    best_idx[ci] = cj[k]
             kids_lo, kids_hi = [], []
             for (bnd, _, l, h) in live:
                 sp = split(l, h, ci)
@@ -366,23 +442,33 @@ class BranchAndBound(Solver):
                 elif single[i]:  # a one-point box (c swept): its bound is its exact value
                     evaluated += per_leaf
                     leaves.append((KL[i], KH[i], 2, float(kb[i])))
-                    if kb[i] < best:
-                        best = float(kb[i])
-                        best_idx = KL[i].copy()
-                        if ci is not None:
-                            best_idx[ci] = kj[i]
-                elif kb[i] < best:
+                    self._offer(bd, front, KL[i])
+                elif not pruned(KL[i], float(kb[i])):
                     heapq.heappush(heap, (float(kb[i]), seq, KL[i], KH[i]))
                     seq += 1
                 else:
                     leaves.append((KL[i], KH[i], 0, float(kb[i])))
             if len(heap) > max_queue:
                 raise _too_big("queue", memory, boxes)
+            if tie_mode and boxes > budget:
+                return None
         proof = {"lo": np.array([lf[0] for lf in leaves], np.int32).reshape(-1, N),
                  "hi": np.array([lf[1] for lf in leaves], np.int32).reshape(-1, N),
                  "kind": np.array([lf[2] for lf in leaves], np.int8),
                  "bound": np.array([lf[3] for lf in leaves], np.float64)}
-        return best, best_idx, evaluated, boxes, proof
+        best_idx, best = front.result()
+        return best, None if best_idx is None else np.array(best_idx, np.int64), evaluated, boxes, proof
+
+    @staticmethod
+    def _offer(bd, front, point):
+        """Offer an evaluated point to the tie front: every value of the swept bias, if any."""
+        if bd.c_index is None:
+            front.offer(point, bd.exact(point[None])[0][0])
+            return
+        for g, v in enumerate(bd.bias_values(point)):
+            q = point.copy()
+            q[bd.c_index] = g
+            front.offer(q, v)
 
 
 def verify_proof(face, solution, tol=1e-9) -> tuple[bool, str]:

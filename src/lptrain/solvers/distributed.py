@@ -3,9 +3,10 @@
 ``--solver dask`` (or ``--scheduler ADDRESS`` / ``LPTRAIN_SCHEDULER``, or ``--workers K``
 for a LocalCluster of K processes) splits the face's scan into shards: hidden-unit tuples
 of the fused kernel for one-hidden-layer nets, ranges of flat grid indices otherwise.
-The face's arrays are scattered to the workers once; each task returns its shard's
-minimum and minimizer; the client keeps the smallest, the earliest shard on ties, so the
-result is the same grid point as on one machine whatever the cluster does.
+The face's arrays are scattered to the workers once; each task returns its shard's tie
+records (``lptrain.ties``); the client merges them in shard order, so the result is the
+grid point the one-machine scan returns (the smallest index within the tie window),
+whatever the cluster does.
 
 Pointing it at a real cluster: start ``dask scheduler`` on one host and ``dask worker
 tcp://HOST:8786`` on the others (each with lptrain installed), then run
@@ -18,22 +19,31 @@ import os
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..exceptions import InputError, LPTrainError
+from ..ties import Records
 from .base import Solution, Solver
 
 SHARDS_PER_WORKER = 4
 
 
-def _range_min(ev, X, Y, cnt, a0, a1, budget):
-    from .structured import min_over_blocks
+def _range_records(ev, X, Y, cnt, a0, a1, budget, scale):
+    from .structured import records_over_blocks
 
-    return min_over_blocks(ev.blocks(X, Y, budget, a0, a1), cnt)
+    return records_over_blocks(ev.blocks(X, Y, budget, a0, a1), cnt, scale)
 
 
 def _fused_shard(prep, start, count):
     from . import fused
 
     return fused.scan(prep, start, count)
+
+
+def _merge(parts, scale) -> Records:
+    """The records of the whole scan from its shards' records, in shard order."""
+    rec = Records(scale)
+    for r in parts:
+        rec.extend(r)
+    return rec
 
 
 def _shards(total, k):
@@ -86,25 +96,28 @@ class DaskSolver(Solver):
                 fut = client.scatter(prep, broadcast=True)
                 shards = _shards(prep["total"], k)
                 res = client.gather(client.map(_fused_shard, [fut] * len(shards), *zip(*shards), pure=False))
-                best = min(range(len(res)), key=lambda i: (res[i][0], i))
-                S, a = res[best][0], fused.grid_index(prep, res[best][1], res[best][2])
+                S, a = fused.finish(prep, _merge(res, face.samples))
+                evaluations = fused.evaluations(prep)
             else:
                 ev = face.polytope.evaluator
                 X, Y = ev.points(face.distinct)
                 cnt = face.counts.astype(np.float64)
                 shards = _shards(face.param_points, k)
-                futs = client.map(_range_min, [ev] * len(shards), [X] * len(shards), [Y] * len(shards),
+                futs = client.map(_range_records, [ev] * len(shards), [X] * len(shards), [Y] * len(shards),
                                   [cnt] * len(shards), [s for s, _ in shards], [s + c for s, c in shards],
-                                  [max(1 << 20, int(memory) // 16)] * len(shards), pure=False)
+                                  [max(1 << 20, int(memory) // 16)] * len(shards),
+                                  [face.samples] * len(shards), pure=False)
                 res = client.gather(futs)
-                best = min(range(len(res)), key=lambda i: (res[i][0], i))
-                S, a = res[best]
+                a, S = _merge(res, face.samples).result()
+                evaluations = face.param_points * len(face.distinct)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+        if a is None:
+            raise LPTrainError("the face objective is NaN at every grid point")
         D = face.samples
         ell = face.loss_at(a)
         return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        D * face.param_points, info={"distinct_points": int(len(face.distinct)),
+                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
                                                       "workers": nworkers, "shards": len(res)})

@@ -12,10 +12,14 @@ hidden layer, the network's structure makes this cheap:
 * for m = 1, the output's weights fix r_p = sum_j v_j H[t_j, p] once and the output bias c
   is swept over the grid without recomputing r.
 
-Every tuple's best value and output index are stored and reduced in order, so the
-argmin is deterministic (the first minimizer in (tuple, output) order).  The result is the
+The enumeration order (tuple rank, then output digits) is increasing canonical grid
+index, and the smallest index of every symmetry orbit is enumerated (sorted tuples; equal
+units' output weights range freely), so the tie rule of ``lptrain.ties`` holds: each
+tuple's minimum goes into the tie records (key: tuple rank), and the winning tuple is
+scanned once more for its first output within the final tie window.  The result is the
 exact grid optimum; the canonical grid index a* is rebuilt from the tuple and the output
-digits.
+digits.  ``evaluations`` = tuples x G^(m(w+1)) output settings x distinct points: every
+(grid point, point) pair scored once (the quadratic loss sweeps the bias in closed form).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import numpy as np
 
 from ..activations import get_activation
 from ..evaluation import digits, regularizer
-from ..exceptions import InputError
+from ..exceptions import InputError, SizeError
+from ..ties import Records
 
 LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 COMBO_CHUNK = 1 << 15
@@ -76,39 +81,71 @@ def prepare(face) -> dict:
     act = get_activation(p.arch.nodes[0].activation)
     H = np.ascontiguousarray(act(theta[:, :n] @ X.T + theta[:, n:]))  # (K, P)
     lam = p.lam if p.reg else 0.0
+    if G ** (m * (w + 1)) >= 2**62:
+        raise SizeError(f"the fused scan's {G}^{m * (w + 1)} output settings per hidden tuple "
+                        "pass its 64-bit counters; use fewer bits or --solver bnb")
     return {
         "H": H, "Rh": regularizer(theta, p.reg) if p.reg else np.zeros(K), "gv": gv,
         "Y": np.ascontiguousarray(Y), "cnt": face.counts.astype(np.float64),
         "code": LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0]),
-        "n": n, "w": w, "m": m, "G": G, "K": K, "total": n_combos(K, w),
+        "n": n, "w": w, "m": m, "G": G, "K": K, "total": n_combos(K, w), "D": face.samples,
     }
 
 
-def scan(prep: dict, start: int, count: int):
-    """(best S, its hidden tuple, its output index) over combo ranks start..start+count-1."""
-    fill_combos, scan_m1, scan_general = kernels()
-    w, m = prep["w"], prep["m"]
-    best = (np.inf, None, -1)
+def _run(prep, combos, thr):
+    """(combo minima, their first outputs, first outputs with S <= thr, S there) per tuple."""
+    _, scan_m1, scan_general = kernels()
+    c = len(combos)
+    bv = np.empty(c)
+    bo = np.empty(c, np.int64)
+    fo = np.empty(c, np.int64)
+    fv = np.empty(c)
+    args = (combos, prep["H"], prep["Rh"], prep["gv"], prep["Y"], prep["cnt"], prep["code"], prep["lamD"],
+            float(thr))
+    if prep["m"] == 1:
+        scan_m1(*args, bv, bo, fo, fv)
+    else:
+        scan_general(*args, prep["m"], bv, bo, fo, fv)
+    return bv, bo, fo, fv
+
+
+def combo(prep, rank: int) -> np.ndarray:
+    """The hidden tuple of one rank."""
+    buf = np.empty((1, prep["w"]), np.int64)
+    kernels()[0](rank, 1, prep["K"], prep["w"], buf)
+    return buf
+
+
+def scan(prep: dict, start: int, count: int) -> Records:
+    """Tie records (key: tuple rank, value: the tuple's minimum S) over ranks start..start+count-1."""
+    fill_combos = kernels()[0]
+    w = prep["w"]
+    rec = Records(prep["D"])
     buf = np.empty((min(COMBO_CHUNK, count), w), np.int64)
     for s0 in range(start, start + count, COMBO_CHUNK):
         c = min(COMBO_CHUNK, start + count - s0)
         fill_combos(s0, c, prep["K"], w, buf)
-        combos = buf[:c]
-        bv = np.empty(c)
-        bo = np.empty(c, np.int64)
-        args = (combos, prep["H"], prep["Rh"], prep["gv"], prep["Y"], prep["cnt"], prep["code"], prep["lamD"])
-        if m == 1:
-            scan_m1(*args, bv, bo)
-        else:
-            scan_general(*args, m, bv, bo)
-        i = int(np.argmin(bv))
-        if best[1] is None or bv[i] < best[0]:
-            best = (float(bv[i]), tuple(int(t) for t in combos[i]), int(bo[i]))
-    return best
+        bv = _run(prep, buf[:c], -np.inf)[0]
+        rec.add_block(s0, bv)
+    return rec
+
+
+def finish(prep: dict, rec: Records):
+    """(S, canonical grid index) of the tie-broken optimum from the records of a whole scan:
+    the first tuple whose minimum is in the window, at its first output in the window."""
+    rank, _ = rec.result()
+    if rank is None:
+        return np.inf, None
+    tup = combo(prep, rank)
+    thr = rec.threshold()
+    bv, bo, fo, fv = _run(prep, tup, thr)
+    if fo[0] < 0:  # cannot happen (the tuple's minimum is in the window); keep its minimizer
+        fo, fv = bo, bv
+    return float(fv[0]), grid_index(prep, tuple(int(t) for t in tup[0]), int(fo[0]))
 
 
 def grid_index(prep: dict, tup, o) -> int:
-    """The canonical flat grid index of (hidden tuple, output digits)."""
+    """The canonical flat grid index (an exact Python int) of (hidden tuple, output digits)."""
     a = 0
     for t in tup:
         a = a * prep["K"] + int(t)
@@ -116,17 +153,22 @@ def grid_index(prep: dict, tup, o) -> int:
 
 
 def solve(face, progress_bar=None):
-    """(S*, a*) for a one-hidden-layer face: the exact minimum of sum_p count_p l_p(a) + D lam R(a)."""
+    """(S, a*, evaluations) for a one-hidden-layer face: the exact minimum of
+    sum_p count_p l_p(a) + D lam R(a), ties to the smallest grid index (``lptrain.ties``)."""
     prep = prepare(face)
-    best = (np.inf, None, -1)
+    rec = Records(prep["D"])
     for start in range(0, prep["total"], COMBO_CHUNK):
         c = min(COMBO_CHUNK, prep["total"] - start)
-        r = scan(prep, start, c)
-        if best[1] is None or r[0] < best[0]:
-            best = r
+        rec.extend(scan(prep, start, c))
         if progress_bar is not None:
             progress_bar.update(c)
-    if not math.isfinite(best[0]):
-        raise InputError(f"the face's objective is {best[0]} (lam * D * R(a) overflows a float); "
+    S, a = finish(prep, rec)
+    if not math.isfinite(S):
+        raise InputError(f"the face's objective is {S} (lam * D * R(a) overflows a float); "
                          f"lower the regularization weight lam")
-    return best[0], grid_index(prep, best[1], best[2])
+    return S, a, evaluations(prep)
+
+
+def evaluations(prep) -> int:
+    """(grid point, distinct point) pairs the fused scan scores (see the module docstring)."""
+    return prep["total"] * prep["G"] ** (prep["m"] * (prep["w"] + 1)) * prep["H"].shape[1]

@@ -3,8 +3,9 @@
 One-hidden-layer nets (the fused kernel's setting): the hidden outputs H[t, p] for every
 neuron parameter vector t live on the device; for a chunk of sorted hidden-unit tuples, one
 batched matrix product gives r = V H for *every* output-weight vector V of the grid at once,
-the output bias is swept, and the weighted loss sums are reduced to the first minimum in
-(tuple, V, bias) order, the fused kernel's order.  Other architectures run the blockwise
+the output bias is swept, and the weighted loss sums go into the tie records of
+``lptrain.ties`` in (tuple, V, bias) order, the fused kernel's order (increasing grid
+index), so ties go to the smallest grid index like every other solver.  Other architectures run the blockwise
 forward pass of ``evaluation.py`` in torch.  float64 throughout: the optimum is the CPU's.
 ``info["flops"]`` counts the floating-point operations issued (multiply-adds as two), for
 the benchmark's fraction of peak.
@@ -19,7 +20,9 @@ import os
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..evaluation import fits_int64
+from ..exceptions import InputError, LPTrainError, SizeError
+from ..ties import Records, window
 from .base import Solution, Solver
 
 CHUNK_BYTES = 512 << 20
@@ -42,6 +45,17 @@ def _loss(torch, name, z, y):
     if name == "hinge":
         return torch.clamp(1.0 - z * y, min=0.0)
     return torch.zeros_like(z)  # softmax of one output
+
+
+def _offer(torch, rec, start, flat):
+    """Offer a block of S values (keys start, start+1, ...) to the tie records; only the
+    entries within the tie window of the block's minimum leave the device."""
+    m = float(torch.min(flat)) if flat.numel() else float("nan")
+    if not m < rec.best:
+        return
+    idx = torch.nonzero(flat <= window(m, rec.scale)).reshape(-1)
+    for j, v in zip(idx.cpu().numpy(), flat[idx].cpu().numpy()):
+        rec.add(start + int(j), v)
 
 
 BUILTIN = ("relu", "tanh", "elu", "leaky_relu", "identity")
@@ -82,12 +96,15 @@ class GpuSolver(Solver):
         D = face.samples
         w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
-            S, a, flops = self._one_hidden(torch, dev, face, fused)
+            S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused)
         else:
             S, a, flops = self._blocks(torch, dev, face)
+            evaluations = face.param_points * len(face.distinct)
+        if a is None:
+            raise LPTrainError("the face objective is NaN at every grid point")
         ell = face.loss_at(a)
         return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        D * face.param_points, info={"distinct_points": int(len(face.distinct)),
+                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
                                                       "device": str(dev), "flops": flops})
 
     def _one_hidden(self, torch, dev, face, fused):
@@ -102,7 +119,8 @@ class GpuSolver(Solver):
         name = face.polytope.loss.name
         P = H.shape[1]
         chunk = max(1, CHUNK_BYTES // (8 * V.shape[0] * P * (G + 2)))
-        best = (np.inf, None, -1)
+        rec = Records(face.samples)
+        nO = V.shape[0] * G
         flops = 0
         buf = np.empty((chunk, w), np.int64)
         total = prep["total"]
@@ -115,12 +133,13 @@ class GpuSolver(Solver):
             Z = R[..., None, :] + gv[None, None, :, None]  # (c, G^w, G, P)
             s = (_loss(torch, name, Z, Y) * cnt).sum(-1).reshape(c, -1)  # (c, G^w * G)
             flops += 2 * c * V.shape[0] * w * P + 4 * c * V.shape[0] * G * P
-            flat = torch.argmin(s.reshape(-1))
-            val = float(s.reshape(-1)[flat])
-            if val < best[0]:
-                ci, o = divmod(int(flat), s.shape[1])
-                best = (val, tuple(int(t) for t in buf[ci]), o)
-        return best[0], fused.grid_index(prep, best[1], best[2]), flops
+            _offer(torch, rec, start * nO, s.reshape(-1))
+        key, S = rec.result()
+        if key is None:
+            return S, None, flops, 0
+        rank, o = divmod(key, nO)
+        tup = tuple(int(t) for t in fused.combo(prep, rank)[0])
+        return S, fused.grid_index(prep, tup, o), flops, total * nO * P
 
     def _blocks(self, torch, dev, face):
         p = face.polytope
@@ -131,10 +150,12 @@ class GpuSolver(Solver):
         cnt = torch.tensor(face.counts.astype(np.float64), device=dev)
         gv = torch.tensor(p.grid.values(), device=dev)
         N, G = p.N, p.grid.size
+        if not fits_int64(G, N):
+            raise SizeError(f"the GPU scan indexes grid points by int64; {G}^{N} is too many")
         acts = {"relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu,
                 "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01), "identity": lambda t: t}
         step = max(1, CHUNK_BYTES // (8 * max(1, len(X)) * (len(p.arch.nodes) + 4)))
-        best, arg = np.inf, -1
+        rec = Records(face.samples)
         per_point = sum(2 * len(nd.sources) + 2 for nd in p.arch.nodes) + 4 * p.arch.n_outputs
         for a0 in range(0, p.param_points, step):
             a1 = min(p.param_points, a0 + step)
@@ -164,7 +185,6 @@ class GpuSolver(Solver):
             if p.reg and p.lam:
                 r = phi.abs().sum(1) if p.reg == "l1" else (phi * phi).sum(1)
                 s = s + p.lam * face.samples * r
-            j = int(torch.argmin(s))
-            if float(s[j]) < best:
-                best, arg = float(s[j]), a0 + j
+            _offer(torch, rec, a0, s)
+        arg, best = rec.result()
         return best, arg, per_point * p.param_points * len(X)

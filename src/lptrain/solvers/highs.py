@@ -3,9 +3,13 @@
 The reference solver: it materializes the face LP of ``lptrain.lp`` (every column of
 the face, all gluing rows) and lets HiGHS solve it.  Exact but memory-hungry: the face LP
 has D G^N lambda columns (1-2-1 at 2 bits, D = 100: 1.6M columns and about 2.3 GiB; see
-BENCHMARKS.md), so it is the reference for small faces, not a way to scale.  The optimal grid point is read off bag 0's lambda's (a vertex of the face
-puts weight 1 on one a; with ties an interior solution is mapped to its heaviest a,
-which is optimal too since every a in its support is).
+BENCHMARKS.md), so it is the reference for small faces, not a way to scale.
+The optimal grid point follows the tie rule of ``lptrain.ties``: from the face's loss
+table (which the explicit LP holds anyway) the smallest grid index within the tie window
+of the minimum.  When that is the vertex HiGHS returned, its primal and row duals are the
+certificate; otherwise (an optimal face with several vertices) the certificate is the
+vertex at the tie-broken point with u_d = c_d(a*) (docs/design.md §4), like the
+structured solvers'.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from ..exceptions import SolverError
 from ..fileio import atomic_path
+from ..ties import first_within
 from .base import Solution, Solver
 
 STATUS_MAP = {
@@ -122,18 +127,15 @@ class HighsSolver(Solver):
         status, obj, x, y = solve_lp(lp, self.method)
         if status != "optimal":
             raise SolverError(f"HiGHS did not solve the face LP: status {status}")
-        GN = face.param_points
-        a = int(np.argmax(x[lp.cols["lam"].start : lp.cols["lam"].start + GN]))
-        return Solution(
-            status=status,
-            objective=obj,
-            grid_index=a,
-            params=face.params(a),
-            solver=self.name,
-            dual_u=y[lp.rows["S"]].copy(),
-            evaluations=face.samples * GN,
-            primal=x,
-            dual=y,
-            info={"lp_variables": lp.A.shape[1], "lp_constraints": lp.A.shape[0],
-                  "lp_nonzeros": int(lp.A.nnz)},
-        )
+        GN, D = face.param_points, face.samples
+        vertex = int(np.argmax(x[lp.cols["lam"].start : lp.cols["lam"].start + GN]))
+        rows = face.rows(memory)
+        a, S = first_within(face.counts.astype(np.float64) @ rows, D)
+        info = {"lp_variables": lp.A.shape[1], "lp_constraints": lp.A.shape[0],
+                "lp_nonzeros": int(lp.A.nnz), "highs_vertex": vertex}
+        if a == vertex:
+            return Solution(status, obj, a, face.params(a), self.name, y[lp.rows["S"]].copy(),
+                            len(face.distinct) * GN, primal=x, dual=y, info=info,
+                            nominal_evaluations=D * GN)
+        return Solution(status, S / D, a, face.params(a), self.name, rows[face.inverse, a] / D,
+                        len(face.distinct) * GN, info=info, nominal_evaluations=D * GN)

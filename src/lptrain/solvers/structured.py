@@ -6,30 +6,36 @@ only through the rounded data point, so
 One-hidden-layer nets use the fused numba kernel of ``fused.py`` (hidden outputs computed
 once per neuron parameter vector, hidden-unit symmetry, output bias swept last); every
 other architecture scans the parameter grid in blocks (memory stays bounded whatever D and the grid
-are), S is minimized with the first minimizer in grid order kept (deterministic), and
-the dual certificate u_d = c_d(a*) of docs/design.md §4 is returned.
+are).  Ties go to the smallest grid index within ``ties.TIE_RTOL`` of the minimum (the rule
+every solver follows), and the dual certificate u_d = c_d(a*) of docs/design.md §4 is returned.
+``evaluations`` counts the (distinct point, grid point) pairs whose loss was computed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import LPTrainError
 from ..progress import bar
+from ..ties import Records
 from .base import Solution, Solver
 
 
-def min_over_blocks(blocks, counts, pb=None):
-    """(min S, its grid index) over (a0, a1, loss block) blocks; the first minimizer wins."""
+def records_over_blocks(blocks, counts, scale, pb=None) -> Records:
+    """The tie :class:`Records` of S over (a0, a1, loss block) blocks given in index order."""
     counts = np.asarray(counts, dtype=np.float64)
-    best, best_a = np.inf, -1
+    rec = Records(scale)
     for a0, a1, blk in blocks:
-        s = (blk * counts[:, None]).sum(axis=0)
-        j = int(np.argmin(s))
-        if s[j] < best:
-            best, best_a = float(s[j]), a0 + j
+        rec.add_block(a0, (blk * counts[:, None]).sum(axis=0))
         if pb is not None:
             pb.update(a1 - a0)
-    return best, best_a
+    return rec
+
+
+def min_over_blocks(blocks, counts, scale=1.0, pb=None):
+    """(S at the tie-broken optimum, its grid index) over (a0, a1, loss block) blocks."""
+    key, val = records_over_blocks(blocks, counts, scale, pb).result()
+    return val, key
 
 
 class StructuredSolver(Solver):
@@ -46,12 +52,15 @@ class StructuredSolver(Solver):
             n, w, m = face.polytope.arch.widths
             K = face.grid.size ** (n + 1)
             with bar(fused.n_combos(K, w), "solving", progress) as pb:
-                best, best_a = fused.solve(face, pb)
+                best, best_a, evaluations = fused.solve(face, pb)
             kernel = "fused"
         else:
             with bar(face.param_points, "solving", progress) as pb:
-                best, best_a = min_over_blocks(face.blocks(memory), face.counts, pb)
+                best, best_a = min_over_blocks(face.blocks(memory), face.counts, D, pb)
             kernel = "blocks"
+            evaluations = work
+        if best_a is None:
+            raise LPTrainError("the face objective is NaN at every grid point")
         ell = face.loss_at(best_a)
         return Solution(
             status="optimal",
@@ -60,6 +69,7 @@ class StructuredSolver(Solver):
             params=face.params(best_a),
             solver=self.name,
             dual_u=ell[face.inverse] / D,
-            evaluations=D * face.param_points,
+            evaluations=evaluations,
+            nominal_evaluations=D * face.param_points,
             info={"distinct_points": int(len(face.distinct)), "kernel": kernel},
         )
