@@ -296,11 +296,9 @@ class BranchAndBound(Solver):
         if best_idx is None or not np.isfinite(best):
             raise LPTrainError("bnb found no grid point with a finite objective")
         a = index_of(best_idx, bd.G)
-        D = face.samples
         P = len(face.distinct)
         per_box = bd.G if bd.c_index is not None else 1
-        ell = face.loss_at(a)
-        info = {"distinct_points": P, "evaluated": int(evaluated),
+        info = {"evaluated": int(evaluated),
                 "grid_points": face.param_points, "boxes": int(boxes),
                 "evaluated_fraction": evaluated / face.param_points, "seed_evaluated": int(seed_evals),
                 "seed_boxes": int(seed_boxes),
@@ -312,9 +310,8 @@ class BranchAndBound(Solver):
             info["box_bound_evaluations"] += ties["tie_boxes"] * per_box * P
         if keep_proof:
             info["proof"] = proof
-        return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        info["point_evaluations"] + info["box_bound_evaluations"],
-                        nominal_evaluations=D * face.param_points, info=info)
+        return Solution.at_grid_point(face, a, best, solver=self.name, info=info,
+                                      evaluations=info["point_evaluations"] + info["box_bound_evaluations"])
 
     def _seed(self, bd, face, memory):
         """An incumbent from the same data on the grid with one bit less (its points are grid

@@ -116,8 +116,5 @@ class DaskSolver(Solver):
                 cluster.close()
         if a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        D = face.samples
-        ell = face.loss_at(a)
-        return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
-                                                      "workers": nworkers, "shards": len(res)})
+        return Solution.at_grid_point(face, a, S, solver=self.name, evaluations=evaluations,
+                                      info={"workers": nworkers, "shards": len(res)})

@@ -93,7 +93,6 @@ class GpuSolver(Solver):
         dev = device()
         p = face.polytope
         _require_builtin_activations(p.arch)
-        D = face.samples
         w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
             S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused)
@@ -102,10 +101,8 @@ class GpuSolver(Solver):
             evaluations = face.param_points * len(face.distinct)
         if a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        ell = face.loss_at(a)
-        return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
-                                                      "device": str(dev), "flops": flops})
+        return Solution.at_grid_point(face, a, S, solver=self.name, evaluations=evaluations,
+                                      info={"device": str(dev), "flops": flops})
 
     def _one_hidden(self, torch, dev, face, fused):
         prep = fused.prepare(face)

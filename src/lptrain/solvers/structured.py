@@ -61,15 +61,5 @@ class StructuredSolver(Solver):
             evaluations = work
         if best_a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        ell = face.loss_at(best_a)
-        return Solution(
-            status="optimal",
-            objective=best / D,
-            grid_index=best_a,
-            params=face.params(best_a),
-            solver=self.name,
-            dual_u=ell[face.inverse] / D,
-            evaluations=evaluations,
-            nominal_evaluations=D * face.param_points,
-            info={"distinct_points": int(len(face.distinct)), "kernel": kernel},
-        )
+        return Solution.at_grid_point(face, best_a, best, solver=self.name, evaluations=evaluations,
+                                      info={"kernel": kernel})
