@@ -395,24 +395,13 @@ def _finish(args, res):
     return 0 if rep["status"] == "optimal" else 1
 
 
-def _dask_options(args):
-    if args.scheduler or args.workers:
-        if args.solver not in ("auto", "dask"):
-            raise InputError("--scheduler and --workers go with --solver dask")
-        args.solver = "dask"
-    if args.solver == "dask":
-        from .solvers.distributed import DaskSolver
-
-        DaskSolver.scheduler = args.scheduler
-        DaskSolver.workers = args.workers
-
-
 def cmd_solve(args):
     _check_out(args.model, args.json, args.mps)
-    _dask_options(args)
+    solver, options = api.distributed_choice(args.solver, args.scheduler, args.workers)
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
-    res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
+    res = api.solve_face(p, ds, solver, args.memory, not args.no_check, _progress(args),
+                         solver_options=options)
     if args.mps:
         from .solvers.highs import write_mps
 
@@ -427,14 +416,14 @@ def cmd_train(args):
         return _train_continuous(args)
     if args.bnn:
         return _train_bnn(args)
-    _dask_options(args)
+    solver, options = api.distributed_choice(args.solver, args.scheduler, args.workers)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
     grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
     res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
-                    solver=args.solver, form=args.form, reg=args.reg, lam=args.lam,
-                    memory=args.memory, certify=not args.no_check, progress=_progress(args))
+                    solver=solver, form=args.form, reg=args.reg, lam=args.lam, memory=args.memory,
+                    certify=not args.no_check, progress=_progress(args), solver_options=options)
     return _finish(args, res)
 
 

@@ -113,7 +113,12 @@ def _bits(face, a):
 
 
 class Solver(ABC):
-    """A face solver; subclasses set ``name`` and implement :meth:`_solve`."""
+    """A face solver; subclasses set ``name`` and implement :meth:`_solve`.
+
+    A solver's options are its constructor's keyword arguments
+    (``get_solver(name, **options)``), stored on the instance, never on the class.  Every
+    solver honours ``progress``: with it (and a terminal on stderr) a bar shows the work done.
+    """
 
     name = "abstract"
     unavailable_reason = "a missing optional dependency"

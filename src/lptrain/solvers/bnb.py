@@ -54,7 +54,8 @@ import numpy as np
 from .. import activations
 from ..activations import get_activation
 from ..evaluation import index_of, regularizer
-from ..exceptions import LPTrainError, SizeError
+from ..exceptions import InputError, LPTrainError, SizeError
+from ..progress import bar
 from ..sizes import human_bytes
 from ..ties import TIE_RTOL, Front
 from . import fused
@@ -258,15 +259,42 @@ def _too_big(what, memory, done):
 
 
 class BranchAndBound(Solver):
-    name = "bnb"
-    symmetry = True
-    compiled = True
-    centre_every = 64
-    depth_first = True
-    coarse_seed = True
-    tie_budget = 20_000  # boxes for the tie search, plus twice those of the optimum's search
+    """Exact branch-and-bound over the parameter grid (see the module docstring).
 
-    def _solve(self, face, memory, progress, keep_proof=True):
+    Parameters
+    ----------
+    symmetry : bool
+        Prune boxes holding no point with sorted hidden units (one hidden layer).
+    compiled : bool
+        The numba search when the activations are built in (else the numpy one).
+    centre_every : int
+        The compiled search evaluates a box's centre every ``centre_every`` boxes.
+    depth_first : bool
+        Depth-first (lower bound first) rather than best-first (compiled search).
+    coarse_seed : bool
+        Depth-first starts from the optimum on the grid with one bit less.
+    tie_budget : int
+        Boxes for the smallest-index tie search, plus twice those of the optimum's search.
+    """
+
+    name = "bnb"
+
+    def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
+                 coarse_seed=True, tie_budget=20_000):
+        for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
+        self.symmetry, self.compiled = bool(symmetry), bool(compiled)
+        self.centre_every, self.tie_budget = int(centre_every), int(tie_budget)
+        self.depth_first, self.coarse_seed = bool(depth_first), bool(coarse_seed)
+
+    def _solve(self, face, memory, progress):
+        with bar(face.param_points, "branch-and-bound", progress) as pb:
+            sol = self._run(face, memory)
+            pb.update(face.param_points)  # every grid point settled: evaluated or bounded away
+        return sol
+
+    def _run(self, face, memory, keep_proof=True):
         activations.require_bounds(face.polytope.arch, self.name)
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
@@ -325,7 +353,7 @@ class BranchAndBound(Solver):
 
         coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
                       bd.X[face.inverse], bd.Y[face.inverse])
-        sol = self._solve(coarse, memory, False, keep_proof=False)
+        sol = self._run(coarse, memory, keep_proof=False)
         return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
                 sol.info["boxes"] + sol.info["seed_boxes"])
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..evaluation import fits_int64
 from ..exceptions import InputError, LPTrainError, SizeError
+from ..progress import bar
 from ..ties import Records, window
 from .base import Solution, Solver
 
@@ -95,16 +96,18 @@ class GpuSolver(Solver):
         _require_builtin_activations(p.arch)
         w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
-            S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused)
+            with bar(fused.n_combos(face.grid.size ** (w[0] + 1), w[1]), "solving (GPU)", progress) as pb:
+                S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused, pb)
         else:
-            S, a, flops = self._blocks(torch, dev, face)
+            with bar(face.param_points, "solving (GPU)", progress) as pb:
+                S, a, flops = self._blocks(torch, dev, face, pb)
             evaluations = face.param_points * len(face.distinct)
         if a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
         return Solution.at_grid_point(face, a, S, solver=self.name, evaluations=evaluations,
                                       info={"device": str(dev), "flops": flops})
 
-    def _one_hidden(self, torch, dev, face, fused):
+    def _one_hidden(self, torch, dev, face, fused, pb):
         prep = fused.prepare(face)
         fill = fused.kernels()[0]
         G, w, K = prep["G"], prep["w"], prep["K"]
@@ -131,6 +134,7 @@ class GpuSolver(Solver):
             s = (_loss(torch, name, Z, Y) * cnt).sum(-1).reshape(c, -1)  # (c, G^w * G)
             flops += 2 * c * V.shape[0] * w * P + 4 * c * V.shape[0] * G * P
             _offer(torch, rec, start * nO, s.reshape(-1))
+            pb.update(c)
         key, S = rec.result()
         if key is None:
             return S, None, flops, 0
@@ -138,7 +142,7 @@ class GpuSolver(Solver):
         tup = tuple(int(t) for t in fused.combo(prep, rank)[0])
         return S, fused.grid_index(prep, tup, o), flops, total * nO * P
 
-    def _blocks(self, torch, dev, face):
+    def _blocks(self, torch, dev, face, pb):
         p = face.polytope
         ev = p.evaluator
         X, Y = ev.points(face.distinct)
@@ -183,5 +187,6 @@ class GpuSolver(Solver):
                 r = phi.abs().sum(1) if p.reg == "l1" else (phi * phi).sum(1)
                 s = s + p.lam * face.samples * r
             _offer(torch, rec, a0, s)
+            pb.update(a1 - a0)
         arg, best = rec.result()
         return best, arg, per_point * p.param_points * len(X)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import SolverError
+from ..exceptions import InputError, SolverError
 from ..fileio import atomic_path
+from ..progress import bar
 from ..ties import first_within
 from .base import Solution, Solver
 
@@ -111,8 +112,20 @@ def solve_lp(lp, method="choose"):
 
 
 class HighsSolver(Solver):
+    """HiGHS on the explicit face LP.
+
+    Parameters
+    ----------
+    method : {"choose", "simplex", "ipm", "pdlp"}
+        HiGHS's ``solver`` option.
+    """
+
     name = "highs"
-    method = "choose"
+
+    def __init__(self, *, method="choose"):
+        if method not in ("choose", "simplex", "ipm", "pdlp"):
+            raise InputError(f"solver 'highs': method={method!r}; choose choose, simplex, ipm or pdlp")
+        self.method = method
 
     @staticmethod
     def available():
@@ -123,8 +136,10 @@ class HighsSolver(Solver):
         return True
 
     def _solve(self, face, memory, progress):
-        lp = face.lp(memory)
-        status, obj, x, y = solve_lp(lp, self.method)
+        with bar(1, "solving (HiGHS)", progress) as pb:
+            lp = face.lp(memory)
+            status, obj, x, y = solve_lp(lp, self.method)
+            pb.update(1)
         if status != "optimal":
             raise SolverError(f"HiGHS did not solve the face LP: status {status}")
         GN, D = face.param_points, face.samples

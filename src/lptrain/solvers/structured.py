@@ -39,9 +39,21 @@ def min_over_blocks(blocks, counts, scale=1.0, pb=None):
 
 
 class StructuredSolver(Solver):
+    """The face's optimum by a scan of the parameter grid (docs/design.md §4).
+
+    Parameters
+    ----------
+    plain : bool
+        Always the blockwise numpy scan, never the fused kernel.
+    force_fused : bool
+        The fused kernel for every one-hidden-layer net, however little the work.
+    """
+
     name = "structured"
-    plain = False
-    force_fused = False
+
+    def __init__(self, *, plain=False, force_fused=False):
+        self.plain = bool(plain)
+        self.force_fused = bool(force_fused)
 
     def _solve(self, face, memory, progress):
         from . import fused
