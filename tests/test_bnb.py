@@ -165,3 +165,17 @@ def test_box_bounds_below_every_point_inside(rng):
         b, _ = bd.bounds(lo[None], hi[None])
         pts = rng.integers(lo, hi + 1, (50, bd.N))
         assert np.all(bd.evaluate_points(pts) >= b[0] - 1e-9)
+
+
+def test_leaky_slope_reaches_the_compiled_search(monkeypatch, rng):
+    """The slope is an argument of the kernels (solvers/codes.py), not compiled in: another
+    slope gives the compiled search the optimum the numpy scan finds with that slope."""
+    from lptrain import activations
+
+    monkeypatch.setattr(activations, "LEAKY_SLOPE", 0.3)
+    x, y = rng.uniform(-1, 1, (12, 1)), rng.uniform(-1, 1, (12, 1))
+    face = Face(Polytope(Architecture.parse("1-2-1", "leaky_relu"), "absolute", Grid(2), 12), x, y)
+    sol = get_solver("bnb").solve(face, 1 << 30)
+    ref = get_solver("structured", plain=True).solve(face, 1 << 30)
+    assert sol.info["implementation"] == "compiled"
+    assert sol.objective == pytest.approx(ref.objective, rel=1e-12) and sol.grid_index == ref.grid_index

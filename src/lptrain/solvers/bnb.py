@@ -58,12 +58,11 @@ from ..exceptions import InputError, LPTrainError, SizeError
 from ..progress import bar
 from ..sizes import human_bytes
 from ..ties import TIE_RTOL, Front
-from . import fused
+from . import codes, fused
 from .base import Solution, Solver
 
 BATCH = 256
 KINDS = ("pruned", "symmetric", "evaluated")
-ACT_CODES = {"relu": 0, "leaky_relu": 1, "elu": 2, "tanh": 3, "identity": 4}
 
 
 def _interval_outputs(arch, X, lo_v, hi_v):
@@ -231,18 +230,17 @@ def split(lo, hi, c_index):
 
 
 def kernel_arrays(arch):
-    """The architecture as the compiled search's flat arrays, or None when an activation is
-    not one of the built-in ones (then the numpy path runs)."""
-    if activations.LEAKY_SLOPE != 0.01:
-        return None
+    """The architecture as the compiled search's tuple of flat arrays (src_ptr, src_idx, w_idx,
+    bias_idx, act, out_idx), or None when an activation is not one of the built-in ones (then
+    the numpy path runs)."""
     slot = {x: i for i, x in enumerate(arch.input_names)}
     slot.update({nd.name: arch.n_inputs + k for k, nd in enumerate(arch.nodes)})
     act = []
     for nd in arch.nodes:
         if nd.activation is None:
-            act.append(-1)
+            act.append(codes.NO_ACTIVATION)
         elif get_activation(nd.activation) is getattr(activations, nd.activation, None):
-            act.append(ACT_CODES[nd.activation])
+            act.append(codes.ACT_CODES[nd.activation])
         else:
             return None
     ptr = np.cumsum([0] + [len(nd.sources) for nd in arch.nodes]).astype(np.int64)
@@ -360,19 +358,19 @@ class BranchAndBound(Solver):
     def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
         from . import _bnb_kernels as k
 
-        ptr, src, wts, bias, act, outs = arrays
         N = bd.N
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
         ci = -1 if bd.c_index is None else bd.c_index
         out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
-        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        data = (np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+                np.ascontiguousarray(bd.gv, np.float64))
+        objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
+                     float(bd.lamD))
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         max_proof = max(64, int(memory) // 4 // (4 * N + 9))
         status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
-            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
-            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
+            N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
             int(self.centre_every), bool(self.depth_first),
             np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64),
             TIE_RTOL, float(face.samples), False, 0)
@@ -388,18 +386,18 @@ class BranchAndBound(Solver):
         (best, digits, evaluated, boxes, resolved); unresolved past ``tie_budget`` boxes."""
         from . import _bnb_kernels as k
 
-        ptr, src, wts, bias, act, outs = arrays
         N = bd.N
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
         ci = -1 if bd.c_index is None else bd.c_index
         out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
-        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        data = (np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+                np.ascontiguousarray(bd.gv, np.float64))
+        objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
+                     float(bd.lamD))
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         status, best, idx, evaluated, boxes, *_ = k.search(
-            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
-            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, 64, False,
+            N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, 64, False,
             int(self.centre_every), bool(self.depth_first), np.asarray(best_idx, np.int64),
             TIE_RTOL, float(face.samples), True, int(budget))
         return best, idx, evaluated, boxes, status == k.OK

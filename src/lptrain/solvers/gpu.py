@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from ..activations import LEAKY_SLOPE
 from ..evaluation import fits_int64
 from ..exceptions import InputError, LPTrainError, SizeError
 from ..progress import bar
@@ -68,8 +69,7 @@ def _require_builtin_activations(arch):
 
     for nd in arch.nodes:
         a = nd.activation
-        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)
-                              or activations.LEAKY_SLOPE != 0.01):
+        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)):
             raise InputError(f"solver 'gpu' cannot run or bound activation {a!r} (built-in activations "
                              f"only); use --solver structured")
 
@@ -154,7 +154,7 @@ class GpuSolver(Solver):
         if not fits_int64(G, N):
             raise SizeError(f"the GPU scan indexes grid points by int64; {G}^{N} is too many")
         acts = {"relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu,
-                "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01), "identity": lambda t: t}
+                "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, LEAKY_SLOPE), "identity": lambda t: t}
         step = max(1, CHUNK_BYTES // (8 * max(1, len(X)) * (len(p.arch.nodes) + 4)))
         rec = Records(face.samples)
         per_point = sum(2 * len(nd.sources) + 2 for nd in p.arch.nodes) + 4 * p.arch.n_outputs
