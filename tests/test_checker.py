@@ -364,3 +364,43 @@ def test_malformed_answers_are_invalid_not_errors(solver, memory):
         bad += [R(sol, primal=sol.primal[:-1]), R(sol, dual=sol.dual[:-1])]
     for s in bad:
         assert not check(face, s, memory).valid
+
+
+def test_replay_refuses_symmetric_leaves_when_hidden_activations_differ():
+    """Units with different activations are not interchangeable: a forged proof that marks
+    every unsorted box symmetric must not certify the best *sorted* point."""
+    spec = {"inputs": 1, "nodes": [
+        {"name": "h1", "from": ["x1"], "weights": ["a1"], "bias": "b1", "activation": "relu"},
+        {"name": "h2", "from": ["x1"], "weights": ["a2"], "bias": "b2", "activation": "tanh"},
+        {"name": "o", "from": ["h1", "h2"], "weights": ["v1", "v2"], "bias": "c"}], "outputs": ["o"]}
+    arch = Architecture.from_dict(spec)
+    G, N = 4, arch.n_params
+    vals = np.array([-1 + 2 * j / G for j in range(G)])
+    idx = np.array(list(itertools.product(range(G), repeat=N)))
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x = rng.uniform(-1, 1, (8, 1))
+        y = np.clip(np.maximum(x, 0) * rng.uniform(-1, 1) + np.tanh(x) * rng.uniform(-1, 1)
+                    + 0.3 * rng.normal(size=x.shape), -1, 1)
+        xr = vals[np.clip(np.searchsorted(vals, x[:, 0], side="right") - 1, 0, G - 1)]
+        yr = vals[np.clip(np.searchsorted(vals, y[:, 0], side="right") - 1, 0, G - 1)]
+        a1, b1, a2, b2, v1, v2, c = (vals[idx[:, k]][:, None] for k in range(N))
+        z = v1 * np.maximum(a1 * xr + b1, 0) + v2 * np.tanh(a2 * xr + b2) + c
+        S = ((z - yr) ** 2).mean(1)
+        srt = [tuple(i[[0, 1]]) <= tuple(i[[2, 3]]) for i in idx]
+        if S[srt].min() > S.min() + 1e-6:
+            break
+    face = Face(Polytope(arch, "quadratic", Grid(2), 8), x, y)
+    best_sorted = int(np.flatnonzero(np.array(srt) & (S == S[srt].min()))[0])
+    lo, hi, kind = [], [], []
+    for combo in itertools.product(range(G), repeat=N - 1):  # c (last) is swept, never split
+        lo.append(list(combo) + [0])
+        hi.append(list(combo) + [G - 1])
+        kind.append(1 if tuple(combo[:2]) > tuple(combo[2:4]) else 2)
+    sol = get_solver("structured").solve(face, 1 << 30)
+    assert sol.objective == pytest.approx(S.min(), abs=1e-12)
+    forged = dataclasses.replace(sol, objective=float(S[best_sorted]), grid_index=best_sorted,
+                                 params=vals[idx[best_sorted]], dual_u=None, primal=None, dual=None,
+                                 info={"proof": {"lo": np.array(lo), "hi": np.array(hi), "kind": np.array(kind)}})
+    assert not replay(face, forged)[0]
+    assert not check(face, forged, 1000).valid

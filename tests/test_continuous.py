@@ -413,3 +413,80 @@ def test_proof_io_nested_structures(tmp_path):
     r2, prob = proofio.load(tmp_path / "p.npz")
     assert r2.proof["n"] == 3 and r2.proof["sub"]["b"] == 1.5 and r2.proof["sub"]["names"] == ["u", "v"]
     assert np.array_equal(r2.proof["leaves"][1], np.ones((2, 2))) and len(r2.proof["leaves"]) == 2
+
+
+def test_local_descent_stops_at_the_deadline():
+    """The incumbent's local descent obeys the time limit (it ran minutes past a 2 s limit on
+    1-40-40-1): with the deadline already passed it evaluates the risk only a few times."""
+    import time
+
+    from lptrain.continuous import spatial
+
+    arch = Architecture.parse("1-6-6-1")
+    x, y = issue_data(6)
+    calls = []
+    r0 = spatial._Risk(arch, "absolute", x, y, None, 0.0)
+
+    def counted(p):
+        calls.append(1)
+        return r0(p)
+
+    x0 = np.full(arch.n_params, 0.3)
+    xb, fb = spatial.local_descent(counted, x0, 1.0, polish=True, deadline=time.perf_counter() - 1)
+    assert len(calls) <= 3
+    assert np.all(np.abs(xb) <= 1) and fb == pytest.approx(r0(xb[None])[0])
+
+
+def test_strong_branching_batch_fits_memory():
+    """The (k, N, 2, N) strong-branching arrays are sized from ``memory``, and a net whose single
+    box already exceeds it is refused before anything is allocated."""
+    from lptrain.continuous import spatial
+    from lptrain.exceptions import SizeError
+
+    assert spatial.branch_batch(2000, 32, 2 << 30) * 32 * 2000 ** 2 <= 2 << 30
+    assert spatial.branch_batch(10, 32, 2 << 30) == 32
+    arch = Architecture.parse("1-200-200-1")
+    x, y = issue_data(4)
+    with pytest.raises(SizeError):
+        solve_continuous(arch, "absolute", x, y, method="spatial", time_limit=1)
+
+
+@pytest.mark.parametrize("method,spec", [("spatial", "1-1-1"), ("patterns", "1-2-1")])
+@pytest.mark.parametrize("field,value", [("lower_bound", np.nan), ("objective", np.nan),
+                                         ("params", np.nan), ("params", None)])
+def test_non_finite_numbers_are_never_certified(method, spec, field, value):
+    """NaN fails every comparison: a result whose bound, objective or parameters are NaN (or
+    whose parameters have the wrong shape) must be rejected, not replayed as valid."""
+    import copy
+
+    arch = Architecture.parse(spec, "tanh" if method == "spatial" else "relu")
+    x, y = issue_data(6)
+    r = solve_continuous(arch, "absolute", x, y, method=method, time_limit=1)
+    assert check_continuous(r, arch, "absolute", x, y).valid
+    bad = copy.deepcopy(r)
+    if field == "params":
+        bad.params = np.full(arch.n_params, np.nan) if value is not None else r.params[:-1]
+    else:
+        setattr(bad, field, value)
+    assert not check_continuous(bad, arch, "absolute", x, y).valid
+
+
+def test_random_cloud_obeys_the_time_limit(monkeypatch):
+    """The 512-point random cloud for the first incumbent is evaluated in chunks that stop at
+    the time limit (on 10^5 points it took 25 s past a 3 s limit)."""
+    from lptrain.continuous import spatial
+
+    rows = []
+    orig = spatial._Risk.__call__
+
+    def counted(self, params):
+        rows.append(len(np.atleast_2d(params)))
+        return orig(self, params)
+
+    monkeypatch.setattr(spatial._Risk, "__call__", counted)
+    arch = Architecture.parse("1-2-1", "tanh")
+    x, y = issue_data(20)
+    r = spatial.solve(arch, "absolute", x, y, time_limit=1e-6)
+    assert r.status == "time_limit"
+    assert sum(rows) < 256
+    assert check_continuous(r, arch, "absolute", x, y).valid

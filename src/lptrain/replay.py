@@ -19,7 +19,7 @@ marked pruned, symmetric or evaluated.  It proves that no grid point beats the o
    their declared interval function (``activations.interval``) in numpy.
    A user activation's declared bound is first tried on a fixed set of intervals
    (``_falsify_declarations``): a false declaration (``|t|`` declared monotone) is refused.
-3. **every symmetric leaf holds no sorted point** (one hidden layer): permuting hidden units
+3. **every symmetric leaf holds no sorted point** (one hidden layer, one activation): permuting hidden units
    together with their output weights changes neither f nor R, so every grid point has a
    permuted copy whose hidden units' own parameter vectors are in nondecreasing
    lexicographic order; such a copy lies in a leaf of kind 1 or 2 by (1).  A box holds no
@@ -173,11 +173,12 @@ def _mask(bits):
 
 def _hidden_blocks(arch):
     """Per hidden unit of a one-hidden-layer net (every output reads exactly the hidden units,
-    which read exactly the inputs; nothing shared): its own parameter indices (weights, bias)."""
+    which read exactly the inputs with one activation; nothing shared): its own parameter
+    indices (weights, bias)."""
     outs = set(arch.outputs)
     hidden = [nd for nd in arch.nodes if nd.name not in outs]
     inputs = tuple(arch.input_names)
-    if len(hidden) < 2 or any(nd.sources != inputs for nd in hidden):
+    if len(hidden) < 2 or any(nd.sources != inputs or nd.activation != hidden[0].activation for nd in hidden):
         return None
     names = tuple(nd.name for nd in hidden)
     if any(nd.sources != names for nd in arch.nodes if nd.name in outs):

@@ -145,6 +145,11 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
 
     t0 = time.perf_counter()
     X, Y = _validate(arch, loss, X, Y, box, reg, lam)
+    p = np.asarray(result.params, dtype=np.float64)
+    if p.shape != (arch.n_params,) or not np.all(np.isfinite(p)):
+        return ContinuousCertificate(False, str(result.method), "params have the wrong shape or are not finite")
+    if not (np.isfinite(result.objective) and not np.isnan(result.lower_bound)):
+        return ContinuousCertificate(False, str(result.method), "objective or lower bound is not a number")
     if result.method == "spatial":
         ok, why, replay = check_spatial.verify(result.proof, arch, loss, X, Y, box=float(box), reg=reg,
                                                lam=float(lam), lower_bound=float(result.lower_bound),

@@ -243,6 +243,8 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     N = arch.n_params
+    if np.isnan(lower_bound) or (objective is not None and not np.isfinite(objective)):
+        return False, "objective or lower bound is not a number", None
     try:
         if proof.get("format") != "lptrain-spatial-proof":
             return False, "not a spatial proof", None

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..evaluation import regularizer
-from ..exceptions import InputError
+from ..exceptions import InputError, SizeError
 from ..losses import get_loss
 from .result import ContinuousResult
 from .spatial_lp import Relaxation
@@ -178,24 +178,42 @@ def _output_only_biases(arch):
     return sorted(out_bias - used_else)
 
 
-def local_descent(risk, x0, box, maxiter=200, polish=False):
-    """A local minimum of the risk in [-box, box]^N from x0 (L-BFGS-B; then Powell to polish)."""
+class _OutOfTime(Exception):
+    pass
+
+
+def local_descent(risk, x0, box, maxiter=200, polish=False, deadline=None):
+    """A local minimum of the risk in [-box, box]^N from x0 (L-BFGS-B; then Powell to polish).
+
+    Stops at ``deadline`` (perf_counter seconds) with the best point evaluated so far."""
     from scipy.optimize import minimize
 
     bounds = [(-box, box)] * len(x0)
-    f = lambda p: float(risk(p[None, :])[0])  # noqa: E731
-    best_x, best_f = np.clip(x0, -box, box), f(np.clip(x0, -box, box))
+    best = [np.clip(x0, -box, box), np.inf]
+
+    def f(p):
+        if deadline is not None and time.perf_counter() > deadline and np.isfinite(best[1]):
+            raise _OutOfTime
+        p = np.clip(p, -box, box)
+        v = float(risk(p[None, :])[0])
+        if v < best[1]:
+            best[0], best[1] = p.copy(), v
+        return v
+
+    f(best[0])
     for method in ("L-BFGS-B", "Powell") if polish else ("L-BFGS-B",):
         try:
-            r = minimize(f, best_x, method=method, bounds=bounds,
-                         options={"maxiter": maxiter})
+            minimize(f, best[0].copy(), method=method, bounds=bounds, options={"maxiter": maxiter})
+        except _OutOfTime:
+            break
         except (ValueError, FloatingPointError):  # pragma: no cover - scipy edge cases
             continue
-        x = np.clip(r.x, -box, box)
-        fx = f(x)
-        if fx < best_f:
-            best_x, best_f = x, fx
-    return best_x, best_f
+    return best[0], best[1]
+
+
+def branch_batch(N, batch, memory):
+    """Boxes per strong-branching step: its two (k, N, 2, N) float64 arrays within ``memory``."""
+    return int(max(0, min(batch, memory // (32 * N * N))))
 
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
@@ -238,6 +256,10 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     Y = np.asarray(Y, dtype=np.float64)
     N = arch.n_params
     B = float(box)
+    if branch_batch(N, 1, memory) < 1:
+        raise SizeError(f"spatial branch-and-bound: {N:,} parameters need {32 * N * N / 2**30:.3g} GiB "
+                        f"per strong-branching step (memory {memory / 2**30:.3g} GiB); use fewer parameters")
+    batch = branch_batch(N, batch, memory)
     bounder = _Bounder(arch, loss_name, X, Y, reg, lam)
     risk = _Risk(arch, loss_name, X, Y, reg, lam)
     rng = np.random.default_rng(seed)
@@ -250,16 +272,22 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         starts.append(np.clip(np.asarray(incumbent, dtype=np.float64), -B, B))
     # the best of a few hundred random points starts one more descent
     cloud = rng.uniform(-B, B, size=(512, N))
-    starts.append(cloud[int(np.argmin(risk(cloud)))])
+    vals = np.full(len(cloud), np.inf)
+    for a in range(0, len(cloud), 32):
+        if a and deadline is not None and time.perf_counter() > t0 + 0.1 * (deadline - t0):
+            break
+        vals[a:a + 32] = risk(cloud[a:a + 32])
+    starts.append(cloud[int(np.argmin(vals))])
     starts += list(rng.uniform(-B, B, size=(2, N)))
     ub_x, ub = None, np.inf
     for k, s in enumerate(starts):
         if k > 1 and deadline is not None and time.perf_counter() > t0 + 0.1 * (deadline - t0):
             break
-        x, f = local_descent(risk, s, B)
+        x, f = local_descent(risk, s, B, deadline=deadline)
         if f < ub:
             ub_x, ub = x, f
-    ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000 if deadline is None else 300, polish=True)
+    ub_x, ub = local_descent(risk, ub_x, B, maxiter=1000 if deadline is None else 300, polish=True,
+                             deadline=deadline)
 
     relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
     if relax is not None and not relax.applies():
@@ -292,7 +320,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
 
     root_lo, root_hi = np.full(N, -B), np.full(N, B)
     lb0 = float(bounder.bounds(root_lo[None], root_hi[None])[0])
-    if relax is not None:
+    if relax is not None and (deadline is None or time.perf_counter() < deadline):
         enc = {}
         bounder.outputs(root_lo[None], root_hi[None], keep=enc)
         lb0 = lp_bound(0, root_lo, root_hi, {k: tuple(a[0] for a in v) for k, v in enc.items()}, lb0)
@@ -404,7 +432,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         now = time.perf_counter()
         if heap and now - last_descent > max(2.0, 0.5 * (now - t0)):
             i = heap[0][1]
-            x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100, polish=True)
+            x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100, polish=True,
+                                 deadline=deadline)
             descents += 1
             if f < ub:
                 ub, ub_x = f, x
