@@ -490,3 +490,78 @@ def test_random_cloud_obeys_the_time_limit(monkeypatch):
     assert r.status == "time_limit"
     assert sum(rows) < 256
     assert check_continuous(r, arch, "absolute", x, y).valid
+
+
+def _onnx_chain(tmp_path, name, nodes, inits):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])],
+                          [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()])
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(helper.make_model(g), str(path))
+    return path
+
+
+def test_onnx_follows_the_data_flow(tmp_path):
+    """A Relu whose output no layer reads does not act: the net is affine, and importing it as a
+    ReLU net reported a wrong loss.  The importer follows tensor names or refuses."""
+    pytest.importorskip("onnx")
+    from onnx import helper
+
+    from lptrain.continuous.importers import from_onnx
+
+    inits = dict(W1=[[0.5], [-0.3]], b1=[0.1, 0.2], W2=[[0.7, -0.4]], b2=[0.05])
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["h", "W2", "b2"], ["y"], transB=1)]
+    with pytest.raises(InputError):
+        from_onnx(_onnx_chain(tmp_path, "skip", nodes, inits))
+    nodes[2] = helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1)
+    imp = from_onnx(_onnx_chain(tmp_path, "ok", nodes, inits))
+    x = np.linspace(-1, 1, 5)[:, None]
+    h = np.maximum(x @ np.array([[0.5, -0.3]]) + [0.1, 0.2], 0)
+    assert np.allclose(imp.arch.predict(x, imp.params), h @ np.array([[0.7], [-0.4]]) + 0.05, atol=1e-6)
+
+
+def test_onnx_gemm_bias_of_shape_1_by_out(tmp_path):
+    """Gemm's C broadcasts: a (1, out) bias is valid ONNX and must import (it raised ValueError)."""
+    pytest.importorskip("onnx")
+    from onnx import helper
+
+    from lptrain.continuous.importers import from_onnx
+
+    inits = dict(W1=[[0.5], [-0.3]], b1=[[0.1, 0.2]], W2=[[0.7, -0.4]], b2=[[0.05]])
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1)]
+    imp = from_onnx(_onnx_chain(tmp_path, "b2d", nodes, inits))
+    assert np.allclose(imp.params, [0.5, 0.1, -0.3, 0.2, 0.7, -0.4, 0.05], atol=1e-7)
+
+
+@pytest.mark.parametrize("spec,act,loss", [("1-2-1", "relu", "absolute"), ("1-1-1", "tanh", "quadratic")])
+def test_check_proof_command(tmp_path, capsys, spec, act, loss):
+    """`lptrain check-proof` replays a saved proof on its data; other data is refused in one
+    line; a proof whose lower bound was raised (checksum recomputed) replays invalid."""
+    from lptrain.continuous import proofio
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, 8)
+    y = np.clip(0.7 * np.sin(2 * x) + rng.normal(0, 0.05, 8), -1, 1)
+    data, other = tmp_path / "d.csv", tmp_path / "e.csv"
+    data.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y)))
+    other.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b) + 0.01!r}\n" for a, b in zip(x, y)))
+    proof, out = tmp_path / "p.npz", tmp_path / "c.json"
+    assert main(["train", str(data), "--arch", spec, "--activation", act, "--loss", loss, "--continuous",
+                 "--time-limit", "5", "--proof", str(proof)]) in (0, 1)
+    capsys.readouterr()
+    assert main(["check-proof", str(proof), str(data), "--json", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert rep["valid"] and rep["lower_bound"] <= rep["objective"]
+    assert main(["check-proof", str(proof), str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "other data" in err[0]
+    res, problem = load_proof(str(proof))
+    res.lower_bound = res.objective + 1e-3
+    proofio.save(str(proof), res, problem)
+    assert main(["check-proof", str(proof), str(data)]) == 1
+    assert "INVALID" in capsys.readouterr().out

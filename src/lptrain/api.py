@@ -638,3 +638,50 @@ def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
                    info={"loss": loss, "continuous": True, "objective": float(res.objective),
                          "lower_bound": float(res.lower_bound), "box": B})
     return GapResult(own_loss, float(res.lower_bound), rep["gap"], best, rep, res, cert)
+
+
+def check_proof(path, dataset) -> dict:
+    """Replay a continuous proof file (``--proof``) on ``dataset``, as anyone can.
+
+    The file holds the problem (architecture, loss, regularizer, box and a SHA-256 of the
+    data it was made for) and the result with its proof; the data must be the data the
+    solver saw (after ``--scale`` when it was given, which is deterministic).  The replay
+    is the same independent check ``train --continuous`` runs
+    (:func:`lptrain.continuous.check_continuous`).
+
+    Parameters
+    ----------
+    path : str
+        A proof file written by ``train --continuous --proof`` or ``gap --proof``.
+    dataset : Dataset
+        The data, with the architecture's numbers of inputs and outputs.
+
+    Returns
+    -------
+    dict
+        ``valid``, ``method``, ``reason``, ``status``, ``objective``, ``lower_bound``, ``gap``,
+        ``check_seconds`` and the problem's ``loss``, ``reg``, ``lam``, ``box``.
+    """
+    from .continuous import check_continuous, load_proof
+    from .continuous.proofio import data_hash
+
+    result, problem = load_proof(path)
+    try:
+        arch = Architecture.from_dict(problem["architecture"])
+        loss, reg, lam, box = problem["loss"], problem["reg"], float(problem["lam"]), float(problem["box"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(f"{path}: the proof's problem description is incomplete ({e})") from None
+    x, y = np.asarray(dataset.x, dtype=np.float64), np.asarray(dataset.y, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != arch.n_inputs or y.ndim != 2 or y.shape[1] != arch.n_outputs:
+        raise InputError(f"the proof's network has {arch.n_inputs} inputs and {arch.n_outputs} outputs; "
+                         f"the data has {x.shape[-1]} and {y.shape[-1]}")
+    if data_hash(x, y) != problem.get("data_sha256"):
+        raise InputError(f"{path}: the proof was made for other data (SHA-256 of the data differs); "
+                         "give the data the solver saw (with scale=True if it was scaled)")
+    cert = check_continuous(result, arch, loss, x, y, box=box, reg=reg, lam=lam)
+    return {"valid": bool(cert.valid), "method": cert.method, "reason": cert.reason,
+            "status": result.status, "objective": float(result.objective),
+            "lower_bound": float(result.lower_bound),
+            "gap": float(result.objective - result.lower_bound), "check_seconds": float(cert.seconds),
+            "loss": loss, "reg": reg, "lam": lam, "box": box, "architecture": arch.describe(),
+            "samples": int(x.shape[0]), "proof": str(path)}

@@ -161,6 +161,12 @@ def build_parser():
     gp.add_argument("--model-out", metavar="PATH", help="write the best network found (JSON) to PATH")
     _common(gp)
 
+    cp = sub.add_parser("check-proof", help="replay a continuous proof file (--proof) on its data, independently")
+    cp.add_argument("proof", help="proof file written by train --continuous --proof or gap --proof")
+    cp.add_argument("data", help="CSV the solver saw: inputs then outputs")
+    cp.add_argument("--scale", action="store_true", help="the data was given with --scale")
+    _common(cp)
+
     z = sub.add_parser("size", help="sizes of P and Thm 3.1(a)'s bounds, nothing built")
     _model_args(z, samples=True)
     _common(z)
@@ -513,6 +519,24 @@ def cmd_gap(args):
     return 0 if (c is None or c["valid"]) else 1
 
 
+def cmd_check_proof(args):
+    _check_out(args.json)
+    from .continuous import load_proof
+
+    _, problem = load_proof(args.proof)
+    arch = api.architecture(api.Architecture.from_dict(problem.get("architecture")))
+    ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
+    rep = api.check_proof(args.proof, ds)
+    print(f"proof {args.proof}: {rep['architecture']}, {rep['loss']} loss, {rep['samples']} points, "
+          f"box [-{rep['box']:g}, {rep['box']:g}]")
+    print(f"claimed interval: [{rep['lower_bound']:.10g}, {rep['objective']:.10g}] (gap {rep['gap']:.3g}, "
+          f"status {rep['status']})")
+    print(f"replay: {'valid' if rep['valid'] else 'INVALID (' + rep['reason'] + ')'} "
+          f"({rep['method']}, {rep['check_seconds']:.3g} s)")
+    _write_json(args.json, rep)
+    return 0 if rep["valid"] else 1
+
+
 def _as_network(imp):
     return Network(imp.arch, imp.params, imp.scaling, info={"loss": imp.loss} if imp.loss else {})
 
@@ -721,7 +745,8 @@ def cmd_export(args):
 COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
             "predict": cmd_predict, "demo": cmd_demo, "arch": cmd_arch, "table1": cmd_table1,
             "sample-size": cmd_sample_size, "achievable": cmd_achievable, "structure": cmd_structure,
-            "plot": cmd_plot, "export": cmd_export, "gap": cmd_gap}
+            "plot": cmd_plot, "export": cmd_export, "gap": cmd_gap,
+            "check-proof": cmd_check_proof}
 
 
 def cli_reference() -> str:

@@ -179,7 +179,7 @@ def save_proof(path, result, arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0):
     """Write the result and its proof to ``path`` (npz, atomic, versioned, checksummed)."""
     from . import proofio
 
-    problem = {"architecture": arch.dag_dict(), "loss": loss, "reg": reg, "lam": float(lam),
+    problem = {"architecture": arch.to_dict(), "loss": loss, "reg": reg, "lam": float(lam),
                "box": float(box), "data_sha256": proofio.data_hash(X, Y)}
     proofio.save(path, result, problem)
 

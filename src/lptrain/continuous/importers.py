@@ -141,12 +141,23 @@ def from_onnx(path) -> Imported:
     layers = []
     pending = None  # a MatMul waiting for its Add
     acts = {"Relu": "relu", "Tanh": "tanh", "Elu": "elu", "LeakyRelu": "leaky_relu"}
+    feeds = [i.name for i in g.input if i.name not in init]
+    if len(feeds) != 1 or len(g.output) != 1:
+        raise InputError(f"{path}: a feed-forward net has one input and one output")
+    cur = feeds[0]  # the tensor the chain has computed so far; each node must read it
+
+    def reads(nd, k=0):
+        if len(nd.input) <= k or nd.input[k] != cur:
+            raise InputError(f"{path}: {nd.op_type} does not read the previous layer's output "
+                             f"({cur!r}); only a plain chain of layers is accepted")
+
     for nd in g.node:
         op = nd.op_type
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in nd.attribute}
         if op == "Constant":
             continue
         if op == "Gemm":
+            reads(nd)
             if attrs.get("transA", 0):
                 raise InputError(f"{path}: Gemm with transA is not supported")
             W = init.get(nd.input[1])
@@ -154,22 +165,33 @@ def from_onnx(path) -> Imported:
                 raise InputError(f"{path}: Gemm weights are not constants")
             W = W if attrs.get("transB", 0) else W.T
             W = W * float(attrs.get("alpha", 1.0))
-            b = init.get(nd.input[2], np.zeros(W.shape[0])) if len(nd.input) > 2 else np.zeros(W.shape[0])
-            b = np.broadcast_to(b * float(attrs.get("beta", 1.0)), (W.shape[0],)).copy()
+            b = init.get(nd.input[2], np.zeros(W.shape[0])) if len(nd.input) > 2 and nd.input[2] else np.zeros(W.shape[0])
+            b = np.asarray(b * float(attrs.get("beta", 1.0)))
+            if b.ndim == 2 and b.shape[0] == 1:
+                b = b[0]
+            b = np.broadcast_to(b, (W.shape[0],)).copy()
             layers.append([W, b, None])
         elif op == "MatMul":
+            reads(nd)
             W = init.get(nd.input[1])
             if W is None:
                 raise InputError(f"{path}: MatMul weights are not constants")
             pending = [W.T, np.zeros(W.shape[1]), None]
             layers.append(pending)
         elif op == "Add" and pending is not None:
-            b = init.get(nd.input[1], init.get(nd.input[0]))
+            if cur not in nd.input[:2]:
+                reads(nd)
+            other = nd.input[1] if nd.input[0] == cur else nd.input[0]
+            b = init.get(other)
             if b is None:
                 raise InputError(f"{path}: Add after MatMul needs a constant bias")
+            b = np.asarray(b)
+            if b.ndim == 2 and b.shape[0] == 1:
+                b = b[0]
             pending[1] = np.broadcast_to(b, pending[1].shape).copy()
             pending = None
         elif op in acts:
+            reads(nd)
             name = acts[op]
             if op == "LeakyRelu" and abs(float(attrs.get("alpha", 0.01)) - LEAKY_SLOPE) > 1e-12:
                 raise InputError(f"{path}: LeakyRelu alpha {attrs.get('alpha')} (lptrain uses {LEAKY_SLOPE})")
@@ -180,10 +202,13 @@ def from_onnx(path) -> Imported:
             layers[-1][2] = name
             pending = None
         elif op in ("Identity", "Flatten", "Cast"):
-            continue
+            reads(nd)
         else:
             raise InputError(f"{path}: unsupported ONNX operator {op}; Gemm/MatMul+Add with "
                              "Relu/LeakyRelu/Elu/Tanh are accepted")
+        cur = nd.output[0]
+    if cur != g.output[0].name:
+        raise InputError(f"{path}: the graph's output is not the last layer's")
     return dense_chain([tuple(L) for L in layers], str(path))
 
 
