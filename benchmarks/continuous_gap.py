@@ -38,7 +38,7 @@ def row(arch, loss, bits, datas, time_limit):
     worst, worst_rel, eps, t_cont, status = -np.inf, -np.inf, None, 0.0, set()
     for x, y in datas:
         ds = make_dataset(np.column_stack([x, y]), x.shape[1])
-        g = api.train(ds, arch, loss, bits=bits)
+        g = api.train(ds, arch, loss=loss, bits=bits)
         eps = g.report["epsilon"]
         t0 = time.perf_counter()
         c = api.train_continuous(ds, arch, loss, time_limit=time_limit,

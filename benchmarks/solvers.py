@@ -64,7 +64,6 @@ def one(spec, bits, D, contender, loss, kind="random"):
     from lptrain.grid import Grid
     from lptrain.polytope import Polytope
     from lptrain.solvers import get_solver
-    from lptrain.solvers.highs import HighsSolver
 
     x, y = data(spec, D, kind=kind)
     P = Polytope(Architecture.parse(spec), loss, Grid(bits), D)
@@ -83,9 +82,7 @@ def one(spec, bits, D, contender, loss, kind="random"):
     else:
         face = Face(P, x, y)
         if contender.startswith("highs"):
-            s = HighsSolver()
-            s.method = contender.split("-")[1]
-            sol = s.solve(face, 64 << 30)
+            sol = get_solver("highs", method=contender.split("-")[1]).solve(face, 64 << 30)
         else:
             sol = get_solver(contender).solve(face, 8 << 30)
             if contender == "bnb":

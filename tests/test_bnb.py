@@ -11,7 +11,7 @@ from lptrain.face import Face
 from lptrain.grid import Grid
 from lptrain.polytope import Polytope
 from lptrain.solvers import get_solver
-from lptrain.solvers.bnb import BranchAndBound, Bounder, loss_lower_bound, no_sorted_point, verify_proof
+from lptrain.solvers.bnb import Bounder, loss_lower_bound, no_sorted_point, verify_proof
 from oracle import brute_force
 
 CASES = [("1-1-1", 2, "quadratic", "relu"), ("1-2-1", 1, "absolute", "tanh"), ("2-1-1", 2, "hinge", "elu"),
@@ -46,8 +46,7 @@ def _with_proof(sol, **changes):
 def test_tampered_proofs_are_rejected(rng, compiled):
     x, y = rng.uniform(-1, 1, (30, 1)), rng.uniform(-1, 1, (30, 1))
     face = Face(Polytope(Architecture.parse("1-2-1"), "absolute", Grid(2), 30), x, y)
-    solver = BranchAndBound()
-    solver.compiled = compiled
+    solver = get_solver("bnb", compiled=compiled)
     sol = solver.solve(face, 1 << 30)
     assert sol.info["implementation"] == ("compiled" if compiled else "numpy")
     assert verify_proof(face, sol) == (True, "")
@@ -88,8 +87,7 @@ def test_compiled_equals_numpy_and_brute_force(spec, bits, loss, act, reg, seed)
                 x, y)
     sols = {}
     for compiled, depth_first in ((True, True), (True, False), (False, False)):
-        s = BranchAndBound()
-        s.compiled, s.depth_first = compiled, depth_first
+        s = get_solver("bnb", compiled=compiled, depth_first=depth_first)
         sol = sols[compiled, depth_first] = s.solve(face, 1 << 30)
         assert sol.info["implementation"] == ("compiled" if compiled else "numpy")
         assert (sol.info["seed_evaluated"] > 0) == (depth_first and bits > 1)
@@ -114,8 +112,7 @@ def test_output_bias_shared_with_a_weight_is_not_swept(rng):
     assert Bounder(face).c_index is None
     ref = get_solver("highs").solve(face, 1 << 30).objective
     for compiled in (True, False):
-        s = BranchAndBound()
-        s.compiled = compiled
+        s = get_solver("bnb", compiled=compiled)
         sol = s.solve(face, 1 << 30)
         assert sol.objective == pytest.approx(ref, rel=1e-9, abs=1e-12)
         assert verify_proof(face, sol) == (True, "")
@@ -127,8 +124,7 @@ def test_queue_over_memory_is_a_size_error(rng):
     x, y = rng.uniform(-1, 1, (40, 1)), rng.uniform(-1, 1, (40, 1))
     face = Face(Polytope(Architecture.parse("1-3-1"), "absolute", Grid(2), 40), x, y)
     for compiled in (True, False):
-        s = BranchAndBound()
-        s.compiled = compiled
+        s = get_solver("bnb", compiled=compiled)
         with pytest.raises(SizeError, match="raise memory="):
             s.solve(face, 20_000)
 
@@ -138,8 +134,7 @@ def test_pruning_prunes_and_symmetry_agrees(rng):
     y = np.clip(0.5 * np.abs(x) - 0.3 + rng.normal(0, 0.1, (60, 1)), -1, 1)
     face = Face(Polytope(Architecture.parse("1-3-1"), "quadratic", Grid(2), 60), x, y)
     a = get_solver("bnb").solve(face, 1 << 30)
-    nosym = BranchAndBound()
-    nosym.symmetry = False
+    nosym = get_solver("bnb", symmetry=False)
     b = nosym.solve(face, 1 << 30)
     assert a.objective == pytest.approx(b.objective, rel=1e-12)
     assert a.info["evaluated_fraction"] < 0.1 and a.info["evaluated"] < b.info["evaluated"]
@@ -170,3 +165,17 @@ def test_box_bounds_below_every_point_inside(rng):
         b, _ = bd.bounds(lo[None], hi[None])
         pts = rng.integers(lo, hi + 1, (50, bd.N))
         assert np.all(bd.evaluate_points(pts) >= b[0] - 1e-9)
+
+
+def test_leaky_slope_reaches_the_compiled_search(monkeypatch, rng):
+    """The slope is an argument of the kernels (solvers/codes.py), not compiled in: another
+    slope gives the compiled search the optimum the numpy scan finds with that slope."""
+    from lptrain import activations
+
+    monkeypatch.setattr(activations, "LEAKY_SLOPE", 0.3)
+    x, y = rng.uniform(-1, 1, (12, 1)), rng.uniform(-1, 1, (12, 1))
+    face = Face(Polytope(Architecture.parse("1-2-1", "leaky_relu"), "absolute", Grid(2), 12), x, y)
+    sol = get_solver("bnb").solve(face, 1 << 30)
+    ref = get_solver("structured", plain=True).solve(face, 1 << 30)
+    assert sol.info["implementation"] == "compiled"
+    assert sol.objective == pytest.approx(ref.objective, rel=1e-12) and sol.grid_index == ref.grid_index

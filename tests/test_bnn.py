@@ -57,3 +57,23 @@ def test_cli_xor(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", str(d), "--arch", "2-2-1", "--bnn", "--bits", "2"]) != 0
     assert "do not apply" in capsys.readouterr().err
+
+
+def test_api_train_bnn_returns_the_pipeline_types():
+    from lptrain import api
+    from lptrain.api import TrainResult
+    from lptrain.data import Dataset
+    from lptrain.report import Report
+
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([[0], [1], [1], [0]], float)
+    res = api.train_bnn(Dataset(x, y, ["a", "b", "y"]), "2-2-1")
+    assert isinstance(res, TrainResult) and isinstance(res.report, Report)
+    assert res.report.objective == 0 and res.certificate.valid and res.report["binarized"]
+    assert res.network.predict(x)[:, 0].tolist() == [0, 1, 1, 0]
+    assert api.train_bnn(Dataset(x, y, ["a", "b", "y"]), "2-2-1", certify=False).certificate is None
+    for bad in ({"bits": 2}, {"epsilon": 0.1}, {"reg": "l1"}, {"scale": True}):
+        with pytest.raises(InputError, match="do not apply"):
+            api.train_bnn(Dataset(x, y, ["a", "b", "y"]), "2-2-1", **bad)
+    with pytest.raises(InputError, match="absolute loss"):
+        api.train_bnn(Dataset(x, y, ["a", "b", "y"]), "2-2-1", loss="hinge")

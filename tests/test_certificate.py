@@ -60,3 +60,13 @@ def test_implicit_used_when_explicit_does_not_fit(case):
     sol = get_solver("structured").solve(case, 1 << 30)
     c = check(case, sol, memory=1000)
     assert c.method == "implicit" and c.valid
+
+
+def test_checks_take_one_argument_order():
+    import inspect
+
+    from lptrain.certificate import check, check_binary
+
+    want = ["face", "solution", "memory", "tol"]
+    for f in (check, check_implicit, check_binary):
+        assert list(inspect.signature(f).parameters)[:4] == want, f.__name__

@@ -203,8 +203,7 @@ def test_non_monotone_activation_with_interval_bound(abs_activation):
     st = get_solver("structured").solve(face, 1 << 30)
     assert st.objective == 0.0 == _brute(face)
     for compiled in (True, False):
-        s = get_solver("bnb")
-        s.compiled = compiled
+        s = get_solver("bnb", compiled=compiled)
         sol = s.solve(face, 1 << 30)
         assert sol.objective == 0.0
         assert check(face, sol, 1000).valid and check(face, sol, 1000).method == "proof"
@@ -237,8 +236,7 @@ def test_false_monotone_declaration_is_caught(abs_activation):
     face = Face(Polytope(Architecture.parse("1-1-1", abs_activation), "absolute", Grid(2), 3), x,
                 np.array([[-0.5], [-0.5], [0.0]]))
     assert get_solver("structured").solve(face, 1 << 30).objective == 0.0 == _brute(face)
-    s = get_solver("bnb")
-    s.compiled = False
+    s = get_solver("bnb", compiled=False)
     sol = s.solve(face, 1 << 30)
     assert sol.objective > 0.0  # the wrong answer the declaration leads to
     assert not check(face, sol, 1 << 30).valid
@@ -250,8 +248,7 @@ def test_false_monotone_declaration_is_caught(abs_activation):
 
 def test_wrong_bounder_in_the_search_is_caught(monkeypatch):
     face = _face("1-2-1", "absolute", bits=3, D=20, seed=3)
-    honest = get_solver("bnb")
-    honest.compiled = False
+    honest = get_solver("bnb", compiled=False)
     good = honest.solve(face, 1 << 30)
     assert replay(face, good)[0]
     real = bnb_mod.Bounder.bounds
@@ -262,8 +259,7 @@ def test_wrong_bounder_in_the_search_is_caught(monkeypatch):
         return np.where(single, b, b + 0.5 * face.samples), j
 
     monkeypatch.setattr(bnb_mod.Bounder, "bounds", inflated)
-    s = get_solver("bnb")
-    s.compiled = False
+    s = get_solver("bnb", compiled=False)
     sol = s.solve(face, 1 << 30)
     ok, why, _ = replay(face, sol)
     assert not ok and "below the optimum" in why

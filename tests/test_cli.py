@@ -208,3 +208,33 @@ def test_train_bnb_reports_its_search(capsys, data, tmp_path):
     assert si["implementation"] == "compiled" and 0 < si["evaluated"] <= si["grid_points"] == 2 ** 14
     ref, _ = brute_force((1, 2, 1), "relu", "quadratic", 2, x.reshape(-1, 1).tolist(), y.reshape(-1, 1).tolist())
     assert rep["objective"] == pytest.approx(ref, rel=1e-9)
+
+
+TRAIN_KEYS = ["status", "objective", "params", "param_names", "train_loss", "epsilon", "lipschitz",
+              "lipschitz_paper", "bits", "samples", "distinct_points", "grid_points", "evaluations",
+              "nominal_evaluations", "grid_index", "solver", "solver_note", "solver_info", "solve_seconds", "check_seconds", "certificate", "polytope",
+              "face_lp", "warnings", "notes"]
+
+
+def test_report_is_typed_and_writes_the_same_json(capsys, tmp_path, data):
+    data = data[0]
+    """The Report's fields are the JSON's keys, in order; it reads like that JSON object."""
+    from lptrain.certificate import Certificate
+    from lptrain.data import read_dataset
+    from lptrain.report import Report
+
+    from lptrain import api
+
+    res = api.train(read_dataset(data, 1, 1), "1-1-1", bits=2, solver="structured")
+    rep = res.report
+    assert isinstance(rep, Report) and isinstance(rep.certificate, Certificate)
+    assert list(rep.to_dict()) == TRAIN_KEYS + ["requested_epsilon"] == list(rep)
+    assert rep["certificate"] == rep.certificate.to_dict() and rep["objective"] == rep.objective
+    assert dict(rep) == rep.to_dict() and "notes" in rep and "extra" not in rep
+    with pytest.raises(KeyError):
+        rep["extra"]
+    assert main(["train", str(data), "--arch", "1-1-1", "--bits", "2", "--solver", "structured",
+                 "--json", str(tmp_path / "r.json"), "--model", str(tmp_path / "m.json")]) == 0
+    out = json.loads((tmp_path / "r.json").read_text())
+    assert list(out) == TRAIN_KEYS + ["requested_epsilon", "model"]
+    assert out["objective"] == rep.objective and out["params"] == rep.params

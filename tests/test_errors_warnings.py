@@ -169,3 +169,35 @@ def test_cli_passes_other_warnings_through(monkeypatch, capsys, tmp_path):
         assert main(["size", "--arch", "1-1", "--samples", "1", "--json", str(tmp_path / "o.json")]) == 0
     assert capsys.readouterr().err.count("lptrain: warning: labels merged") == 1
     assert json.loads((tmp_path / "o.json").read_text()) == {"x": 1, "warnings": ["labels merged"]}
+
+
+# -- rounding that destroys information is reported (issue 8) ---------------------------------
+
+
+def test_one_bit_one_hot_targets_vanish_and_are_reported(rng):
+    x = rng.uniform(-1, 1, (10, 1))
+    y = np.eye(2)[rng.integers(0, 2, 10)]
+    ds = make_dataset(np.column_stack([x, y]), 1)
+    with pytest.warns(RoundingWarning, match="maps every target to one value.*2 bits keep them apart"):
+        rep = api.train(ds, "1-2", loss="cross_entropy", bits=1).report
+    assert any("maps every target to one value" in w and "2 bits keep them apart" in w for w in rep["warnings"])
+
+
+def test_no_warnings_when_nothing_is_lost():
+    g = Grid(2).values()
+    x = np.array([[g[0]], [g[1]], [g[2]]])
+    y = np.array([[g[3]], [g[1]], [g[0]]])
+    ds = make_dataset(np.column_stack([x, y]), 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RoundingWarning)
+        rep = api.train(ds, "1-1", bits=2).report
+    assert rep["warnings"] == [] and rep["notes"] == []
+
+
+def test_many_inputs_merged_is_a_note_not_a_warning(rng):
+    x = rng.uniform(0.01, 0.2, (30, 1))
+    ds = make_dataset(np.column_stack([x, np.zeros((30, 1))]), 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RoundingWarning)
+        rep = api.train(ds, "1-1", bits=2).report
+    assert rep["warnings"] == [] and any("distinct inputs into 1" in s for s in rep["notes"])

@@ -64,3 +64,17 @@ def test_import_graph_has_no_cycle():
 def test_the_solver_base_imports_no_solver():
     g = import_graph()
     assert not [t for t in g.successors("lptrain.solvers.base") if t.startswith("lptrain.solvers")]
+
+
+def test_size_helpers_come_from_sizes():
+    """``DEFAULT_MEMORY``, ``human_bytes``, ``big`` and ``lp_bytes`` live in lptrain.sizes; no module
+    (tests and benchmarks included) takes them from the polytope module any more."""
+    helpers = {"DEFAULT_MEMORY", "human_bytes", "big", "lp_bytes"}
+    top = ROOT.parent.parent
+    paths = [*ROOT.rglob("*.py"), *(top / "tests").glob("*.py"), *(top / "benchmarks").glob("*.py")]
+    bad = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "polytope":
+                bad += [f"{path.name}: {a.name}" for a in node.names if a.name in helpers]
+    assert not bad, bad

@@ -28,7 +28,7 @@ from lptrain.grid import Grid, bits_for_epsilon
 from lptrain.lipschitz import architecture_lipschitz
 from lptrain.losses import get_loss
 from lptrain.network import Network
-from lptrain.polytope import human_bytes
+from lptrain.sizes import human_bytes
 
 
 def run(capsys, *argv):

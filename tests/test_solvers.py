@@ -124,3 +124,44 @@ def test_deterministic(rng):
         b = get_solver(name).solve(Face(P, x, y), 1 << 30)
         assert a.objective == b.objective and a.grid_index == b.grid_index
         assert np.array_equal(a.dual_u, b.dual_u)
+
+
+def test_options_are_passed_in_and_checked(rng):
+    """get_solver(name, **options) configures one instance; unknown options are refused."""
+    from lptrain.exceptions import InputError
+    from lptrain.solvers.registry import SOLVERS, solver_options
+
+    for name in SOLVERS:
+        with pytest.raises(InputError, match=f"solver '{name}' has no option bogus"):
+            get_solver(name, bogus=1)
+    ds = make_dataset(np.column_stack([rng.uniform(-1, 1, (5, 1))] * 2), 1)
+    with pytest.raises(InputError, match="solver_options= need a named solver"):
+        api.train(ds, "1-1", bits=1, solver_options={"plain": True})
+    assert solver_options("highs") == ("method",) and solver_options("dask") == ("scheduler", "workers")
+    assert solver_options("structured") == ("plain", "force_fused") and solver_options("gpu") == ()
+
+
+def test_options_live_on_instances_and_every_solver_shows_progress(monkeypatch, rng):
+    """Two solvers of one class never share options; with progress and a terminal on stderr
+    every solver draws a bar, without progress none does."""
+    import io
+    import sys
+
+    a, b = get_solver("bnb", depth_first=False), get_solver("bnb")
+    assert (a.depth_first, b.depth_first) == (False, True)
+    assert get_solver("structured", plain=True).plain and not get_solver("structured").plain
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    arch = Architecture.parse("1-1-1")
+    x, y = rng.uniform(-1, 1, (6, 1)), rng.uniform(-1, 1, (6, 1))
+    face = Face(Polytope(arch, "quadratic", Grid(2), 6), x, y)
+    for name in [s for s in installed_solvers() if s != "dask"]:  # dask: test_distributed.py
+        for progress in (True, False):
+            err = Tty()
+            monkeypatch.setattr(sys, "stderr", err)
+            get_solver(name).solve(face, 1 << 30, progress)
+            monkeypatch.undo()
+            assert ("%" in err.getvalue()) == progress, (name, progress, err.getvalue())

@@ -47,12 +47,9 @@ def solvers():
         if name in ("dask",):
             continue
         out.append((name, get_solver(name)))
-    plain = StructuredSolver()
-    plain.plain = True
-    fusedk = StructuredSolver()
-    fusedk.force_fused = True
-    numpy_bnb = BranchAndBound()
-    numpy_bnb.compiled = False
+    plain = StructuredSolver(plain=True)
+    fusedk = StructuredSolver(force_fused=True)
+    numpy_bnb = BranchAndBound(compiled=False)
     return out + [("structured-blocks", plain), ("structured-fused", fusedk), ("bnb-numpy", numpy_bnb)]
 
 

@@ -6,15 +6,15 @@ one data-independent polytope (Thm 3.1); every data set fixes a face of it whose
 optimum is an epsilon-approximate global minimizer of the empirical risk (Sec. 3.3).
 """
 
-__version__ = "0.1.0"
+from .api import gap, train, train_continuous
+from .arch import Architecture
+from .data import Dataset, Scaling, make_dataset, read_dataset
+from .face import Face
+from .grid import Grid
+from .network import Network
+from .polytope import Polytope
 
-from .api import gap, train, train_continuous  # noqa: E402
-from .arch import Architecture  # noqa: E402
-from .data import Dataset, Scaling, make_dataset, read_dataset  # noqa: E402
-from .face import Face  # noqa: E402
-from .grid import Grid  # noqa: E402
-from .network import Network  # noqa: E402
-from .polytope import Polytope  # noqa: E402
+__version__ = "0.1.0"
 
 
 def __getattr__(name):
@@ -27,7 +27,23 @@ def __getattr__(name):
 
 
 def load_model(path) -> Network:
-    """The trained :class:`Network` a ``--model`` file holds."""
+    """The trained network a ``--model`` file (or :meth:`Network.save`) holds.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file (JSON with a format version and a checksum).
+
+    Returns
+    -------
+    Network
+        Its ``predict`` takes and returns raw units when the model was trained with scaling.
+
+    Raises
+    ------
+    FileFormatError
+        For a missing, corrupt or altered file, or another format version.
+    """
     return Network.load(path)
 
 

@@ -1,14 +1,15 @@
 """The one pipeline: architecture -> grid -> polytope -> face -> solver -> certificate -> network.
 
 The CLI and the Python estimators call these functions and nothing below them;
-each returns a plain dict of results (what ``--json`` writes) alongside the objects.
+each returns a :class:`TrainResult`: the network, the solution, the certificate and a
+:class:`~lptrain.report.Report` (what ``--json`` writes).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,8 +23,10 @@ from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
 from .polytope import Polytope
+from .report import Report
 from .sizes import DEFAULT_MEMORY
 from .solvers import get_solver
+from .solvers.base import Solution
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000
 
@@ -101,8 +104,20 @@ def describe_polytope(p: Polytope, requested_epsilon=None) -> dict:
     return out
 
 
+def size_report(p: Polytope, requested_epsilon=None, memory=DEFAULT_MEMORY) -> dict:
+    """``size``'s JSON: :func:`describe_polytope`, the sizes of both forms, and whether the
+    table fits in ``memory`` bytes.  Nothing is built."""
+    r = describe_polytope(p, requested_epsilon)
+    other = "literal" if p.form == "compact" else "compact"
+    q = Polytope(p.arch, p.loss, p.grid, p.samples, other, p.reg, p.lam)
+    keys = ("variables", "constraints", "nonzeros")
+    r["forms"] = {p.form: {k: r[k] for k in keys}, other: {k: q.sizes()[k] for k in keys}}
+    r["fits_memory"] = r["table_bytes"] <= memory
+    return r
+
+
 def _paper_L(p: Polytope):
-    w = getattr(p.arch, "widths", None)
+    w = p.arch.widths
     if w is None or p.reg:
         return None
     return paper_constant(w, p.loss)
@@ -110,19 +125,37 @@ def _paper_L(p: Polytope):
 
 @dataclass
 class TrainResult:
-    """What ``train``/``solve`` produce: the network, the solution, the certificate, a report."""
+    """What :func:`train`, :func:`solve_face` and :func:`train_bnn` return.
+
+    Attributes
+    ----------
+    network : Network
+        The trained network (predicts in raw units when the data were scaled).
+    solution : Solution
+        The solver's answer: status, objective, optimal grid point, dual certificate.
+    certificate : Certificate or None
+        The independent check of ``solution`` (None with ``certify=False``).
+    report : Report or dict
+        Everything ``--json`` writes (:meth:`Report.to_dict`); a plain dict of the continuous
+        optimum's figures for :func:`train_continuous`.
+    face : Face or BinaryFace or None
+        The face that was solved.
+    """
 
     network: Network
-    solution: object
+    solution: Solution
     certificate: object
-    report: dict = field(default_factory=dict)
-    face: Face | None = None
+    report: Report | dict
+    face: object = None
 
 
-def choose_solver(face: Face, name: str, memory: int):
-    """``auto``: HiGHS on the explicit face LP when small, else the structured solver."""
+def choose_solver(face: Face, name: str, memory: int, options=None):
+    """(solver, note): ``name`` configured by ``options``, or for ``auto`` HiGHS on the explicit
+    face LP when small, else the structured solver (``auto`` takes no options)."""
     if name != "auto":
-        return get_solver(name), ""
+        return get_solver(name, **(options or {})), ""
+    if options:
+        raise InputError("solver_options= need a named solver; solver='auto' chooses one itself")
     v = face.lp_sizes()["variables"]
     if v <= AUTO_HIGHS_MAX_VARIABLES and face.fits(memory):
         return get_solver("highs"), f"auto: highs (explicit face LP has {v} variables)"
@@ -148,12 +181,44 @@ def refuse_overflowing_regularizer(p: Polytope):
 
 
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
-               progress=False) -> TrainResult:
-    """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network."""
+               progress=False, *, solver_options=None) -> TrainResult:
+    """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network.
+
+    Parameters
+    ----------
+    p : Polytope
+        P for the data's sample size (built or not: an unbuilt P evaluates only the face).
+    dataset : Dataset
+        The data, already in [-1, 1] (scaled by its :class:`~lptrain.data.Scaling` if any).
+    solver : str
+        ``auto`` (HiGHS on small explicit face LPs, else ``structured``) or a name of
+        :func:`lptrain.solvers.installed_solvers`.
+    memory : int
+        Bytes allowed for tables and explicit LPs; larger ones are refused before allocation.
+    certify : bool
+        Check the solution independently (:func:`lptrain.certificate.check`).
+    progress : bool
+        Show a progress bar on stderr.
+    solver_options : dict, optional
+        Keyword options for the named solver (:func:`lptrain.solvers.get_solver`), e.g.
+        ``{"scheduler": "tcp://host:8786"}`` for ``dask`` or ``{"depth_first": False}`` for
+        ``bnb``.
+
+    Returns
+    -------
+    TrainResult
+        The network, the solution, the certificate, the :class:`~lptrain.report.Report` and
+        the face.
+
+    Raises
+    ------
+    InputError, SizeError, SolverError
+        For bad data or solver names, faces too large for ``memory``, solver failures.
+    """
     refuse_overflowing_regularizer(p)
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
-    slv, note = choose_solver(face, solver, memory)
+    slv, note = choose_solver(face, solver, memory, solver_options)
     sol = slv.solve(face, memory, progress)
     t0 = time.perf_counter()
     cert = check(face, sol, memory) if certify else None
@@ -168,45 +233,94 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         from .evaluation import regularizer
 
         train_loss += p.lam * float(regularizer(sol.params[None, :], p.reg)[0])
-    report = {
-        "status": sol.status if cert is None or cert.valid else "certificate_failed",
-        "objective": sol.objective,
-        "params": [float(v) for v in sol.params],
-        "param_names": list(p.arch.param_names),
-        "train_loss": train_loss,
-        "epsilon": p.epsilon,
-        "lipschitz": p.lipschitz.value,
-        "lipschitz_paper": _paper_L(p),
-        "bits": p.grid.bits,
-        "samples": p.samples,
-        "distinct_points": int(len(face.distinct)),
-        "grid_points": p.param_points,
-        "evaluations": sol.evaluations,
-        "nominal_evaluations": sol.nominal_evaluations if sol.nominal_evaluations is not None
+    report = Report(
+        status=sol.status if cert is None or cert.valid else "certificate_failed",
+        objective=sol.objective,
+        params=[float(v) for v in sol.params],
+        param_names=list(p.arch.param_names),
+        train_loss=train_loss,
+        epsilon=p.epsilon,
+        lipschitz=p.lipschitz.value,
+        lipschitz_paper=_paper_L(p),
+        bits=p.grid.bits,
+        samples=p.samples,
+        distinct_points=int(len(face.distinct)),
+        grid_points=p.param_points,
+        evaluations=sol.evaluations,
+        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
         else p.samples * p.param_points,
-        "grid_index": int(sol.grid_index),
-        "solver": sol.solver,
-        "solver_note": note,
-        "solver_info": {k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
-        "solve_seconds": sol.seconds,
-        "check_seconds": check_seconds,
-        "certificate": cert.to_dict() if cert is not None else None,
-        "polytope": describe_polytope(p),
-        "face_lp": face.lp_sizes(),
-        "warnings": rounded.warnings,
-        "notes": rounded.notes,
-    }
+        grid_index=int(sol.grid_index),
+        solver=sol.solver,
+        solver_note=note,
+        solver_info={k: v for k, v in sol.info.items() if isinstance(v, (int, float, str))},
+        solve_seconds=sol.seconds,
+        check_seconds=check_seconds,
+        certificate=cert,
+        polytope=describe_polytope(p),
+        face_lp=face.lp_sizes(),
+        warnings=rounded.warnings,
+        notes=rounded.notes,
+    )
     return TrainResult(net, sol, cert, report, face)
 
 
 def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
-          certify=True, progress=False, continuous=False, box=1.0, gap=1e-4, abs_gap=1e-6,
-          time_limit=None, proof=None, method="auto") -> TrainResult:
-    """Build P for ``dataset``'s size (lazily: only the face's table rows are evaluated) and solve.
+          certify=True, progress=False, solver_options=None, continuous=False, box=1.0, gap=1e-4,
+          abs_gap=1e-6, time_limit=None, proof=None, method="auto") -> TrainResult:
+    """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
 
-    With ``continuous=True`` the grid is not used: :func:`train_continuous` returns the best
-    network over continuous parameters in [-box, box]^N with a certified lower bound.
+    Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
+    face and checks the certificate.  The result is within 2 epsilon of the best network with
+    parameters in [-1, 1]^N.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data (:func:`lptrain.read_dataset` or :func:`lptrain.make_dataset`).
+    arch : str or Architecture
+        Widths ``n-w1-...-m`` (e.g. ``"1-2-1"``), an architecture ``.json`` file, or an
+        :class:`~lptrain.arch.Architecture`.
+    loss : str
+        ``absolute``, ``quadratic``, ``hinge`` or ``cross_entropy``.
+    bits, epsilon : int or float, optional
+        The grid: ``bits`` per number, or the coarsest grid whose epsilon = 2 gamma L reaches
+        ``epsilon``; give exactly one.
+    activation : str
+        Hidden activation of a widths spec (``relu``, ``leaky_relu``, ``elu``, ``tanh``).
+    solver : str
+        ``auto`` or a solver name (see :func:`solve_face`).
+    form : {"compact", "literal"}
+        The LP's form.
+    reg : {None, "l1", "l2"}
+        Regularizer (App. B), weighted by ``lam`` >= 0.
+    lam : float
+    memory : int
+        Bytes allowed for tables and explicit LPs.
+    certify : bool
+        Check the solution independently.
+    progress : bool
+        Show a progress bar on stderr.
+    solver_options : dict, optional
+        Keyword options for the named solver (see :func:`solve_face`).
+    continuous : bool
+        Skip the grid: :func:`train_continuous` returns the best network over continuous
+        parameters in [-box, box]^N with a certified lower bound (its report is a dict).
+    box, gap, abs_gap, time_limit, proof, method
+        Passed to :func:`train_continuous` when ``continuous``.
+
+    Returns
+    -------
+    TrainResult
+        ``network``, ``solution``, ``certificate``, ``report`` (whose ``to_dict()`` is the
+        CLI's JSON) and ``face``.
+
+    Raises
+    ------
+    InputError
+        For inconsistent data, architecture or options.
+    SizeError
+        When a table or LP would exceed ``memory``.
     """
     if continuous:
         if bits is not None or epsilon is not None:
@@ -220,9 +334,103 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
             f"data has {dataset.x.shape[1]} inputs and {dataset.y.shape[1]} outputs; "
             f"the architecture needs {p.n} and {p.m}"
         )
-    res = solve_face(p, dataset, solver, memory, certify, progress)
-    res.report["requested_epsilon"] = epsilon
+    res = solve_face(p, dataset, solver, memory, certify, progress, solver_options=solver_options)
+    res.report.extra["requested_epsilon"] = epsilon
     return res
+
+
+def distributed_choice(solver="auto", scheduler=None, workers=None):
+    """(solver, solver_options) for a dask.distributed run: a ``scheduler`` address or a number
+    of local ``workers`` implies ``solver="dask"`` (the CLI's ``--scheduler``/``--workers``).
+
+    Raises
+    ------
+    InputError
+        When ``scheduler`` or ``workers`` is given with a solver other than ``auto`` or ``dask``.
+    """
+    if scheduler is None and workers is None:
+        return solver, {}
+    if solver not in ("auto", "dask"):
+        raise InputError("scheduler= and workers= go with solver='dask'")
+    return "dask", {"scheduler": scheduler, "workers": workers}
+
+
+def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compact",
+              solver="structured", memory=DEFAULT_MEMORY, certify=True, bits=None, epsilon=None,
+              reg=None, scale=False) -> TrainResult:
+    """Train a binarized network exactly (App. C): parameters in {-1, 1}, 0/1 data, no epsilon.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        0/1 inputs ``x`` (D, n) and outputs ``y`` (D, m), unscaled.
+    arch : str or Architecture
+        Every node needs a threshold (the ``bias`` slot); at most 40 parameters.
+    activation : str
+        Only used to parse ``arch`` (binarized units have no activation).
+    loss : {"absolute", "quadratic"}
+        Both count wrong output bits on 0/1 data.
+    form : {"compact", "literal"}
+        The LP's form (Thm 2.8 with or without leaf bags).
+    solver : {"structured", "highs", "auto"}
+        A scan of every network, or HiGHS on the explicit LP.
+    memory : int
+        Bytes for the loss table and explicit LPs.
+    certify : bool
+        Check the answer (``certificate`` in the result).
+    bits, epsilon, reg, scale
+        Must be left unset: binarized training is exact on 0/1 data.
+
+    Returns
+    -------
+    TrainResult
+        With ``report.extra["binarized"] = True``, ``epsilon = 0`` and ``bits = 1``; ``face``
+        is the :class:`~lptrain.bnn.BinaryFace`.
+
+    Raises
+    ------
+    InputError
+        For non-binary data, a non-applicable option or loss, or an unknown solver.
+    """
+    from . import bnn
+
+    if bits is not None or epsilon is not None or scale or reg:
+        raise InputError("binarized training is exact on 0/1 data: bits=, epsilon=, scale= and reg= "
+                         "do not apply")
+    if loss not in ("quadratic", "absolute"):
+        raise InputError("binarized training uses the absolute loss (the number of wrong output bits)")
+    arch = architecture(arch, activation)
+    face = bnn.BinaryFace(arch, dataset.x, dataset.y, form)
+    sol, cert = bnn.solve(face, solver, memory, certify)
+    net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
+    report = Report(
+        status=sol.status if cert is None or cert.valid else "certificate_failed",
+        objective=sol.objective,
+        params=[float(v) for v in sol.params],
+        param_names=list(arch.param_names),
+        train_loss=sol.objective,
+        epsilon=0.0,
+        lipschitz=None,
+        lipschitz_paper=None,
+        bits=1,
+        samples=face.samples,
+        distinct_points=int(len(face.distinct)),
+        grid_points=face.param_points,
+        evaluations=sol.evaluations,
+        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
+        else face.samples * face.param_points,
+        grid_index=int(sol.grid_index),
+        solver=sol.solver,
+        solver_note="",
+        solver_info={},
+        solve_seconds=sol.seconds,
+        check_seconds=sol.info.get("check_seconds"),
+        certificate=cert,
+        polytope=bnn.sizes(arch, face.samples, form),
+        face_lp=None,
+        extra={"binarized": True},
+    )
+    return TrainResult(net, sol, cert, report, face)
 
 
 def demo_data_path() -> str:

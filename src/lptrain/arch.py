@@ -46,9 +46,14 @@ class Architecture:
         For dicts: ``name``, ``from`` (source names), ``weights`` (parameter names, one
         per source), optional ``bias`` (parameter name) and ``activation``.
     outputs : sequence of node names (affine nodes, in output order)
+    spec : dict, optional
+        The description :meth:`to_dict` returns (default: the DAG description).
+    widths : sequence of int, optional
+        ``(n, w1, ..., m)`` when the architecture is the layered network of these widths
+        (set by :meth:`layered`); ``None`` for any other DAG.
     """
 
-    def __init__(self, n_inputs, nodes, outputs, *, spec=None):
+    def __init__(self, n_inputs, nodes, outputs, *, spec=None, widths=None):
         if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
             raise InputError(f"architecture needs a positive number of inputs, got {n_inputs!r}")
         if n_inputs > MAX_INPUTS:
@@ -87,7 +92,8 @@ class Architecture:
             raise InputError("an output is listed twice")
         self.outputs = outputs
         self.param_names = tuple(self.param_names)
-        self.spec = spec or self.to_dict()
+        self.widths = None if widths is None else tuple(int(w) for w in widths)
+        self.spec = spec or self.dag_dict()
 
     def _parse_node(self, k, raw, known, index) -> Node:
         if isinstance(raw, Node):
@@ -170,9 +176,7 @@ class Architecture:
                 cur.append(name)
             prev = cur
         spec = {"layers": widths, "activation": activation}
-        arch = cls(widths[0], nodes, prev, spec=spec)
-        arch.widths = tuple(widths)
-        return arch
+        return cls(widths[0], nodes, prev, spec=spec, widths=widths)
 
     @classmethod
     def parse(cls, text: str, activation="relu") -> "Architecture":
@@ -200,7 +204,7 @@ class Architecture:
 
     def to_dict(self) -> dict:
         """A JSON-able description that :meth:`from_dict` reads back."""
-        if getattr(self, "spec", None):
+        if self.spec:
             return self.spec
         return self.dag_dict()
 
@@ -277,7 +281,7 @@ class Architecture:
     @property
     def kind(self) -> str:
         """DNN, CNN (shared weights), ResNet (skip connections) or DAG, for Table 1."""
-        if getattr(self, "widths", None) is not None:
+        if self.widths is not None:
             return "DNN"
         if self.has_skip_connections:
             return "ResNet"
@@ -286,7 +290,7 @@ class Architecture:
         return "DAG"
 
     def describe(self) -> str:
-        w = getattr(self, "widths", None)
+        w = self.widths
         if w is not None:
             act = self.spec.get("activation", "relu")
             return "-".join(map(str, w)) + f" ({act})"

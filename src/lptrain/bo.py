@@ -55,7 +55,31 @@ class BOResult:
 
 
 class BinaryProblem:
-    """A BO instance over x in {0,1}^n built from oracles with supports (see module docstring)."""
+    """A BO instance over x in {0,1}^n built from oracles with supports (Thm 2.8).
+
+    Constraints and outputs are added by :meth:`add_constraint` and :meth:`add_output`, the
+    linear cost of x by :meth:`set_cost`; :meth:`solve` builds LBO over a tree decomposition
+    of the intersection graph and solves it.
+
+    Parameters
+    ----------
+    n : int
+        The number of binary variables x_0 .. x_{n-1} (at least 1).
+
+    Raises
+    ------
+    InputError
+        For n not a positive integer.
+
+    Examples
+    --------
+    >>> p = BinaryProblem(2)
+    >>> _ = p.add_constraint([0, 1], lambda v: 1 - v[0] - v[1])  # x0 + x1 <= 1
+    >>> p.set_cost([-1.0, -2.0])
+    >>> res = p.solve()
+    >>> res.status, res.objective, res.x.tolist()
+    ('optimal', -2.0, [0, 1])
+    """
 
     def __init__(self, n: int):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -74,12 +98,41 @@ class BinaryProblem:
         return tuple(s)
 
     def add_constraint(self, support, f):
-        """f(v) >= 0, where v lists the values of the support's variables in the given order."""
+        """Add the constraint f(v) >= 0.
+
+        Parameters
+        ----------
+        support : sequence of int
+            Distinct variable indices the oracle reads.
+        f : callable
+            ``f(v)`` with v the list of the support's values (in the given order); the
+            constraint holds when it returns a number >= 0.
+
+        Returns
+        -------
+        int
+            The constraint's index i.
+        """
         self.constraints.append((self._support(support), f))
         return len(self.constraints) - 1
 
     def add_output(self, support, g, cost=0.0):
-        """y_j = g(v) with objective coefficient ``cost``; returns j."""
+        """Add an output y_j = g(v) with objective coefficient ``cost``.
+
+        Parameters
+        ----------
+        support : sequence of int
+            Distinct variable indices the oracle reads.
+        g : callable
+            ``g(v)`` with v the list of the support's values; returns a number.
+        cost : float
+            d_j, the coefficient of y_j in the objective.
+
+        Returns
+        -------
+        int
+            The output's index j.
+        """
         self.outputs.append((self._support(support), g, float(cost)))
         return len(self.outputs) - 1
 
@@ -206,7 +259,27 @@ class BinaryProblem:
         return lp, info
 
     def solve(self, decomposition=None, heuristic="min_fill_in") -> BOResult:
-        """Build LBO and solve it with HiGHS (simplex: an optimal vertex, hence integral)."""
+        """Build LBO and solve it with HiGHS (simplex: an optimal vertex, hence integral).
+
+        Parameters
+        ----------
+        decomposition : networkx.Graph or (bags, edges), optional
+            A tree decomposition of the intersection graph (validated); default: the
+            heuristic's.
+        heuristic : {"min_fill_in", "min_degree"}
+            The networkx treewidth heuristic used when no decomposition is given.
+
+        Returns
+        -------
+        BOResult
+            ``status``, ``objective``, the optimal ``x`` and ``y`` (None unless optimal), the
+            decomposition's ``width`` and ``bags``, and LBO's ``variables`` and ``constraints``.
+
+        Raises
+        ------
+        InputError
+            For an invalid decomposition, or one whose bags exceed 2^22 assignments.
+        """
         from .solvers.highs import solve_lp
 
         lp, info = self.build(decomposition, heuristic)

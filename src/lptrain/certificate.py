@@ -39,9 +39,32 @@ def _within(x, limit) -> bool:
 
 
 def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
-    """Verify ``solution`` on ``face``: the answer itself (always), and its optimality
-    explicitly when the face LP fits, by replaying the proof for branch-and-bound, else
-    implicitly."""
+    """Verify ``solution`` on ``face``, independently of the solver that produced it.
+
+    The answer itself is always checked (its parameters are the values of its grid point and
+    attain its objective, in the checker's own arithmetic); its optimality explicitly on the
+    face LP when that fits in ``memory`` (the three LP conditions, plus a rescan of the grid),
+    by replaying the proof for branch-and-bound, else implicitly (docs/design.md §4).
+
+    Parameters
+    ----------
+    face : Face
+        The face the solution claims to solve.
+    solution : Solution
+        Any solver's answer: objective, grid point, parameters, dual certificate (and a
+        proof or explicit LP vectors where the solver gives them).
+    memory : int
+        Bytes allowed for the explicit face LP; beyond it the check is implicit.
+    tol : float
+        Relative tolerance of every comparison (NaN never passes).
+
+    Returns
+    -------
+    Certificate
+        ``valid``, the ``method`` used (``explicit``, ``implicit``, ``proof``), the primal
+        residual, dual violation and gap, the ``reason`` when invalid, and the objective the
+        checker recomputed.
+    """
     data = verify.Data(face)
     problems, own = answer_problems(face, solution, tol, data)
     if _index_problem(solution.grid_index, face.param_points):
@@ -59,7 +82,7 @@ def check(face, solution, memory=DEFAULT_MEMORY, tol=TOL) -> Certificate:
 
         cert = check_proof(face, solution, tol)
     else:
-        cert = check_implicit(face, solution, tol, memory, data=data)
+        cert = check_implicit(face, solution, memory, tol, data=data)
     return _merge(cert, problems, own)
 
 
@@ -161,7 +184,7 @@ def check_explicit(lp, x, y, objective=None, tol=TOL) -> Certificate:
     return Certificate(not bad, "explicit", prim, dual, gap, "; ".join(bad))
 
 
-def check_implicit(face, solution, tol=TOL, memory=DEFAULT_MEMORY, data=None) -> Certificate:
+def check_implicit(face, solution, memory=DEFAULT_MEMORY, tol=TOL, *, data=None) -> Certificate:
     """docs/design.md §4's certificate without the explicit LP (see the module docstring), by the
     checker's own compiled scan of the whole grid."""
     data = data or verify.Data(face)

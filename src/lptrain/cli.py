@@ -13,19 +13,20 @@ import math
 import os
 import re
 import sys
+import time
 import warnings
 
 import numpy as np
 
 from . import __version__, api
-from .data import read_dataset, read_table
 from .bignum import json_int, sci, sci_log10
+from .data import Dataset, read_dataset, read_table
 from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .grid import MAX_BITS, Grid
 from .network import Network
-from .rounding import RoundingReport
 from .polytope import Polytope
+from .rounding import RoundingReport
 from .sizes import DEFAULT_MEMORY, big, human_bytes
 from .sizes import parse_memory as _parse_memory
 
@@ -71,7 +72,7 @@ positive_float = _number(lambda v: v > 0, "a positive number")
 nonneg_float = _number(lambda v: v >= 0, "a number >= 0")
 
 
-def _common(p, outputs=True):
+def _common(p):
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--memory", type=parse_memory, default=DEFAULT_MEMORY,
                    help="memory limit for tables and explicit LPs (default 2G)")
@@ -281,6 +282,8 @@ def _progress(args):
 
 
 def _write_json(path, obj):
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
     if isinstance(obj, dict) and _CAUGHT and ("warnings" in obj or any(map(_ours, _CAUGHT[-1]))):
         obj = {**obj, "warnings": [str(w.message) for w in _CAUGHT[-1] if _ours(w)]}
     if path:
@@ -358,12 +361,7 @@ def cmd_size(args):
     bits, eps = _bits_eps(args)
     p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
                      args.lam, args.activation)
-    r = api.describe_polytope(p, eps)
-    other = "literal" if p.form == "compact" else "compact"
-    q = Polytope(p.arch, p.loss, p.grid, p.samples, other, p.reg, p.lam)
-    r["forms"] = {p.form: {k: r[k] for k in ("variables", "constraints", "nonzeros")},
-                  other: {k: v for k, v in q.sizes().items() if k in ("variables", "constraints", "nonzeros")}}
-    r["fits_memory"] = r["table_bytes"] <= args.memory
+    r = api.size_report(p, eps, args.memory)
     _print_sizes(r, sys.stdout)
     _write_json(args.json, r)
     return 0
@@ -375,8 +373,6 @@ def cmd_build(args):
     p = api.polytope(args.arch, args.loss, args.samples, bits, eps, args.form, args.reg,
                      args.lam, args.activation)
     p.check_buildable(args.memory)
-    import time
-
     t0 = time.perf_counter()
     p.build(args.memory, progress=_progress(args))
     r = api.describe_polytope(p, eps)
@@ -396,38 +392,27 @@ def cmd_build(args):
 
 
 def _finish(args, res):
-    rep = res.report
     if args.model:
         res.network.save(args.model)
-        rep["model"] = args.model
+        res.report.extra["model"] = args.model
+    rep = res.report.to_dict()
     _print_result(rep, res.network, sys.stdout)
     _write_json(args.json, rep)
     return 0 if rep["status"] == "optimal" else 1
 
 
-def _dask_options(args):
-    if args.scheduler or args.workers:
-        if args.solver not in ("auto", "dask"):
-            raise InputError("--scheduler and --workers go with --solver dask")
-        args.solver = "dask"
-    if args.solver == "dask":
-        from .solvers.distributed import DaskSolver
-
-        DaskSolver.scheduler = args.scheduler
-        DaskSolver.workers = args.workers
-
-
 def cmd_solve(args):
     _check_out(args.model, args.json, args.mps)
-    _dask_options(args)
+    solver, options = api.distributed_choice(args.solver, args.scheduler, args.workers)
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
-    res = api.solve_face(p, ds, args.solver, args.memory, not args.no_check, _progress(args))
+    res = api.solve_face(p, ds, solver, args.memory, not args.no_check, _progress(args),
+                         solver_options=options)
     if args.mps:
         from .solvers.highs import write_mps
 
         write_mps(res.face.lp(args.memory), args.mps)
-        res.report["mps"] = args.mps
+        res.report.extra["mps"] = args.mps
     return _finish(args, res)
 
 
@@ -437,51 +422,37 @@ def cmd_train(args):
         return _train_continuous(args)
     if args.bnn:
         return _train_bnn(args)
-    _dask_options(args)
+    solver, options = api.distributed_choice(args.solver, args.scheduler, args.workers)
     bits, eps = _bits_eps(args)
     arch = api.architecture(args.arch, args.activation)
     grid = api.grid_for(arch, args.loss, bits, eps, args.reg, args.lam)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
     res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
-                    solver=args.solver, form=args.form, reg=args.reg, lam=args.lam,
-                    memory=args.memory, certify=not args.no_check, progress=_progress(args))
+                    solver=solver, form=args.form, reg=args.reg, lam=args.lam, memory=args.memory,
+                    certify=not args.no_check, progress=_progress(args), solver_options=options)
     return _finish(args, res)
 
 
 def _train_bnn(args):
-    from . import bnn
-
-    if args.bits is not None or args.epsilon is not None or args.scale or args.reg:
-        raise InputError("--bnn trains exactly on 0/1 data: --bits, --epsilon, --scale and --reg do not apply")
-    if args.loss not in ("quadratic", "absolute"):
-        raise InputError("--bnn uses the absolute loss (the number of wrong output bits)")
     arch = api.architecture(args.arch, args.activation)
     header, table = read_table(args.data, arch.n_inputs + arch.n_outputs)
-    face = bnn.BinaryFace(arch, table[:, : arch.n_inputs], table[:, arch.n_inputs:], args.form)
-    sol, cert = bnn.solve(face, args.solver, args.memory, not args.no_check)
-    net = Network(arch, sol.params, info={"binarized": True, "loss": "absolute", "objective": sol.objective})
-    sz = bnn.sizes(arch, face.samples, args.form)
-    ok = cert is None or cert.valid
-    rep = {"status": sol.status if ok else "certificate_failed", "objective": sol.objective,
-           "params": [float(v) for v in sol.params], "param_names": list(arch.param_names),
-           "train_loss": sol.objective, "epsilon": 0.0, "lipschitz": None, "bits": 1,
-           "samples": face.samples, "distinct_points": int(len(face.distinct)),
-           "grid_points": face.param_points, "evaluations": sol.evaluations, "solver": sol.solver,
-           "solver_note": "", "solve_seconds": sol.seconds,
-           "check_seconds": sol.info.get("check_seconds"), "certificate": cert.to_dict() if cert else None,
-           "polytope": sz, "warnings": [], "binarized": True}
-    print(f"binarized network (App. C), exact: mean wrong output bits {sol.objective:.6g} on {face.samples} samples")
+    ds = Dataset(table[:, : arch.n_inputs], table[:, arch.n_inputs:], header)
+    res = api.train_bnn(ds, arch, loss=args.loss, form=args.form, solver=args.solver,
+                        memory=args.memory, certify=not args.no_check, bits=args.bits,
+                        epsilon=args.epsilon, reg=args.reg, scale=args.scale)
+    rep, cert, sz = res.report, res.certificate, res.report.polytope
+    print(f"binarized network (App. C), exact: mean wrong output bits {rep.objective:.6g} on {rep.samples} samples")
     print(f"polytope: {sz['variables']:,} variables ({sz['evaluations']:,} evaluations); "
           f"Thm C.1's stated size 2^p |V(G)| D = {sz['thm_c1_size']:,} (p = {sz['fan_in']})")
     if cert is not None:
         print(f"certificate: {'valid' if cert.valid else 'INVALID (' + cert.reason + ')'} ({cert.method} check)")
     print("network:")
-    print(net.describe())
+    print(res.network.describe())
     if args.model:
-        net.save(args.model)
-        rep["model"] = args.model
-    _write_json(args.json, rep)
-    return 0 if ok else 1
+        res.network.save(args.model)
+        rep.extra["model"] = args.model
+    _write_json(args.json, rep.to_dict())
+    return 0 if rep.status == "optimal" else 1
 
 
 def _print_continuous(rep, out):
@@ -525,8 +496,6 @@ def cmd_gap(args):
     imp = import_network(args.model)
     n, m = imp.arch.n_inputs, imp.arch.n_outputs
     _, table = read_table(args.data, n + m)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", api.BoxWarning)
         r = api.gap(_as_network(imp), table[:, :n], table[:, n:], args.loss, box=args.box,
@@ -625,8 +594,8 @@ def _demo_continuous(args, ds, grid_res):
           f"({rep['status']}, {rep['method']}, {rep['nodes']:,} nodes, {rep['solve_seconds']:.2g} s)")
     print(f"  the grid network is at most {grid_loss - rep['lower_bound']:.3g} above the best network there is "
           f"(the paper's a-priori guarantee: 2 epsilon = {2 * grid_res.report['epsilon']:.3g})")
-    grid_res.report["continuous"] = rep
-    _write_json(args.json, grid_res.report)
+    grid_res.report.extra["continuous"] = rep
+    _write_json(args.json, grid_res.report.to_dict())
 
 
 def cmd_arch(args):
@@ -718,9 +687,6 @@ def cmd_structure(args):
     from .structure import measure
 
     arch = api.architecture(args.arch, args.activation)
-    if args.bits * (arch.n_params + args.samples * (arch.n_inputs + arch.n_outputs + len(arch.nodes))) > 20000:
-        raise InputError("structure: the intersection graph would have over 20000 vertices; "
-                         "use fewer samples or bits")
     r = measure(arch, args.bits, args.samples)
     print(f"Sec. 5 formulation of {r['architecture']}, {r['bits']} bit(s), D = {r['samples']}: "
           f"intersection graph {r['graph_vertices']} vertices, {r['graph_edges']} edges")
@@ -776,8 +742,10 @@ def cmd_export(args):
     return 0
 
 
-COMMANDS = {"plot": cmd_plot, "export": cmd_export,"structure": cmd_structure, "achievable": cmd_achievable,"arch": cmd_arch, "table1": cmd_table1, "sample-size": cmd_sample_size,"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
-            "predict": cmd_predict, "demo": cmd_demo, "gap": cmd_gap,
+COMMANDS = {"build": cmd_build, "solve": cmd_solve, "train": cmd_train, "size": cmd_size,
+            "predict": cmd_predict, "demo": cmd_demo, "arch": cmd_arch, "table1": cmd_table1,
+            "sample-size": cmd_sample_size, "achievable": cmd_achievable, "structure": cmd_structure,
+            "plot": cmd_plot, "export": cmd_export, "gap": cmd_gap,
             "check-proof": cmd_check_proof}
 
 
@@ -794,23 +762,21 @@ def cli_reference() -> str:
                 for name, sp in action.choices.items():
                     walk(sp, f"{title} {name}")
 
-    import os as _os
-
-    cols = _os.environ.get("COLUMNS")
-    _os.environ["COLUMNS"] = "100"
+    cols = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
     try:
         walk(p, "lptrain")
     finally:
         if cols is None:
-            del _os.environ["COLUMNS"]
+            del os.environ["COLUMNS"]
         else:
-            _os.environ["COLUMNS"] = cols
+            os.environ["COLUMNS"] = cols
     return "\n".join(out)
 
 
 # Library messages name Python parameters (memory=, solver='structured', scale=True); the
 # command line shows its flags instead.
-_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon)=(?:'([^']*)'|([^\s,;)']*))")
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|loss|scheduler|workers)=(?:'([^']*)'|([^\s,;)']*))")
 
 
 def flagged(message: str) -> str:

@@ -112,7 +112,59 @@ class _LPTrainBase(BaseEstimator):
 
 
 class LPTrainRegressor(RegressorMixin, _LPTrainBase):
-    """A network trained to the grid optimum of its empirical risk (Thm 3.1), for regression."""
+    """A network trained to the grid optimum of its empirical risk (Thm 3.1), for regression.
+
+    Each column of X and y is mapped onto the grid's range; ``predict`` maps back.
+
+    Parameters
+    ----------
+    arch : str
+        Widths ``n-w1-...-m``; ``n`` and ``m`` stand for the data's numbers of features and
+        outputs (e.g. ``"n-2-m"``).
+    activation : str
+        Hidden activation: ``relu``, ``leaky_relu``, ``elu`` or ``tanh``.
+    loss : str
+        ``absolute`` (default), ``quadratic`` (or ``hinge``/``cross_entropy``).
+    bits : int
+        Bits per number of the grid (used when ``epsilon`` is None).
+    epsilon : float or None
+        Accuracy: the coarsest grid with 2 gamma L <= epsilon (overrides ``bits``).
+    solver : str
+        ``auto`` or a solver name (:func:`lptrain.solvers.installed_solvers`).
+    reg : {None, "l1", "l2"}
+        Regularizer (App. B).
+    lam : float
+        Its weight, >= 0.
+    continuous : bool
+        Skip the grid: the best network over continuous parameters in [-box, box]^N
+        (:func:`lptrain.train_continuous`), with a certified lower bound.
+    box, gap, time_limit : float
+        With ``continuous``: the parameter box, the relative gap to reach, a time limit (s).
+
+    Attributes
+    ----------
+    network_ : Network
+        The trained network (raw units in, raw units out).
+    params_ : ndarray
+        Its parameters on the grid (canonical order).
+    objective_, train_loss_, epsilon_ : float
+        The face LP's optimum (rounded data), the mean loss on the scaled training data, and
+        the grid's epsilon: the network is within 2 epsilon of the best one (Lemma 3.5).
+    lower_bound_, gap_ : float or None
+        With ``continuous``: the certified lower bound and the gap to it.
+    certificate_ : dict
+        The independent check of the optimum.
+    report_ : Report
+        Everything ``lptrain train --json`` writes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 20)[:, None]
+    >>> reg = LPTrainRegressor(arch="n-1-m", bits=2).fit(X, np.abs(X[:, 0]))
+    >>> reg.certificate_["valid"]
+    True
+    """
 
     _scale_targets = True
 
@@ -133,7 +185,53 @@ class LPTrainRegressor(RegressorMixin, _LPTrainBase):
 
 
 class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
-    """Classification: labels in, one-hot + cross-entropy (or +-1 + hinge) inside."""
+    """Classification: labels in, one-hot + cross-entropy (or +-1 + hinge) inside.
+
+    X's columns are mapped onto the grid's range; the targets are the encoded labels.
+
+    Parameters
+    ----------
+    arch : str
+        Widths ``n-w1-...-m``; ``n`` and ``m`` stand for the data's numbers of features and
+        outputs (e.g. ``"n-2-m"``).
+    activation : str
+        Hidden activation: ``relu``, ``leaky_relu``, ``elu`` or ``tanh``.
+    loss : str
+        ``cross_entropy`` (default; one output per class) or ``hinge`` (two classes, one output).
+    bits : int
+        Bits per number of the grid (used when ``epsilon`` is None).
+    epsilon : float or None
+        Accuracy: the coarsest grid with 2 gamma L <= epsilon (overrides ``bits``).
+    solver : str
+        ``auto`` or a solver name (:func:`lptrain.solvers.installed_solvers`).
+    reg : {None, "l1", "l2"}
+        Regularizer (App. B).
+    lam : float
+        Its weight, >= 0.
+    continuous : bool
+        Skip the grid: the best network over continuous parameters in [-box, box]^N
+        (:func:`lptrain.train_continuous`), with a certified lower bound.
+    box, gap, time_limit : float
+        With ``continuous``: the parameter box, the relative gap to reach, a time limit (s).
+
+    Attributes
+    ----------
+    network_ : Network
+        The trained network (raw units in, raw units out).
+    params_ : ndarray
+        Its parameters on the grid (canonical order).
+    objective_, train_loss_, epsilon_ : float
+        The face LP's optimum (rounded data), the mean loss on the scaled training data, and
+        the grid's epsilon: the network is within 2 epsilon of the best one (Lemma 3.5).
+    lower_bound_, gap_ : float or None
+        With ``continuous``: the certified lower bound and the gap to it.
+    certificate_ : dict
+        The independent check of the optimum.
+    report_ : Report
+        Everything ``lptrain train --json`` writes.
+    classes_ : ndarray
+        The labels seen by ``fit``, sorted.
+    """
 
     _scale_targets = False
 

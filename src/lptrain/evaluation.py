@@ -107,7 +107,7 @@ class Evaluator:
         a_start and only the low ones (at most 62 bits) vary inside the range.
         """
         G, N = self.grid.size, self.N
-        if a_stop - 1 <= INT64_MAX:
+        if a_stop <= INT64_MAX:  # np.arange needs its stop in int64 too
             return self.grid.value(digits(np.arange(a_start, a_stop), N, G))
         low = min(N, 62 // self.grid.bits)
         span = G**low

@@ -25,7 +25,26 @@ from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 
 class Face:
-    """The face of ``polytope`` fixed by data ``x`` (D, n) and ``y`` (D, m) in [-1, 1]."""
+    """The face of ``polytope`` fixed by a data set (Sec. 3.3).
+
+    The data are rounded onto the grid (eq. 7) and reduced to their distinct rounded points
+    with counts; nothing is evaluated until a solver asks (:meth:`blocks`, :meth:`rows`,
+    :meth:`lp`).
+
+    Parameters
+    ----------
+    polytope : Polytope
+        P for the architecture, loss, grid and sample size D (built or not).
+    x : array_like, shape (D, n)
+        Inputs in [-1, 1].
+    y : array_like, shape (D, m)
+        Outputs in [-1, 1].
+
+    Raises
+    ------
+    InputError
+        When the shapes do not match P's n, m and D, or the data hold NaN or infinities.
+    """
 
     def __init__(self, polytope: Polytope, x, y):
         x = np.asarray(x, dtype=np.float64)

@@ -58,9 +58,9 @@ def epsilon_plot(dataset, arch, loss, path, bit_range=(1, 2, 3, 4), activation="
     eps, tl, obj = [], [], []
     for b in bit_range:
         r = train(dataset, arch, loss=loss, bits=b, activation=activation, certify=False).report
-        eps.append(r["epsilon"])
-        tl.append(r["train_loss"])
-        obj.append(r["objective"])
+        eps.append(r.epsilon)
+        tl.append(r.train_loss)
+        obj.append(r.objective)
     best = min(tl)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.loglog(eps, tl, "o-", label="train loss of the grid optimum")

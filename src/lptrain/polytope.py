@@ -38,7 +38,32 @@ REGS = (None, "l1", "l2")
 
 
 class Polytope:
-    """P for (arch, loss, grid, samples, form, reg, lam); the table is filled by :meth:`build`."""
+    """The data-independent polytope P of Thm 3.1; its table is filled by :meth:`build`.
+
+    Parameters
+    ----------
+    arch : Architecture
+        The network (n inputs, m outputs, N parameters).
+    loss : str or Loss
+        ``absolute``, ``quadratic``, ``hinge`` or ``cross_entropy`` (or a loss object).
+    grid : Grid
+        The discretization: G = 2^bits values per number.
+    samples : int
+        D, the sample size P is written for.
+    form : {"compact", "literal"}
+        ``literal`` adds Thm 2.8's leaf bags and bit variables; both have the same optimum.
+    reg : {None, "l1", "l2"}
+        Regularizer R(phi) (App. B).
+    lam : float
+        Its weight (finite, >= 0; ignored without ``reg``).
+    table : ndarray, optional
+        A table already evaluated (as :meth:`load` reads it).
+
+    Raises
+    ------
+    InputError
+        For a bad sample size, form, regularizer or weight.
+    """
 
     def __init__(self, arch: Architecture, loss, grid: Grid, samples: int, form="compact",
                  reg=None, lam=0.0, table=None):

@@ -29,6 +29,7 @@ import networkx as nx
 
 from . import decomposition as dec
 from .arch import Architecture
+from .exceptions import SizeError
 
 
 def bits_of(name, B):
@@ -114,8 +115,19 @@ def paper_construction(arch: Architecture, B: int, D: int, Tphi: nx.Graph) -> nx
     return T
 
 
+MAX_VERTICES = 20_000
+
+
 def measure(arch: Architecture, B: int, D: int, heuristics=("min_degree", "min_fill_in")) -> dict:
-    """Decompose Gamma, validate, bound, and test the paper's claim and construction."""
+    """Decompose Gamma, validate, bound, and test the paper's claim and construction.
+
+    Refused (:class:`~lptrain.exceptions.SizeError`) before anything is built when Gamma would
+    have more than :data:`MAX_VERTICES` vertices: B (N + D (n + m + |V|)).
+    """
+    vertices = B * (arch.n_params + D * (arch.n_inputs + arch.n_outputs + len(arch.nodes)))
+    if vertices > MAX_VERTICES:
+        raise SizeError(f"structure: the intersection graph would have over {MAX_VERTICES} vertices "
+                        f"({vertices:,}); use fewer samples or bits")
     G, supports, blocks, params = formulation(arch, B, D)
     widths, best = {}, None
     valid = True

@@ -1,9 +1,15 @@
 """numba kernels of the compiled branch-and-bound (see ``bnb.py``); imported lazily.
 
 The same search as the numpy path, one box at a time: interval bounds per distinct point
-through any DAG (the architecture arrives as flat arrays), the exact minimum over the swept
-output bias, symmetry pruning of unsorted hidden blocks, a best-first heap ordered by
-(bound, insertion number), and the canonical bisection, so the proof has the same form.
+through any DAG, the exact minimum over the swept output bias, symmetry pruning of
+unsorted hidden blocks, a best-first heap ordered by (bound, insertion number), and the
+canonical bisection, so the proof has the same form.
+
+The face's arrays travel as one tuple ``data = (X, Y, cnt, gv)`` (distinct points, targets,
+counts, grid values) and the architecture as one tuple ``arch = (src_ptr, src_idx, w_idx,
+bias_idx, act, out_idx)`` of flat int64 arrays (``bnb.kernel_arrays``); losses,
+activations and regularizers are the codes of ``codes.py``, and the leaky-ReLU slope is an
+argument.
 """
 
 import math
@@ -11,20 +17,22 @@ import math
 import numba as nb
 import numpy as np
 
+from .codes import ABSOLUTE, ELU, HINGE, LEAKY_RELU, NO_REG, QUADRATIC, RELU, TANH, L1
+
 KIND_PRUNED, KIND_SYMMETRIC, KIND_EVALUATED = 0, 1, 2
 OK, HEAP_FULL, PROOF_FULL, BUDGET = 0, 1, 2, 3
 FM = {"nnan", "ninf", "nsz"}  # values are finite: min/max without NaN branches; no reassociation
 
 
 @nb.njit(cache=True, fastmath=FM)
-def activate(t, code):
-    if code == 0:
+def activate(t, code, slope):
+    if code == RELU:
         return max(t, 0.0)
-    if code == 1:
-        return t if t >= 0.0 else 0.01 * t
-    if code == 2:
+    if code == LEAKY_RELU:
+        return t if t >= 0.0 else slope * t
+    if code == ELU:
         return t if t > 0.0 else math.expm1(t)
-    if code == 3:
+    if code == TANH:
         return math.tanh(t)
     return t
 
@@ -32,11 +40,11 @@ def activate(t, code):
 @nb.njit(cache=True, fastmath=FM)
 def loss_lb1(zl, zh, y, code):
     """Lower bound of the loss of one output over z in [zl, zh] at target y."""
-    if code <= 1:
+    if code <= QUADRATIC:
         d = max(max(zl - y, y - zh), 0.0)
-        return d if code == 0 else d * d
+        return d if code == ABSOLUTE else d * d
     best = max(zl * y, zh * y)
-    if code == 2:
+    if code == HINGE:
         return max(1.0 - best, 0.0)
     z = zl if y >= 0 else zh
     return y * z - best  # softmax of one output: log-sum-exp of z is z
@@ -47,10 +55,10 @@ def sweep_bias(tot, gv, u, v, w, y, a, b, code):
     """tot[g] += w * (lower bound of the loss at output bias gv[g]) for an output in [a, b]
     before the bias; u = a - y, v = y - b.  The two common losses in branch-free loops."""
     G = gv.shape[0]
-    if code == 0:
+    if code == ABSOLUTE:
         for g in range(G):
             tot[g] += w * max(max(u + gv[g], v - gv[g]), 0.0)
-    elif code == 1:
+    elif code == QUADRATIC:
         for g in range(G):
             d = max(max(u + gv[g], v - gv[g]), 0.0)
             tot[g] += w * (d * d)
@@ -62,16 +70,16 @@ def sweep_bias(tot, gv, u, v, w, y, a, b, code):
 @nb.njit(cache=True)
 def loss_lb(zl, zh, Y, p, m, code):
     """Lower bound of the loss over the output box [zl, zh] at target Y[p] (m outputs)."""
-    if code <= 1:
+    if code <= QUADRATIC:
         s = 0.0
         for j in range(m):
             d = max(max(zl[j] - Y[p, j], Y[p, j] - zh[j]), 0.0)
-            s += d if code == 0 else d * d
+            s += d if code == ABSOLUTE else d * d
         return s
     best = 0.0
     for j in range(m):
         best += max(zl[j] * Y[p, j], zh[j] * Y[p, j])
-    if code == 2:
+    if code == HINGE:
         return max(1.0 - best, 0.0)
     sy = 0.0
     for j in range(m):
@@ -86,24 +94,25 @@ def loss_lb(zl, zh, Y, p, m, code):
 
 
 @nb.njit(cache=True, fastmath=FM)
-def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
-              loss, reg, lamD, ci, vl, vh, zl, zh, tot):
+def box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot):
     """(lower bound of S on the box, best index of the swept bias or -1); exact on one point.
     With a swept bias, ``tot[g]`` holds the bound at bias value gv[g] on return."""
+    X, Y, cnt, gv = data
+    src_ptr, src_idx, w_idx, bias_idx, act, out_idx = arch
     N = lo.shape[0]
     G = gv.shape[0]
     P, n_in = X.shape
     M = bias_idx.shape[0]
     m = out_idx.shape[0]
     r = 0.0
-    if reg != 0:
+    if reg != NO_REG:
         for k in range(N):
             if k == ci:
                 continue
             a = gv[lo[k]]
             b = gv[hi[k]]
             mm = 0.0 if (a <= 0.0 and b >= 0.0) else min(abs(a), abs(b))
-            r += mm if reg == 1 else mm * mm
+            r += mm if reg == L1 else mm * mm
     for g in range(G):
         tot[g] = 0.0
     total = 0.0
@@ -131,8 +140,8 @@ def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out
                 lk += min(min(c1, c2), min(c3, c4))
                 hk += max(max(c1, c2), max(c3, c4))
             if act[k] >= 0:
-                lk = activate(lk, act[k])
-                hk = activate(hk, act[k])
+                lk = activate(lk, act[k], slope)
+                hk = activate(hk, act[k], slope)
             vl[n_in + k] = lk
             vh[n_in + k] = hk
         if m == 1:
@@ -155,8 +164,8 @@ def box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out
     for g in range(G):
         c = gv[g]
         v = tot[g]
-        if reg != 0:
-            v += lamD * (r + (abs(c) if reg == 1 else c * c))
+        if reg != NO_REG:
+            v += lamD * (r + (abs(c) if reg == L1 else c * c))
         tot[g] = v  # the value at each bias: the tie front reads them
         if v < best:
             best = v
@@ -352,9 +361,8 @@ def _offer_point(fidx, fval, nf, point, ci, v, tot, tie_rtol, scale, tmp):
 
 
 @nb.njit(cache=True)
-def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, loss, reg, lamD, ci,
-           nblocks, blen, out_w0, max_heap, max_proof, keep_proof, centre_every, depth_first, seed,
-           tie_rtol, scale, tie_mode, max_boxes):
+def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max_heap, max_proof,
+           keep_proof, centre_every, depth_first, seed, tie_rtol, scale, tie_mode, max_boxes):
     """Branch-and-bound over the grid of N parameters: best-first (a heap ordered by bound,
     then insertion) or depth-first (a stack, the child with the lower bound first).
     ``seed`` (grid digits, or seed[0] < 0 for none) is evaluated first as the incumbent.
@@ -368,6 +376,8 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
     kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
     max_proof.
     """
+    X, gv = data[0], data[3]
+    bias_idx, out_idx = arch[3], arch[5]
     G = gv.shape[0]
     nv = X.shape[1] + bias_idx.shape[0]
     vl = np.empty(nv)
@@ -406,21 +416,18 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
     evaluated = 0
     boxes = 0
     status = OK
-    b0, j0 = box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
-                       loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+    b0, j0 = box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
     n = 0
     nseq = 0
     if seed[0] >= 0:
         for t in range(N):
             kl[t] = seed[t]
-        sv, sj = box_bound(kl, kl, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
-                           loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+        sv, sj = box_bound(kl, kl, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
         evaluated += per_leaf
         fidx, fval, nf = _offer_point(fidx, fval, nf, kl, ci, sv, tot, tie_rtol, scale, ptmp)
     if _split_axis(lo, hi, ci) < 0:  # the grid is one point (up to the swept bias)
         evaluated += per_leaf
-        b0, j0 = box_bound(lo, hi, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx,
-                           loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+        b0, j0 = box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
         fidx, fval, nf = _offer_point(fidx, fval, nf, lo, ci, b0, tot, tie_rtol, scale, ptmp)
         best = fval[0]
         for t in range(N):
@@ -492,8 +499,7 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
                         centre[j * blen + t] = tmp[order[j] * blen + t]
                     if out_w0 >= 0:
                         centre[out_w0 + j] = tmp[out_w0 + order[j]]
-            cv, cj = box_bound(centre, centre, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act,
-                               out_idx, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+            cv, cj = box_bound(centre, centre, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
             evaluated += per_leaf
             fidx, fval, nf = _offer_point(fidx, fval, nf, centre, ci, cv, tot, tie_rtol, scale, ptmp)
         pops += 1
@@ -512,8 +518,7 @@ def search(N, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act, out_idx, lo
             if nblocks > 1 and _unsorted(kl, kh, nblocks, blen):
                 kind = KIND_SYMMETRIC
             else:
-                kb, kj = box_bound(kl, kh, X, Y, cnt, gv, src_ptr, src_idx, w_idx, bias_idx, act,
-                                   out_idx, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+                kb, kj = box_bound(kl, kh, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
                 boxes += 1
                 if _split_axis(kl, kh, ci) < 0:
                     kind = KIND_EVALUATED

@@ -1,6 +1,7 @@
 """numba kernels of the fused structured solver (see ``fused.py``); imported lazily.
 
 Module-level functions so that numba's on-disk cache (``cache=True``) holds them between runs.
+Losses are the codes of ``codes.py``.
 """
 
 import math
@@ -8,16 +9,7 @@ import math
 import numba as nb
 import numpy as np
 
-
-@nb.njit(cache=True, inline="always")
-def loss1(z, y, code):
-    if code == 0:
-        return abs(z - y)
-    if code == 1:
-        return (z - y) * (z - y)
-    if code == 2:
-        return max(1.0 - z * y, 0.0)
-    return 0.0  # softmax over one output: log S = 0
+from .codes import ABSOLUTE, HINGE, QUADRATIC
 
 
 @nb.njit(cache=True, fastmath={"reassoc", "nsz"})
@@ -120,7 +112,7 @@ def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, thr, best_val, best_o, first_
                     e[p] += (new - old) * H[t, p]
                 regv += (abs(new) - abs(old)) if l1 else (new * new - old * old)
                 dig[j] += 1
-            if code == 1:  # quadratic: sum cnt (e + c)^2 = S2 + 2 c S1 + c^2 S0
+            if code == QUADRATIC:  # quadratic: sum cnt (e + c)^2 = S2 + 2 c S1 + c^2 S0
                 S1 = 0.0
                 S2 = 0.0
                 for p in range(P):
@@ -128,11 +120,11 @@ def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, thr, best_val, best_o, first_
                     S2 += cnt[p] * e[p] * e[p]
             for cj in range(G):
                 c = gv[cj]
-                if code == 1:
+                if code == QUADRATIC:
                     s = S2 + 2.0 * c * S1 + c * c * S0
-                elif code == 0:
+                elif code == ABSOLUTE:
                     s = sweep_abs(e, cnt, c)
-                elif code == 2:
+                elif code == HINGE:
                     s = sweep_hinge(e, Y, cnt, c)
                 else:
                     s = 0.0
@@ -186,15 +178,15 @@ def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, thr, m, best_val, best_o
                         z[p, k] += v * H[t, p]
             s = 0.0
             for p in range(P):
-                if code == 0:
+                if code == ABSOLUTE:
                     e = 0.0
                     for k in range(m):
                         e += abs(z[p, k] - Y[p, k])
-                elif code == 1:
+                elif code == QUADRATIC:
                     e = 0.0
                     for k in range(m):
                         e += (z[p, k] - Y[p, k]) ** 2
-                elif code == 2:
+                elif code == HINGE:
                     e = 1.0
                     for k in range(m):
                         e -= z[p, k] * Y[p, k]

@@ -42,6 +42,39 @@ class Solution:
     info: dict = field(default_factory=dict)
     nominal_evaluations: int | None = None
 
+    @classmethod
+    def at_grid_point(cls, face, a, S, *, solver, evaluations, info=None) -> "Solution":
+        """The solution of a solver that found the optimal grid point ``a`` without the LP.
+
+        Everything follows from ``a`` (docs/design.md §4): the parameters are the grid
+        values of ``a``'s digits, the dual certificate is u_d = c_d(a) = l(f(x~_d, a), y~_d) / D
+        (plus lam R(a)), and the objective is S(a) / D.
+
+        Parameters
+        ----------
+        face : Face
+        a : int
+            The flat grid index of the optimum (exact; may pass 2^63).
+        S : float
+            sum_p count_p l_p(a) (+ D lam R(a)) as the solver computed it.
+        solver : str
+            The solver's name.
+        evaluations : int
+            The losses the solver computed (the work done).
+        info : dict, optional
+            The solver's own figures; ``distinct_points`` is added.
+
+        Returns
+        -------
+        Solution
+            Status ``optimal``, with ``nominal_evaluations`` = D G^N.
+        """
+        D = face.samples
+        ell = face.loss_at(a)
+        return cls("optimal", S / D, a, face.params(a), solver, ell[face.inverse] / D, evaluations,
+                   nominal_evaluations=D * face.param_points,
+                   info={"distinct_points": int(len(face.distinct)), **(info or {})})
+
     def explicit(self, face, lp):
         """(x, y): primal and row-dual vectors of the explicit face LP ``lp``."""
         if self.primal is not None and self.dual is not None:
@@ -80,7 +113,12 @@ def _bits(face, a):
 
 
 class Solver(ABC):
-    """A face solver; subclasses set ``name`` and implement :meth:`_solve`."""
+    """A face solver; subclasses set ``name`` and implement :meth:`_solve`.
+
+    A solver's options are its constructor's keyword arguments
+    (``get_solver(name, **options)``), stored on the instance, never on the class.  Every
+    solver honours ``progress``: with it (and a terminal on stderr) a bar shows the work done.
+    """
 
     name = "abstract"
     unavailable_reason = "a missing optional dependency"

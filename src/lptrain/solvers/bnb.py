@@ -54,15 +54,15 @@ import numpy as np
 from .. import activations
 from ..activations import get_activation
 from ..evaluation import index_of, regularizer
-from ..exceptions import LPTrainError, SizeError
+from ..exceptions import InputError, LPTrainError, SizeError
+from ..progress import bar
 from ..sizes import human_bytes
 from ..ties import TIE_RTOL, Front
-from . import fused
+from . import codes, fused
 from .base import Solution, Solver
 
 BATCH = 256
 KINDS = ("pruned", "symmetric", "evaluated")
-ACT_CODES = {"relu": 0, "leaky_relu": 1, "elu": 2, "tanh": 3, "identity": 4}
 
 
 def _interval_outputs(arch, X, lo_v, hi_v):
@@ -183,7 +183,7 @@ class Bounder:
 
 def hidden_blocks(arch):
     """Parameter index blocks of the hidden units of a one-hidden-layer net (else None)."""
-    w = getattr(arch, "widths", None)
+    w = arch.widths
     if w is None or len(w) != 3 or w[1] < 2:
         return None
     n = w[0]
@@ -230,18 +230,17 @@ def split(lo, hi, c_index):
 
 
 def kernel_arrays(arch):
-    """The architecture as the compiled search's flat arrays, or None when an activation is
-    not one of the built-in ones (then the numpy path runs)."""
-    if activations.LEAKY_SLOPE != 0.01:
-        return None
+    """The architecture as the compiled search's tuple of flat arrays (src_ptr, src_idx, w_idx,
+    bias_idx, act, out_idx), or None when an activation is not one of the built-in ones (then
+    the numpy path runs)."""
     slot = {x: i for i, x in enumerate(arch.input_names)}
     slot.update({nd.name: arch.n_inputs + k for k, nd in enumerate(arch.nodes)})
     act = []
     for nd in arch.nodes:
         if nd.activation is None:
-            act.append(-1)
+            act.append(codes.NO_ACTIVATION)
         elif get_activation(nd.activation) is getattr(activations, nd.activation, None):
-            act.append(ACT_CODES[nd.activation])
+            act.append(codes.ACT_CODES[nd.activation])
         else:
             return None
     ptr = np.cumsum([0] + [len(nd.sources) for nd in arch.nodes]).astype(np.int64)
@@ -258,15 +257,42 @@ def _too_big(what, memory, done):
 
 
 class BranchAndBound(Solver):
-    name = "bnb"
-    symmetry = True
-    compiled = True
-    centre_every = 64
-    depth_first = True
-    coarse_seed = True
-    tie_budget = 20_000  # boxes for the tie search, plus twice those of the optimum's search
+    """Exact branch-and-bound over the parameter grid (see the module docstring).
 
-    def _solve(self, face, memory, progress, keep_proof=True):
+    Parameters
+    ----------
+    symmetry : bool
+        Prune boxes holding no point with sorted hidden units (one hidden layer).
+    compiled : bool
+        The numba search when the activations are built in (else the numpy one).
+    centre_every : int
+        The compiled search evaluates a box's centre every ``centre_every`` boxes.
+    depth_first : bool
+        Depth-first (lower bound first) rather than best-first (compiled search).
+    coarse_seed : bool
+        Depth-first starts from the optimum on the grid with one bit less.
+    tie_budget : int
+        Boxes for the smallest-index tie search, plus twice those of the optimum's search.
+    """
+
+    name = "bnb"
+
+    def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
+                 coarse_seed=True, tie_budget=20_000):
+        for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
+        self.symmetry, self.compiled = bool(symmetry), bool(compiled)
+        self.centre_every, self.tie_budget = int(centre_every), int(tie_budget)
+        self.depth_first, self.coarse_seed = bool(depth_first), bool(coarse_seed)
+
+    def _solve(self, face, memory, progress):
+        with bar(face.param_points, "branch-and-bound", progress) as pb:
+            sol = self._run(face, memory)
+            pb.update(face.param_points)  # every grid point settled: evaluated or bounded away
+        return sol
+
+    def _run(self, face, memory, keep_proof=True):
         activations.require_bounds(face.polytope.arch, self.name)
         bd = Bounder(face)
         arrays = kernel_arrays(face.polytope.arch) if (self.compiled and bd.G < 2**15
@@ -296,11 +322,9 @@ class BranchAndBound(Solver):
         if best_idx is None or not np.isfinite(best):
             raise LPTrainError("bnb found no grid point with a finite objective")
         a = index_of(best_idx, bd.G)
-        D = face.samples
         P = len(face.distinct)
         per_box = bd.G if bd.c_index is not None else 1
-        ell = face.loss_at(a)
-        info = {"distinct_points": P, "evaluated": int(evaluated),
+        info = {"evaluated": int(evaluated),
                 "grid_points": face.param_points, "boxes": int(boxes),
                 "evaluated_fraction": evaluated / face.param_points, "seed_evaluated": int(seed_evals),
                 "seed_boxes": int(seed_boxes),
@@ -312,9 +336,8 @@ class BranchAndBound(Solver):
             info["box_bound_evaluations"] += ties["tie_boxes"] * per_box * P
         if keep_proof:
             info["proof"] = proof
-        return Solution("optimal", best / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        info["point_evaluations"] + info["box_bound_evaluations"],
-                        nominal_evaluations=D * face.param_points, info=info)
+        return Solution.at_grid_point(face, a, best, solver=self.name, info=info,
+                                      evaluations=info["point_evaluations"] + info["box_bound_evaluations"])
 
     def _seed(self, bd, face, memory):
         """An incumbent from the same data on the grid with one bit less (its points are grid
@@ -328,26 +351,26 @@ class BranchAndBound(Solver):
 
         coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
                       bd.X[face.inverse], bd.Y[face.inverse])
-        sol = self._solve(coarse, memory, False, keep_proof=False)
+        sol = self._run(coarse, memory, keep_proof=False)
         return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
                 sol.info["boxes"] + sol.info["seed_boxes"])
 
     def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
         from . import _bnb_kernels as k
 
-        ptr, src, wts, bias, act, outs = arrays
         N = bd.N
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
         ci = -1 if bd.c_index is None else bd.c_index
         out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
-        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        data = (np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+                np.ascontiguousarray(bd.gv, np.float64))
+        objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
+                     float(bd.lamD))
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         max_proof = max(64, int(memory) // 4 // (4 * N + 9))
         status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
-            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
-            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
+            N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
             int(self.centre_every), bool(self.depth_first),
             np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64),
             TIE_RTOL, float(face.samples), False, 0)
@@ -363,18 +386,18 @@ class BranchAndBound(Solver):
         (best, digits, evaluated, boxes, resolved); unresolved past ``tie_budget`` boxes."""
         from . import _bnb_kernels as k
 
-        ptr, src, wts, bias, act, outs = arrays
         N = bd.N
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
         ci = -1 if bd.c_index is None else bd.c_index
         out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
-        reg = {None: 0, "l1": 1, "l2": 2}[bd.reg]
+        data = (np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
+                np.ascontiguousarray(bd.gv, np.float64))
+        objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
+                     float(bd.lamD))
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         status, best, idx, evaluated, boxes, *_ = k.search(
-            N, np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-            np.ascontiguousarray(bd.gv, np.float64), ptr, src, wts, bias, act, outs, fused.LOSS_CODES[bd.loss],
-            reg, float(bd.lamD), ci, nblocks, blen, out_w0, max_heap, 64, False,
+            N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, 64, False,
             int(self.centre_every), bool(self.depth_first), np.asarray(best_idx, np.int64),
             TIE_RTOL, float(face.samples), True, int(budget))
         return best, idx, evaluated, boxes, status == k.OK

@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from ..exceptions import InputError, LPTrainError
+from ..progress import bar
 from ..ties import Records
 from .base import Solution, Solver
 
@@ -46,16 +47,42 @@ def _merge(parts, scale) -> Records:
     return rec
 
 
+def _gather(client, futures, progress):
+    """The futures' results in order, a progress bar counting the shards as they finish."""
+    from distributed import as_completed
+
+    with bar(len(futures), "solving (dask shards)", progress) as pb:
+        for _ in as_completed(futures):
+            pb.update(1)
+    return client.gather(futures)
+
+
 def _shards(total, k):
     step = max(1, -(-total // k))
     return [(s, min(step, total - s)) for s in range(0, total, step)]
 
 
 class DaskSolver(Solver):
+    """The structured scan sharded over a dask.distributed cluster (see the module docstring).
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        A scheduler address (``tcp://host:8786``); default ``LPTRAIN_SCHEDULER`` from the
+        environment, else a LocalCluster.
+    workers : int, optional
+        The LocalCluster's number of worker processes (default 2) when no scheduler is given.
+    """
+
     name = "dask"
     unavailable_reason = "needs dask.distributed: pip install 'lptrain[dask]'"
-    scheduler = None
-    workers = None
+
+    def __init__(self, *, scheduler=None, workers=None):
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
+                                    or workers < 1):
+            raise InputError(f"solver 'dask': workers={workers!r}; expected a positive integer")
+        self.scheduler = scheduler
+        self.workers = workers
 
     @staticmethod
     def available():
@@ -95,7 +122,8 @@ class DaskSolver(Solver):
                 prep = fused.prepare(face)
                 fut = client.scatter(prep, broadcast=True)
                 shards = _shards(prep["total"], k)
-                res = client.gather(client.map(_fused_shard, [fut] * len(shards), *zip(*shards), pure=False))
+                res = _gather(client, client.map(_fused_shard, [fut] * len(shards), *zip(*shards), pure=False),
+                              progress)
                 S, a = fused.finish(prep, _merge(res, face.samples))
                 evaluations = fused.evaluations(prep)
             else:
@@ -107,7 +135,7 @@ class DaskSolver(Solver):
                                   [cnt] * len(shards), [s for s, _ in shards], [s + c for s, c in shards],
                                   [max(1 << 20, int(memory) // 16)] * len(shards),
                                   [face.samples] * len(shards), pure=False)
-                res = client.gather(futs)
+                res = _gather(client, futs, progress)
                 a, S = _merge(res, face.samples).result()
                 evaluations = face.param_points * len(face.distinct)
         finally:
@@ -116,8 +144,5 @@ class DaskSolver(Solver):
                 cluster.close()
         if a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        D = face.samples
-        ell = face.loss_at(a)
-        return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
-                                                      "workers": nworkers, "shards": len(res)})
+        return Solution.at_grid_point(face, a, S, solver=self.name, evaluations=evaluations,
+                                      info={"workers": nworkers, "shards": len(res)})

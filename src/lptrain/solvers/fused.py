@@ -32,8 +32,8 @@ from ..activations import get_activation
 from ..evaluation import digits, regularizer
 from ..exceptions import InputError, SizeError
 from ..ties import Records
+from . import codes
 
-LOSS_CODES = {"absolute": 0, "quadratic": 1, "hinge": 2, "cross_entropy": 3}
 COMBO_CHUNK = 1 << 15
 
 
@@ -54,7 +54,7 @@ MIN_WORK = 6_000_000
 def applies(arch, work=None) -> bool:
     """One hidden layer, numba present, and (when given) enough work (grid points x distinct
     points) to pay for loading the compiled kernel."""
-    w = getattr(arch, "widths", None)
+    w = arch.widths
     return w is not None and len(w) == 3 and (work is None or work >= MIN_WORK) and available()
 
 
@@ -87,7 +87,7 @@ def prepare(face) -> dict:
     return {
         "H": H, "Rh": regularizer(theta, p.reg) if p.reg else np.zeros(K), "gv": gv,
         "Y": np.ascontiguousarray(Y), "cnt": face.counts.astype(np.float64),
-        "code": LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0]),
+        "code": codes.LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0]),
         "n": n, "w": w, "m": m, "G": G, "K": K, "total": n_combos(K, w), "D": face.samples,
     }
 

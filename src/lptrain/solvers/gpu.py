@@ -20,8 +20,10 @@ import os
 
 import numpy as np
 
+from ..activations import LEAKY_SLOPE
 from ..evaluation import fits_int64
 from ..exceptions import InputError, LPTrainError, SizeError
+from ..progress import bar
 from ..ties import Records, window
 from .base import Solution, Solver
 
@@ -67,8 +69,7 @@ def _require_builtin_activations(arch):
 
     for nd in arch.nodes:
         a = nd.activation
-        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)
-                              or activations.LEAKY_SLOPE != 0.01):
+        if a is not None and (a not in BUILTIN or activations.get_activation(a) is not getattr(activations, a)):
             raise InputError(f"solver 'gpu' cannot run or bound activation {a!r} (built-in activations "
                              f"only); use --solver structured")
 
@@ -93,21 +94,20 @@ class GpuSolver(Solver):
         dev = device()
         p = face.polytope
         _require_builtin_activations(p.arch)
-        D = face.samples
-        w = getattr(p.arch, "widths", None)
+        w = p.arch.widths
         if w is not None and len(w) == 3 and w[2] == 1 and not p.reg:
-            S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused)
+            with bar(fused.n_combos(face.grid.size ** (w[0] + 1), w[1]), "solving (GPU)", progress) as pb:
+                S, a, flops, evaluations = self._one_hidden(torch, dev, face, fused, pb)
         else:
-            S, a, flops = self._blocks(torch, dev, face)
+            with bar(face.param_points, "solving (GPU)", progress) as pb:
+                S, a, flops = self._blocks(torch, dev, face, pb)
             evaluations = face.param_points * len(face.distinct)
         if a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        ell = face.loss_at(a)
-        return Solution("optimal", S / D, a, face.params(a), self.name, ell[face.inverse] / D,
-                        evaluations, nominal_evaluations=D * face.param_points, info={"distinct_points": int(len(face.distinct)),
-                                                      "device": str(dev), "flops": flops})
+        return Solution.at_grid_point(face, a, S, solver=self.name, evaluations=evaluations,
+                                      info={"device": str(dev), "flops": flops})
 
-    def _one_hidden(self, torch, dev, face, fused):
+    def _one_hidden(self, torch, dev, face, fused, pb):
         prep = fused.prepare(face)
         fill = fused.kernels()[0]
         G, w, K = prep["G"], prep["w"], prep["K"]
@@ -134,6 +134,7 @@ class GpuSolver(Solver):
             s = (_loss(torch, name, Z, Y) * cnt).sum(-1).reshape(c, -1)  # (c, G^w * G)
             flops += 2 * c * V.shape[0] * w * P + 4 * c * V.shape[0] * G * P
             _offer(torch, rec, start * nO, s.reshape(-1))
+            pb.update(c)
         key, S = rec.result()
         if key is None:
             return S, None, flops, 0
@@ -141,7 +142,7 @@ class GpuSolver(Solver):
         tup = tuple(int(t) for t in fused.combo(prep, rank)[0])
         return S, fused.grid_index(prep, tup, o), flops, total * nO * P
 
-    def _blocks(self, torch, dev, face):
+    def _blocks(self, torch, dev, face, pb):
         p = face.polytope
         ev = p.evaluator
         X, Y = ev.points(face.distinct)
@@ -153,7 +154,7 @@ class GpuSolver(Solver):
         if not fits_int64(G, N):
             raise SizeError(f"the GPU scan indexes grid points by int64; {G}^{N} is too many")
         acts = {"relu": torch.relu, "tanh": torch.tanh, "elu": torch.nn.functional.elu,
-                "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01), "identity": lambda t: t}
+                "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, LEAKY_SLOPE), "identity": lambda t: t}
         step = max(1, CHUNK_BYTES // (8 * max(1, len(X)) * (len(p.arch.nodes) + 4)))
         rec = Records(face.samples)
         per_point = sum(2 * len(nd.sources) + 2 for nd in p.arch.nodes) + 4 * p.arch.n_outputs
@@ -186,5 +187,6 @@ class GpuSolver(Solver):
                 r = phi.abs().sum(1) if p.reg == "l1" else (phi * phi).sum(1)
                 s = s + p.lam * face.samples * r
             _offer(torch, rec, a0, s)
+            pb.update(a1 - a0)
         arg, best = rec.result()
         return best, arg, per_point * p.param_points * len(X)

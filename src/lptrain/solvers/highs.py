@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import SolverError
+from ..exceptions import InputError, SolverError
 from ..fileio import atomic_path
+from ..progress import bar
 from ..ties import first_within
 from .base import Solution, Solver
 
@@ -48,6 +49,11 @@ def quiet_highs():
     return h
 
 
+def _floats(v):
+    """float64 bounds (HiGHS reads +-inf as infinite)."""
+    return np.asarray(v, dtype=np.float64)
+
+
 def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose"):
     """A configured ``highspy.Highs`` (quiet, one thread, fixed seed) holding the LP."""
     import highspy
@@ -59,12 +65,11 @@ def highs_model(A, c, col_lower, col_upper, row_lower, row_upper, method="choose
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("solver", method)
-    fix = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731  (HiGHS reads +-inf as infinite)
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
     model.col_cost_ = np.asarray(c, dtype=np.float64)
-    model.col_lower_, model.col_upper_ = fix(col_lower), fix(col_upper)
-    model.row_lower_, model.row_upper_ = fix(row_lower), fix(row_upper)
+    model.col_lower_, model.col_upper_ = _floats(col_lower), _floats(col_upper)
+    model.row_lower_, model.row_upper_ = _floats(row_lower), _floats(row_upper)
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = A.indptr.astype(np.int32)
     model.a_matrix_.index_ = A.indices.astype(np.int32)
@@ -107,8 +112,20 @@ def solve_lp(lp, method="choose"):
 
 
 class HighsSolver(Solver):
+    """HiGHS on the explicit face LP.
+
+    Parameters
+    ----------
+    method : {"choose", "simplex", "ipm", "pdlp"}
+        HiGHS's ``solver`` option.
+    """
+
     name = "highs"
-    method = "choose"
+
+    def __init__(self, *, method="choose"):
+        if method not in ("choose", "simplex", "ipm", "pdlp"):
+            raise InputError(f"solver 'highs': method={method!r}; choose choose, simplex, ipm or pdlp")
+        self.method = method
 
     @staticmethod
     def available():
@@ -119,8 +136,10 @@ class HighsSolver(Solver):
         return True
 
     def _solve(self, face, memory, progress):
-        lp = face.lp(memory)
-        status, obj, x, y = solve_lp(lp, self.method)
+        with bar(1, "solving (HiGHS)", progress) as pb:
+            lp = face.lp(memory)
+            status, obj, x, y = solve_lp(lp, self.method)
+            pb.update(1)
         if status != "optimal":
             raise SolverError(f"HiGHS did not solve the face LP: status {status}")
         GN, D = face.param_points, face.samples

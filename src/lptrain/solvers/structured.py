@@ -39,9 +39,21 @@ def min_over_blocks(blocks, counts, scale=1.0, pb=None):
 
 
 class StructuredSolver(Solver):
+    """The face's optimum by a scan of the parameter grid (docs/design.md §4).
+
+    Parameters
+    ----------
+    plain : bool
+        Always the blockwise numpy scan, never the fused kernel.
+    force_fused : bool
+        The fused kernel for every one-hidden-layer net, however little the work.
+    """
+
     name = "structured"
-    plain = False
-    force_fused = False
+
+    def __init__(self, *, plain=False, force_fused=False):
+        self.plain = bool(plain)
+        self.force_fused = bool(force_fused)
 
     def _solve(self, face, memory, progress):
         from . import fused
@@ -61,15 +73,5 @@ class StructuredSolver(Solver):
             evaluations = work
         if best_a is None:
             raise LPTrainError("the face objective is NaN at every grid point")
-        ell = face.loss_at(best_a)
-        return Solution(
-            status="optimal",
-            objective=best / D,
-            grid_index=best_a,
-            params=face.params(best_a),
-            solver=self.name,
-            dual_u=ell[face.inverse] / D,
-            evaluations=evaluations,
-            nominal_evaluations=D * face.param_points,
-            info={"distinct_points": int(len(face.distinct)), "kernel": kernel},
-        )
+        return Solution.at_grid_point(face, best_a, best, solver=self.name, evaluations=evaluations,
+                                      info={"kernel": kernel})
