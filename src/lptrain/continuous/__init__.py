@@ -84,7 +84,7 @@ def choose_method(arch, loss, reg=None, method="auto") -> str:
     can = pat is not None and bool(pat.applies(arch, loss, reg))
     if method == "patterns" and not can:
         raise InputError("method 'patterns' covers one hidden ReLU layer n-w-1 (absolute, quadratic or "
-                         "hinge loss, optional l2); use method 'spatial' or 'auto'")
+                         "hinge loss, no regularizer); use method 'spatial' or 'auto'")
     if method == "auto":
         return "patterns" if can else "spatial"
     return method
