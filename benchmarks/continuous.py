@@ -153,7 +153,7 @@ def row(case, res):
     spec, widths, target, D, loss = case
     lp, gu, sc, ad = (res.get(k) for k in PEERS)
     speed = "—"
-    if lp and gu and gu.get("status") not in (None, "skipped") and gu.get("seconds") and lp.get("seconds"):
+    if lp and gu and gu.get("status") not in (None, "skipped", "licence limit") and gu.get("seconds") and lp.get("seconds"):
         speed = f"{gu['seconds'] / lp['seconds']:.1f}x"
         if gu.get("status") != "optimal":
             speed = ">" + speed
