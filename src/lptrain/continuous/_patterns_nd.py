@@ -1,7 +1,7 @@
 """Pattern branch-and-bound for n-w-1 ReLU nets with n >= 2 inputs (search side only).
 
 For n >= 2 a unit's activation pattern is a cell of the arrangement of the D hyperplanes
-{u : u.z_d = 0} (DESIGN §10), not a threshold, so the search branches on single
+{u : u.z_d = 0} (docs/design.md §10), not a threshold, so the search branches on single
 (unit, point) pairs: a node fixes per pair a status +1 (active: s_j u_j.z_d >= 0),
 -1 (inactive: s_j u_j.z_d <= 0) or 0 (undecided).  The node LP relaxes every undecided
 contribution g = s_j relu(s_j u_j.z_d) by the ReLU triangle over a range [l, h] of u_j.z_d
