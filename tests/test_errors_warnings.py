@@ -201,3 +201,10 @@ def test_many_inputs_merged_is_a_note_not_a_warning(rng):
         warnings.simplefilter("error", RoundingWarning)
         rep = api.train(ds, "1-1", bits=2).report
     assert rep["warnings"] == [] and any("distinct inputs into 1" in s for s in rep["notes"])
+
+
+def test_highs_method_error_lists_the_choices():
+    from lptrain.solvers.registry import get_solver
+
+    with pytest.raises(InputError, match="expected 'choose', 'simplex', 'ipm' or 'pdlp'"):
+        get_solver("highs", method="dual")

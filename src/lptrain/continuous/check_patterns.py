@@ -367,7 +367,7 @@ def _verify(proof, arch, loss_name, X, Y, box, reg, lam, lower_bound, params, ob
         return False, "not a pattern proof"
     if reg is not None or (lam or 0.0) != 0.0:
         return False, "regularized problems are not covered by pattern proofs"
-    widths = getattr(arch, "widths", None)
+    widths = arch.widths
     if widths is None or len(widths) != 3 or widths[0] < 1 or widths[2] != 1:
         return False, "pattern proofs cover n-w-1 nets only"
     if (arch.spec or {}).get("activation", "relu") != "relu":

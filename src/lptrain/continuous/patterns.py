@@ -48,10 +48,10 @@ TANGENTS = len(TANGENT_OFFSETS)
 
 def applies(arch, loss_name: str, reg) -> bool:
     """True for a layered n-w-1 ReLU net, absolute/quadratic/hinge loss, no regularizer."""
-    widths = getattr(arch, "widths", None)
+    widths = arch.widths
     if widths is None or len(widths) != 3 or widths[0] < 1 or widths[2] != 1:
         return False
-    spec = getattr(arch, "spec", None) or {}
+    spec = arch.spec or {}
     if spec.get("activation", "relu") != "relu":
         return False
     return loss_name in LOSSES and reg is None

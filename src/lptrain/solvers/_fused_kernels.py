@@ -9,7 +9,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .codes import ABSOLUTE, HINGE, QUADRATIC
+from .codes import ABSOLUTE, HINGE, L1, QUADRATIC
 
 
 @nb.njit(cache=True, fastmath={"reassoc", "nsz"})
@@ -72,7 +72,7 @@ def scan_m1(combos, H, Rh, gv, Y, cnt, code, lamD, thr, best_val, best_o, first_
     P = H.shape[1]
     G = gv.shape[0]
     nV = G**w
-    l1 = lamD[1] == 1.0
+    l1 = lamD[1] == L1
     S0 = 0.0
     for p in range(P):
         S0 += cnt[p]
@@ -167,12 +167,12 @@ def scan_general(combos, H, Rh, gv, Y, cnt, code, lamD, thr, m, best_val, best_o
             regv = 0.0
             for k in range(m):
                 c = gv[dig[k * (w + 1) + w]]
-                regv += abs(c) if lamD[1] == 1.0 else c * c
+                regv += abs(c) if lamD[1] == L1 else c * c
                 for p in range(P):
                     z[p, k] = c
                 for j in range(w):
                     v = gv[dig[k * (w + 1) + j]]
-                    regv += abs(v) if lamD[1] == 1.0 else v * v
+                    regv += abs(v) if lamD[1] == L1 else v * v
                     t = combos[ci, j]
                     for p in range(P):
                         z[p, k] += v * H[t, p]

@@ -87,7 +87,7 @@ def prepare(face) -> dict:
     return {
         "H": H, "Rh": regularizer(theta, p.reg) if p.reg else np.zeros(K), "gv": gv,
         "Y": np.ascontiguousarray(Y), "cnt": face.counts.astype(np.float64),
-        "code": codes.LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, 1.0 if p.reg == "l1" else 2.0]),
+        "code": codes.LOSS_CODES[p.loss.name], "lamD": np.array([lam * face.samples, float(codes.L1 if p.reg == "l1" else codes.L2)]),
         "n": n, "w": w, "m": m, "G": G, "K": K, "total": n_combos(K, w), "D": face.samples,
     }
 

@@ -124,7 +124,7 @@ class HighsSolver(Solver):
 
     def __init__(self, *, method="choose"):
         if method not in ("choose", "simplex", "ipm", "pdlp"):
-            raise InputError(f"solver 'highs': method={method!r}; choose choose, simplex, ipm or pdlp")
+            raise InputError(f"solver 'highs': method={method!r}; expected 'choose', 'simplex', 'ipm' or 'pdlp'")
         self.method = method
 
     @staticmethod
