@@ -208,3 +208,24 @@ def test_highs_method_error_lists_the_choices():
 
     with pytest.raises(InputError, match="expected 'choose', 'simplex', 'ipm' or 'pdlp'"):
         get_solver("highs", method="dual")
+
+
+def test_lam_without_reg_is_refused(tmp_path, capsys):
+    """A regularization weight without a regularizer was silently ignored (JSON lam 0)."""
+    import numpy as np
+
+    from lptrain import api
+    from lptrain.cli import main
+    from lptrain.data import make_dataset
+    from lptrain.exceptions import InputError
+
+    ds = make_dataset(np.array([[0.1, 0.2], [0.5, -0.3]]), 1)
+    with pytest.raises(InputError, match="reg="):
+        api.train(ds, "1-1-1", loss="quadratic", bits=2, lam=3.0)
+    with pytest.raises(InputError, match="reg="):
+        api.train_continuous(ds, "1-1-1", "quadratic", lam=3.0, time_limit=1)
+    data, out = tmp_path / "d.csv", tmp_path / "o.json"
+    data.write_text("x,y\n0.1,0.2\n0.5,-0.3\n")
+    assert main(["train", str(data), "--arch", "1-1-1", "--lam", "3", "--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--lam" in err[0] and "--reg l1" in err[0] and not out.exists()

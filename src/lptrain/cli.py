@@ -776,7 +776,7 @@ def cli_reference() -> str:
 
 # Library messages name Python parameters (memory=, solver='structured', scale=True); the
 # command line shows its flags instead.
-_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|loss|scheduler|workers)=(?:'([^']*)'|([^\s,;)']*))")
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|lam|loss|scheduler|workers)=(?:'([^']*)'|([^\s,;)']*))")
 
 
 def flagged(message: str) -> str:

@@ -75,6 +75,8 @@ class Polytope:
             raise InputError(f"unknown regularizer {reg!r}; choose l1 or l2")
         if not (np.isfinite(lam) and lam >= 0):
             raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
+        if reg is None and lam:
+            raise InputError("lam= is a regularization weight: give reg='l1' or reg='l2' with it")
         self.arch = arch
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
         self.grid = grid

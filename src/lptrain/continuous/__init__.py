@@ -57,6 +57,8 @@ def _validate(arch, loss, X, Y, box, reg, lam, gap=0.0, abs_gap=0.0, time_limit=
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(float(v)) or not ok(float(v)):
             raise InputError(f"{name} must be a {'positive' if name == 'box' else 'non-negative'} number, got {v!r}")
+    if reg is None and lam:
+        raise InputError("lam= is a regularization weight: give reg='l1' or reg='l2' with it")
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and math.isfinite(time_limit)
                                        and time_limit > 0):
         raise InputError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
