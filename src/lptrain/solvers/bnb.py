@@ -355,10 +355,8 @@ class BranchAndBound(Solver):
         return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
                 sol.info["boxes"] + sol.info["seed_boxes"])
 
-    def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
-        from . import _bnb_kernels as k
-
-        N = bd.N
+    def _kernel_inputs(self, bd, face):
+        """The compiled search's data, objective and symmetry arguments, shared by both phases."""
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
         ci = -1 if bd.c_index is None else bd.c_index
@@ -367,6 +365,13 @@ class BranchAndBound(Solver):
                 np.ascontiguousarray(bd.gv, np.float64))
         objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
                      float(bd.lamD))
+        return data, objective, ci, nblocks, blen, out_w0
+
+    def _search_compiled(self, bd, arrays, face, memory, keep_proof, seed=None):
+        from . import _bnb_kernels as k
+
+        N = bd.N
+        data, objective, ci, nblocks, blen, out_w0 = self._kernel_inputs(bd, face)
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         max_proof = max(64, int(memory) // 4 // (4 * N + 9))
         status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
@@ -387,14 +392,7 @@ class BranchAndBound(Solver):
         from . import _bnb_kernels as k
 
         N = bd.N
-        blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
-        nblocks, blen = (len(blocks), len(blocks[0])) if blocks else (0, 1)
-        ci = -1 if bd.c_index is None else bd.c_index
-        out_w0 = ci - nblocks if (blocks and ci >= 0) else -1
-        data = (np.ascontiguousarray(bd.X, np.float64), np.ascontiguousarray(bd.Y, np.float64), bd.cnt,
-                np.ascontiguousarray(bd.gv, np.float64))
-        objective = (activations.LEAKY_SLOPE, codes.LOSS_CODES[bd.loss], codes.REG_CODES[bd.reg],
-                     float(bd.lamD))
+        data, objective, ci, nblocks, blen, out_w0 = self._kernel_inputs(bd, face)
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         status, best, idx, evaluated, boxes, *_ = k.search(
             N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, 64, False,
