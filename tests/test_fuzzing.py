@@ -134,3 +134,29 @@ def test_fuzz_model_json_content(tmp_path, content):
         Network.load(p)
     except LPTrainError as e:
         assert "\n" not in str(e)
+
+
+@FUZZ
+@given(st.lists(st.lists(st.floats(-1, 1), min_size=2, max_size=2), min_size=1, max_size=6),
+       st.booleans())
+def test_csv_header_optional(tmp_path, rows, with_header):
+    """Every data row is read, whether or not a header line comes first."""
+    p = tmp_path / "h.csv"
+    body = "\n".join(",".join(repr(v) for v in r) for r in rows)
+    p.write_text(("x,y\n" if with_header else "") + body + "\n")
+    header, table = read_table(p, 2)
+    assert table.tolist() == [[float(v) for v in r] for r in rows]
+    assert header == (["x", "y"] if with_header else None)
+    assert make_dataset(table, 1, header).columns == (["x", "y"] if with_header else ["x1", "y1"])
+
+
+def test_cli_headerless_csv(tmp_path):
+    import json
+
+    from lptrain.cli import main
+    p = tmp_path / "d.csv"
+    p.write_text("0.5,0.25\n-0.5,0\n0.25,0.5\n")
+    out = tmp_path / "o.json"
+    assert main(["train", str(p), "--arch", "1-1-1", "--bits", "2", "--loss", "quadratic",
+                 "--json", str(out)]) in (0, None)
+    assert json.loads(out.read_text())["samples"] == 3

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__, api
 from .bignum import json_int, sci, sci_log10
-from .data import Dataset, read_dataset, read_table
+from .data import Dataset, default_header, read_dataset, read_table
 from .exceptions import InputError, LPTrainError, RoundingWarning
 from .fileio import atomic_write_text
 from .grid import MAX_BITS, Grid
@@ -436,7 +436,8 @@ def cmd_train(args):
 def _train_bnn(args):
     arch = api.architecture(args.arch, args.activation)
     header, table = read_table(args.data, arch.n_inputs + arch.n_outputs)
-    ds = Dataset(table[:, : arch.n_inputs], table[:, arch.n_inputs:], header)
+    ds = Dataset(table[:, : arch.n_inputs], table[:, arch.n_inputs:],
+                 header or default_header(table.shape[1], arch.n_inputs))
     res = api.train_bnn(ds, arch, loss=args.loss, form=args.form, solver=args.solver,
                         memory=args.memory, certify=not args.no_check, bits=args.bits,
                         epsilon=args.epsilon, reg=args.reg, scale=args.scale)
@@ -548,7 +549,7 @@ def cmd_predict(args):
     header, table = read_table(args.data, accept={n, n + m})
     pred = net.predict(table[:, :n])
     names = [f"o{j + 1}" for j in range(m)]
-    lines = [",".join(header[:n] + names)]
+    lines = [",".join((header or default_header(n, n))[:n] + names)]
     for xr, zr in zip(table[:, :n], pred):
         lines.append(",".join(repr(float(v)) for v in list(xr) + list(zr)))
     text = "\n".join(lines) + "\n"

@@ -105,8 +105,10 @@ class Dataset:
 
 
 def read_table(path, ncols=None, accept=None):
-    """Parse a numeric CSV with a header into (header, array); one clear error per problem.
+    """Parse a numeric CSV into (header, array); one clear error per problem.
 
+    The header line is optional: a first line whose every cell is a finite number is read as
+    data, and the columns are named x1.., y1.. (by :func:`make_dataset`; ``header`` is None).
     ``accept`` is a set of allowed column counts (default: exactly ``ncols``).
     """
     try:
@@ -124,6 +126,7 @@ def read_table(path, ncols=None, accept=None):
             if header is None:
                 raise InputError(f"{path}: empty file (expected a header and data rows)")
             header = [h.strip() for h in header]
+            first_is_data = _numeric_row(header)
             if len(header) > MAX_COLUMNS:
                 raise InputError(f"{path}: {len(header)} columns, too many")
             want = accept or {ncols}
@@ -132,12 +135,12 @@ def read_table(path, ncols=None, accept=None):
                     f"{path}: {len(header)} columns, expected {' or '.join(map(str, sorted(want)))} "
                     f"for this architecture"
                 )
-            rows = []
+            rows = [[float(c) for c in header]] if first_is_data else []
             for line, row in enumerate(reader, start=2):
                 if not row or all(not c.strip() for c in row):
                     continue
                 if len(row) != len(header):
-                    raise InputError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+                    raise InputError(f"{path}: line {line} has {len(row)} fields, the first line has {len(header)}")
                 vals = []
                 for name, cell in zip(header, row):
                     try:
@@ -154,7 +157,20 @@ def read_table(path, ncols=None, accept=None):
             raise InputError(f"{path}: malformed CSV ({e})") from None
     if not rows:
         raise InputError(f"{path}: no data rows")
-    return header, np.asarray(rows, dtype=np.float64)
+    return (None if first_is_data else header), np.asarray(rows, dtype=np.float64)
+
+
+def default_header(ncols: int, n: int) -> list:
+    """Column names x1..xn, y1..ym for a file without a header line."""
+    return [f"x{i + 1}" for i in range(n)] + [f"y{i + 1}" for i in range(ncols - n)]
+
+
+def _numeric_row(cells) -> bool:
+    """True when every cell is a finite number (a data line, not a header)."""
+    try:
+        return all(math.isfinite(float(c)) for c in cells)
+    except ValueError:
+        return False
 
 
 def read_dataset(path, n: int, m: int, scale=False, scaling: Scaling | None = None,
@@ -175,7 +191,7 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
         raise InputError(f"{source}: expected a non-empty table of rows")
     if not np.all(np.isfinite(table)):
         raise InputError(f"{source}: contains NaN or infinite values")
-    header = header or [f"x{i + 1}" for i in range(n)] + [f"y{i + 1}" for i in range(table.shape[1] - n)]
+    header = header or default_header(table.shape[1], n)
     if scaling is None and scale:
         scaling = Scaling.for_grid(table, grid) if grid is not None else Scaling.fit(table)
     if scaling is not None:
