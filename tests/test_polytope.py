@@ -60,7 +60,7 @@ def test_face_lp_is_P_restricted_to_the_face(form, rng):
 
 
 def test_save_load_roundtrip_and_tampering(tmp_path):
-    P = Polytope(Architecture.parse("1-1-1", "tanh"), "cross_entropy", Grid(1), 3, "literal").build()
+    P = Polytope(Architecture.parse("1-1-2", "tanh"), "cross_entropy", Grid(1), 3, "literal").build()
     path = tmp_path / "P.npz"
     P.save(path)
     Q = Polytope.load(path)

@@ -344,3 +344,18 @@ def test_sample_size_subnormal_alpha(capsys, tmp_path, alpha):
     assert rc == 0 and err == "" and "inf" not in out
     r = json.loads((tmp_path / "s.json").read_text())
     assert r["log_term"] == pytest.approx(7 * math.log(2 * r["lipschitz"] / 0.1) - math.log(float(alpha)))
+
+
+def test_cross_entropy_with_one_output_is_refused(capsys):
+    """Softmax over one output is 1, so the loss is 0 for every network: refused, never certified."""
+    from lptrain.continuous import solve_continuous
+    from lptrain.losses import cross_entropy
+
+    z = np.random.default_rng(0).uniform(-5, 5, (20, 1))
+    assert np.all(cross_entropy(z, np.ones_like(z)) == 0.0)
+    ds = make_dataset(np.array([[0.5, 1.0], [-0.5, 0.0]]), 1)
+    with pytest.raises(InputError, match="2 outputs"):
+        api.train(ds, "1-1-1", loss="cross_entropy", bits=2)
+    with pytest.raises(InputError, match="2 outputs"):
+        solve_continuous(api.architecture("1-1-1"), "cross_entropy", ds.x, ds.y)
+    _check_cli(["size", "--arch", "2-3-1", "--bits", "2", "--samples", "5", "--loss", "cross_entropy"], capsys)

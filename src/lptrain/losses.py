@@ -74,3 +74,15 @@ def get_loss(name: str) -> Loss:
         return LOSSES[name]
     except KeyError:
         raise InputError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+
+
+def check_outputs(loss: Loss | str, m: int) -> None:
+    """Refuse a loss that is constant for this number of outputs.
+
+    Cross-entropy over one output is ``-y (z - log exp z) = 0`` for every network: training on
+    it would certify an arbitrary network as optimal.
+    """
+    name = loss if isinstance(loss, str) else loss.name
+    if name == "cross_entropy" and m < 2:
+        raise InputError("cross_entropy needs at least 2 outputs (one output gives loss 0 for every "
+                         "network): use one output per class, or hinge with +-1 targets")

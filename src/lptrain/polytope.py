@@ -28,7 +28,7 @@ from .exceptions import FileFormatError, InputError, SizeError
 from .fileio import atomic_write, read_bytes
 from .grid import Grid
 from .lipschitz import architecture_lipschitz
-from .losses import get_loss
+from .losses import check_outputs, get_loss
 from .sizes import DEFAULT_MEMORY, big, human_bytes, lp_bytes
 
 FORMAT = "lptrain-polytope"
@@ -79,6 +79,7 @@ class Polytope:
             raise InputError("lam= is a regularization weight: give reg='l1' or reg='l2' with it")
         self.arch = arch
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
+        check_outputs(self.loss, arch.n_outputs)
         self.grid = grid
         self.samples = int(samples)
         self.form = form

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..exceptions import InputError
-from ..losses import LOSSES
+from ..losses import LOSSES, check_outputs
 from .result import ContinuousResult
 
 METHODS = ("auto", "patterns", "spatial")
@@ -50,6 +50,7 @@ class ContinuousCertificate:
 def _validate(arch, loss, X, Y, box, reg, lam, gap=0.0, abs_gap=0.0, time_limit=None):
     if loss not in LOSSES:
         raise InputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    check_outputs(loss, arch.n_outputs)
     if reg not in (None, "l1", "l2"):
         raise InputError(f"unknown regularizer {reg!r}; use l1 or l2")
     for name, v, ok in (("box", box, lambda v: v > 0), ("gap", gap, lambda v: v >= 0),
