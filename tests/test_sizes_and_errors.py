@@ -23,7 +23,7 @@ from lptrain.arch import Architecture
 from lptrain.bignum import json_int, sci, sci_log10
 from lptrain.cli import main
 from lptrain.data import Scaling, make_dataset
-from lptrain.exceptions import InputError, LPTrainError
+from lptrain.exceptions import InputError, LPTrainError, SizeError
 from lptrain.grid import Grid, bits_for_epsilon
 from lptrain.lipschitz import architecture_lipschitz
 from lptrain.losses import get_loss
@@ -359,3 +359,41 @@ def test_cross_entropy_with_one_output_is_refused(capsys):
     with pytest.raises(InputError, match="2 outputs"):
         solve_continuous(api.architecture("1-1-1"), "cross_entropy", ds.x, ds.y)
     _check_cli(["size", "--arch", "2-3-1", "--bits", "2", "--samples", "5", "--loss", "cross_entropy"], capsys)
+
+
+# -- scans too long to run -------------------------------------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(["1-1-1", "1-2-1", "2-1-1", "1-1-2", "1-1-1-1"]), st.integers(1, 2),
+       st.integers(1, 12), st.booleans(), st.integers(0, 2**31))
+def test_scan_work_is_predicted_exactly(shape, bits, D, plain, seed):
+    """The work a scan reports after running equals the figure refused on before it starts."""
+    from lptrain.face import Face
+    from lptrain.polytope import Polytope
+    from lptrain.solvers import get_solver
+
+    rng = np.random.default_rng(seed)
+    arch = api.architecture(shape)
+    P = Polytope(arch, "absolute", Grid(bits), D)
+    face = Face(P, rng.uniform(-1, 1, (D, arch.n_inputs)), rng.uniform(-1, 1, (D, arch.n_outputs)))
+    for slv in (get_solver("structured", plain=plain), get_solver("structured", force_fused=True)):
+        assert slv.work(face) == slv.solve(face, 1 << 30).evaluations
+
+
+def test_endless_scan_refused_before_it_starts(tmp_path, capsys):
+    ds = make_dataset(np.array([[0.5, 0.25], [-0.5, 0.0], [0.25, 0.5]]), 1)
+    with pytest.raises(SizeError, match="max_evaluations="):
+        api.train(ds, "1-1-1", bits=13)
+    with pytest.raises(SizeError, match="would score 768 "):
+        api.train(ds, "1-1-1", bits=2, max_evaluations=500, solver="structured", solver_options={"plain": True})
+    assert api.train(ds, "1-1-1", bits=13, solver="bnb").report.status == "optimal"
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n0.5,0.25\n-0.5,0\n0.25,0.5\n")
+    model, js = tmp_path / "m.json", tmp_path / "o.json"
+    from lptrain.cli import main
+    assert main(["train", str(data), "--arch", "1-1-1", "--bits", "13", "--model", str(model),
+                 "--json", str(js)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--max-evaluations" in err and "--bits" in err
+    assert not model.exists() and not js.exists()

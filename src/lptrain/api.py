@@ -16,7 +16,7 @@ import numpy as np
 from . import rounding
 from .arch import Architecture
 from .certificate import check
-from .exceptions import InputError
+from .exceptions import InputError, SizeError
 from .face import Face
 from .grid import Grid
 from .lipschitz import architecture_lipschitz, paper_constant
@@ -24,7 +24,7 @@ from .losses import get_loss
 from .network import Network
 from .polytope import Polytope
 from .report import Report
-from .sizes import DEFAULT_MEMORY
+from .sizes import DEFAULT_MAX_EVALUATIONS, DEFAULT_MEMORY, big
 from .solvers import get_solver
 from .solvers.base import Solution
 
@@ -180,8 +180,27 @@ def refuse_overflowing_regularizer(p: Polytope):
                          f"{MAX_OBJECTIVE:g}); use a smaller --lam")
 
 
+def refuse_endless_scan(slv, face, max_evaluations):
+    """Refuse, before it starts, a scan scoring more than ``max_evaluations`` pairs (its work is
+    exact in advance: :meth:`~lptrain.solvers.base.Solver.work`); None means no limit."""
+    work = slv.work(face)
+    if max_evaluations is None or work is None or work <= max_evaluations:
+        return
+    raise SizeError(f"the {slv.name} scan would score {big(work)} (grid point, data point) pairs, "
+                    f"over the limit of {big(int(max_evaluations))} (about {_duration(work // 10**9)} at "
+                    f"1e9 per second): use fewer bits=, solver='bnb', or raise max_evaluations=")
+
+
+def _duration(seconds: int) -> str:
+    for unit, s in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * s:
+            return f"{big(seconds // s)} {unit}"
+    return f"{seconds} seconds"
+
+
 def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certify=True,
-               progress=False, *, solver_options=None) -> TrainResult:
+               progress=False, *, solver_options=None,
+               max_evaluations=DEFAULT_MAX_EVALUATIONS) -> TrainResult:
     """Fix the face of ``p`` for ``dataset``, solve it, check the certificate, build the network.
 
     Parameters
@@ -203,6 +222,9 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         Keyword options for the named solver (:func:`lptrain.solvers.get_solver`), e.g.
         ``{"scheduler": "tcp://host:8786"}`` for ``dask`` or ``{"depth_first": False}`` for
         ``bnb``.
+    max_evaluations : int or None
+        Refuse a scan that would score more (grid point, distinct point) pairs (default 1e13,
+        an hour or two on two cores); None for no limit.  bnb and HiGHS are not limited.
 
     Returns
     -------
@@ -219,6 +241,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
     face = Face(p, dataset.x, dataset.y)
     rounded = rounding.issue(p.grid, dataset)
     slv, note = choose_solver(face, solver, memory, solver_options)
+    refuse_endless_scan(slv, face, max_evaluations)
     sol = slv.solve(face, memory, progress)
     t0 = time.perf_counter()
     cert = check(face, sol, memory) if certify else None
@@ -267,7 +290,8 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
 def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activation="relu",
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
           certify=True, progress=False, solver_options=None, continuous=False, box=1.0, gap=1e-4,
-          abs_gap=1e-6, time_limit=None, proof=None, method="auto") -> TrainResult:
+          abs_gap=1e-6, time_limit=None, proof=None, method="auto",
+          max_evaluations=DEFAULT_MAX_EVALUATIONS) -> TrainResult:
     """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
 
     Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
@@ -297,6 +321,8 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
     lam : float
     memory : int
         Bytes allowed for tables and explicit LPs.
+    max_evaluations : int or None
+        The largest scan allowed (see :func:`solve_face`).
     certify : bool
         Check the solution independently.
     progress : bool
@@ -334,7 +360,8 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
             f"data has {dataset.x.shape[1]} inputs and {dataset.y.shape[1]} outputs; "
             f"the architecture needs {p.n} and {p.m}"
         )
-    res = solve_face(p, dataset, solver, memory, certify, progress, solver_options=solver_options)
+    res = solve_face(p, dataset, solver, memory, certify, progress, solver_options=solver_options,
+                     max_evaluations=max_evaluations)
     res.report.extra["requested_epsilon"] = epsilon
     return res
 

@@ -27,7 +27,7 @@ from .grid import MAX_BITS, Grid
 from .network import Network
 from .polytope import Polytope
 from .rounding import RoundingReport
-from .sizes import DEFAULT_MEMORY, big, human_bytes
+from .sizes import DEFAULT_MAX_EVALUATIONS, DEFAULT_MEMORY, big, human_bytes
 from .sizes import parse_memory as _parse_memory
 
 
@@ -93,6 +93,18 @@ def _model_args(p, samples=False):
         p.add_argument("--samples", type=positive_int, required=True, help="sample size D")
 
 
+def _evaluations(text):
+    if text.strip().lower() == "none":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v >= 1 and v == int(v)):
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (e.g. 1e14) or none, got {text!r}")
+    return int(v)
+
+
 def _solve_args(p):
     p.add_argument("--solver", default="auto", help="auto, highs, structured, bnb, dask or gpu")
     p.add_argument("--model", metavar="PATH", help="write the trained network (JSON) to PATH")
@@ -100,6 +112,9 @@ def _solve_args(p):
                    help="map each column affinely onto the grid's range [-1, 1 - 2 gamma] "
                         "(stored in the model: predict takes and returns raw units)")
     p.add_argument("--no-check", action="store_true", help="skip the certificate check")
+    p.add_argument("--max-evaluations", type=_evaluations, default=DEFAULT_MAX_EVALUATIONS, metavar="N",
+                   help="refuse a scan scoring more (grid point, data point) pairs (default 1e13, "
+                        "an hour or two on two cores; 'none' for no limit)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
                         "default from LPTRAIN_SCHEDULER)")
@@ -407,7 +422,7 @@ def cmd_solve(args):
     p = Polytope.load(args.polytope)
     ds = read_dataset(args.data, p.n, p.m, scale=args.scale, grid=p.grid)
     res = api.solve_face(p, ds, solver, args.memory, not args.no_check, _progress(args),
-                         solver_options=options)
+                         solver_options=options, max_evaluations=args.max_evaluations)
     if args.mps:
         from .solvers.highs import write_mps
 
@@ -429,7 +444,8 @@ def cmd_train(args):
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale, grid=grid)
     res = api.train(ds, arch, loss=args.loss, bits=bits, epsilon=eps, activation=args.activation,
                     solver=solver, form=args.form, reg=args.reg, lam=args.lam, memory=args.memory,
-                    certify=not args.no_check, progress=_progress(args), solver_options=options)
+                    certify=not args.no_check, progress=_progress(args), solver_options=options,
+                    max_evaluations=args.max_evaluations)
     return _finish(args, res)
 
 
@@ -777,7 +793,8 @@ def cli_reference() -> str:
 
 # Library messages name Python parameters (memory=, solver='structured', scale=True); the
 # command line shows its flags instead.
-_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|lam|loss|scheduler|workers)=(?:'([^']*)'|([^\s,;)']*))")
+_FLAG = re.compile(r"\b(memory|solver|scale|bits|epsilon|reg|lam|loss|scheduler|workers|max_evaluations)="
+                   r"(?:'([^']*)'|([^\s,;)']*))")
 
 
 def flagged(message: str) -> str:
@@ -785,7 +802,8 @@ def flagged(message: str) -> str:
 
     def flag(m):
         value = m.group(2) if m.group(2) is not None else m.group(3)
-        return f"--{m.group(1)}" if value in ("", "True") else f"--{m.group(1)} {value}"
+        name = m.group(1).replace("_", "-")
+        return f"--{name}" if value in ("", "True") else f"--{name} {value}"
 
     return _FLAG.sub(flag, message)
 

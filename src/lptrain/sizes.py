@@ -19,6 +19,11 @@ from .exceptions import InputError
 DEFAULT_MEMORY = 2 << 30
 """The default memory limit for tables and explicit LPs: 2 GiB."""
 
+DEFAULT_MAX_EVALUATIONS = 10**13
+"""The default limit on a scan's work, in (grid point, distinct point) pairs scored: about an
+hour or two at the 1e9-2e9 pairs per second of two cores (BENCHMARKS.md).  Larger scans are
+refused before they start unless the limit is raised (``--max-evaluations``)."""
+
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 

@@ -102,6 +102,18 @@ class Solution:
         return x, y
 
 
+def scan_work(face, fused_kernel: bool) -> int:
+    """Pairs scored by a scan of ``face``: with the fused kernel its count
+    (:func:`fused.evaluations`), else every grid point on every distinct point."""
+    if not fused_kernel:
+        return face.param_points * len(face.distinct)
+    from .fused import n_combos
+
+    n, w, m = face.polytope.arch.widths
+    G = face.grid.size
+    return n_combos(G ** (n + 1), w) * G ** (m * (w + 1)) * len(face.distinct)
+
+
 def _bits(face, a):
     """Values of the binary variables z (data bits per bag, then parameter bits)."""
     B = face.grid.bits
@@ -132,6 +144,12 @@ class Solver(ABC):
     @abstractmethod
     def _solve(self, face, memory, progress) -> Solution:  # pragma: no cover
         ...
+
+    def work(self, face) -> int | None:
+        """The (grid point, distinct point) pairs a scan of ``face`` will score, known before it
+        starts; None for solvers whose work is not known in advance (bnb prunes, HiGHS is
+        bounded by ``memory``)."""
+        return None
 
     @staticmethod
     def available() -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import InputError, LPTrainError
 from ..progress import bar
 from ..ties import Records
-from .base import Solution, Solver
+from .base import Solution, Solver, scan_work
 
 SHARDS_PER_WORKER = 4
 
@@ -110,6 +110,11 @@ class DaskSolver(Solver):
                                dashboard_address=None,
                                silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
+
+    def work(self, face) -> int:
+        from . import fused
+
+        return scan_work(face, fused.applies(face.polytope.arch))
 
     def _solve(self, face, memory, progress):
         from . import fused

@@ -25,7 +25,7 @@ from ..evaluation import fits_int64
 from ..exceptions import InputError, LPTrainError, SizeError
 from ..progress import bar
 from ..ties import Records, window
-from .base import Solution, Solver
+from .base import Solution, Solver, scan_work
 
 CHUNK_BYTES = 512 << 20
 
@@ -85,6 +85,11 @@ class GpuSolver(Solver):
         except ImportError:
             return False
         return device() is not None
+
+    def work(self, face) -> int:
+        p = face.polytope
+        w = p.arch.widths
+        return scan_work(face, w is not None and len(w) == 3 and w[2] == 1 and not p.reg)
 
     def _solve(self, face, memory, progress):
         import torch

@@ -18,7 +18,7 @@ import numpy as np
 from ..exceptions import LPTrainError
 from ..progress import bar
 from ..ties import Records
-from .base import Solution, Solver
+from .base import Solution, Solver, scan_work
 
 
 def records_over_blocks(blocks, counts, scale, pb=None) -> Records:
@@ -55,12 +55,21 @@ class StructuredSolver(Solver):
         self.plain = bool(plain)
         self.force_fused = bool(force_fused)
 
+    def _fused(self, face) -> bool:
+        from . import fused
+
+        work = face.param_points * len(face.distinct)
+        return not self.plain and fused.applies(face.polytope.arch, None if self.force_fused else work)
+
+    def work(self, face) -> int:
+        return scan_work(face, self._fused(face))
+
     def _solve(self, face, memory, progress):
         from . import fused
 
         D = face.samples
         work = face.param_points * len(face.distinct)
-        if fused.applies(face.polytope.arch, None if self.force_fused else work) and not self.plain:
+        if self._fused(face):
             n, w, m = face.polytope.arch.widths
             K = face.grid.size ** (n + 1)
             with bar(fused.n_combos(K, w), "solving", progress) as pb:
