@@ -263,10 +263,11 @@ def build_parser():
         q.add_argument("--out", required=True, metavar="PATH", help="PNG file")
         _common(q)
 
-    ex = sub.add_parser("export", help="export a trained model to ONNX or TorchScript")
+    ex = sub.add_parser("export", help="export a trained model to ONNX or PyTorch")
     ex.add_argument("model")
     ex.add_argument("--onnx", metavar="PATH")
-    ex.add_argument("--torch", metavar="PATH", help="TorchScript file (torch.jit.load)")
+    ex.add_argument("--torch", metavar="PATH",
+                    help="torch.export program, float64 (.pt2; torch.export.load(PATH).module())")
     ex.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                     help="ONNX input and output type (default float32; grid weights are exact in it)")
     _common(ex)
@@ -745,6 +746,8 @@ def cmd_export(args):
         raise InputError("export: give --onnx PATH and/or --torch PATH")
     _check_out(args.onnx, args.torch, args.json)
     net = Network.load(args.model)
+    if args.torch:
+        export.torch_module()  # refuse before the ONNX file is written
     out = {}
     if args.onnx:
         export.to_onnx(net, args.onnx, args.dtype)

@@ -1,14 +1,12 @@
-"""Trained networks into PyTorch and ONNX (``pip install ".[torch,onnx]"``).
+"""Trained networks into PyTorch (``pip install ".[torch]"``) and ONNX (``".[onnx]"``).
 
 :func:`to_torch` returns an ``nn.Module`` that evaluates the network's DAG with the grid
 parameters (the canonical order of docs/design.md §9) and, when the model was trained with
 ``--scale``, the same input and output maps, so its outputs equal ``Network.predict`` in raw
 units.  It computes in float64 unless asked otherwise.
 
-:func:`to_onnx` exports that module with float32 inputs and outputs by default, the type
-onnxruntime and the tools built on ONNX (OMLT, ...) feed: a grid value -1 + 2j/2^B is
-exact in float32 for B <= 23 bits, so only the arithmetic rounds (relative error ~1e-7).
-``dtype="float64"`` exports a model whose outputs equal ``predict`` to the last digits.
+:func:`to_onnx` writes the same network as an ONNX graph built directly with the ``onnx``
+package (:mod:`lptrain.onnx_export`: Gemm layers for layered nets), float32 by default.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from .activations import LEAKY_SLOPE
 from .exceptions import InputError
 
 
-def _torch():
+def torch_module():
     try:
         import torch
     except ImportError:
@@ -38,7 +36,7 @@ def _dtype(torch, dtype):
 
 def to_torch(network, dtype="float64"):
     """An ``nn.Module`` computing ``network.predict`` in ``dtype`` (float64: identical outputs)."""
-    torch = _torch()
+    torch = torch_module()
     dt = _dtype(torch, dtype)
     arch = network.arch
     binar = bool(network.info.get("binarized"))
@@ -92,26 +90,19 @@ def to_torch(network, dtype="float64"):
 
 
 def to_onnx(network, path, dtype="float32"):
-    """Export to ONNX (opset 17), inputs and outputs in ``dtype``, a dynamic batch dimension.
+    """Export to ONNX: see :func:`lptrain.onnx_export.to_onnx` (built without PyTorch)."""
+    from .onnx_export import to_onnx as write
 
-    Written atomically.  ``dtype`` is ``"float32"`` (default) or ``"float64"``.
-    """
-    from .fileio import atomic_path
-
-    torch = _torch()
-    module = to_torch(network, dtype)
-    x = torch.zeros((2, network.n_inputs), dtype=_dtype(torch, dtype))
-    with atomic_path(path, ".onnx") as tmp:
-        torch.onnx.export(module, (x,), tmp, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17,
-                          dynamo=False)
+    write(network, path, dtype)
 
 
 def save_torch(network, path):
-    """A TorchScript trace of the module (``torch.jit.load``), written atomically."""
+    """The module as a ``torch.export`` program with a dynamic batch dimension, written
+    atomically; ``torch.export.load(path).module()`` gives it back (TorchScript is deprecated)."""
     from .fileio import atomic_path
 
-    torch = _torch()
-    traced = torch.jit.trace(to_torch(network), torch.zeros((2, network.n_inputs), dtype=torch.float64))
-    with atomic_path(path, ".pt") as tmp:
-        traced.save(tmp)
+    torch = torch_module()
+    x = torch.zeros((2, network.n_inputs), dtype=torch.float64)
+    program = torch.export.export(to_torch(network), (x,), dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+    with atomic_path(path, ".pt2") as tmp:
+        torch.export.save(program, tmp)

@@ -86,7 +86,7 @@ class Network:
         """Export to ONNX with ``dtype`` (``"float32"`` or ``"float64"``) inputs and outputs.
 
         onnxruntime reproduces :meth:`predict`: exactly with float64, to float32's precision
-        with float32 (see :mod:`lptrain.export`).
+        with float32 (see :mod:`lptrain.onnx_export`).
         """
         from .export import to_onnx
 

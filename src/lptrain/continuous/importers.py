@@ -193,7 +193,7 @@ def from_onnx(path) -> Imported:
         elif op in acts:
             reads(nd)
             name = acts[op]
-            if op == "LeakyRelu" and abs(float(attrs.get("alpha", 0.01)) - LEAKY_SLOPE) > 1e-12:
+            if op == "LeakyRelu" and np.float32(attrs.get("alpha", 0.01)) != np.float32(LEAKY_SLOPE):  # attributes are float32
                 raise InputError(f"{path}: LeakyRelu alpha {attrs.get('alpha')} (lptrain uses {LEAKY_SLOPE})")
             if op == "Elu" and abs(float(attrs.get("alpha", 1.0)) - 1.0) > 1e-12:
                 raise InputError(f"{path}: Elu alpha {attrs.get('alpha')} (lptrain uses 1)")
