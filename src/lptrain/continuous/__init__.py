@@ -193,7 +193,8 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
             elif result.lower_bound > r + check_spatial.OBJ_TOL * (1 + abs(r)):
                 ok, why = False, "lower bound above the returned network's risk"
         return ContinuousCertificate(ok, "patterns-replay", why, None, time.perf_counter() - t0, derived)
-    return ContinuousCertificate(False, str(result.method), f"unknown method {result.method!r}")
+    return ContinuousCertificate(False, str(result.method), f"unknown method {result.method!r}",
+                                 None, time.perf_counter() - t0, derived)
 
 
 def _status_refused(result, derived) -> str:
