@@ -41,7 +41,7 @@ def row(arch, loss, bits, datas, time_limit):
         g = api.train(ds, arch, loss=loss, bits=bits)
         eps = g.report["epsilon"]
         t0 = time.perf_counter()
-        c = api.train_continuous(ds, arch, loss, time_limit=time_limit,
+        c = api.train_continuous(ds, arch, loss=loss, time_limit=time_limit,
                                  incumbent=np.clip(g.network.params, -1, 1))
         t_cont += time.perf_counter() - t0
         assert c.report["certificate"]["valid"]

@@ -223,7 +223,7 @@ def test_lam_without_reg_is_refused(tmp_path, capsys):
     with pytest.raises(InputError, match="reg="):
         api.train(ds, "1-1-1", loss="quadratic", bits=2, lam=3.0)
     with pytest.raises(InputError, match="reg="):
-        api.train_continuous(ds, "1-1-1", "quadratic", lam=3.0, time_limit=1)
+        api.train_continuous(ds, "1-1-1", loss="quadratic", lam=3.0, time_limit=1)
     data, out = tmp_path / "d.csv", tmp_path / "o.json"
     data.write_text("x,y\n0.1,0.2\n0.5,-0.3\n")
     assert main(["train", str(data), "--arch", "1-1-1", "--lam", "3", "--json", str(out)]) == 2

@@ -1,8 +1,9 @@
 """The one pipeline: architecture -> grid -> polytope -> face -> solver -> certificate -> network.
 
 The CLI and the Python estimators call these functions and nothing below them;
-each returns a :class:`TrainResult`: the network, the solution, the certificate and a
-:class:`~lptrain.report.Report` (what ``--json`` writes).
+the grid path returns a :class:`TrainResult`: the network, the solution, the certificate and
+a :class:`~lptrain.report.Report` (what ``--json`` writes); the continuous path a
+:class:`ContinuousTrainResult` with a :class:`~lptrain.report.ContinuousReport`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,10 +25,15 @@ from .lipschitz import architecture_lipschitz, paper_constant
 from .losses import get_loss
 from .network import Network
 from .polytope import Polytope
-from .report import Report
+from .report import ContinuousReport, Report
 from .sizes import DEFAULT_MAX_EVALUATIONS, DEFAULT_MEMORY, big
 from .solvers import get_solver
 from .solvers.base import Solution
+from .verdict import Certificate
+
+if TYPE_CHECKING:
+    from .bnn import BinaryFace
+    from .continuous import ContinuousCertificate, ContinuousResult
 
 AUTO_HIGHS_MAX_VARIABLES = 200_000
 
@@ -125,7 +132,7 @@ def _paper_L(p: Polytope):
 
 @dataclass
 class TrainResult:
-    """What :func:`train`, :func:`solve_face` and :func:`train_bnn` return.
+    """What :func:`train` (on the grid), :func:`solve_face` and :func:`train_bnn` return.
 
     Attributes
     ----------
@@ -135,18 +142,40 @@ class TrainResult:
         The solver's answer: status, objective, optimal grid point, dual certificate.
     certificate : Certificate or None
         The independent check of ``solution`` (None with ``certify=False``).
-    report : Report or dict
-        Everything ``--json`` writes (:meth:`Report.to_dict`); a plain dict of the continuous
-        optimum's figures for :func:`train_continuous`.
-    face : Face or BinaryFace or None
+    report : Report
+        Everything ``--json`` writes (:meth:`Report.to_dict`).
+    face : Face or BinaryFace
         The face that was solved.
     """
 
     network: Network
     solution: Solution
-    certificate: object
-    report: Report | dict
-    face: object = None
+    certificate: Certificate | None
+    report: Report
+    face: Face | BinaryFace | None = None
+
+
+@dataclass
+class ContinuousTrainResult:
+    """What :func:`train_continuous` (and :func:`train` with ``continuous=True``) return.
+
+    Attributes
+    ----------
+    network : Network
+        The best network found (predicts in raw units when the data were scaled).
+    result : ContinuousResult
+        The search's answer: status, the interval [lower_bound, objective], the parameters
+        and the proof.
+    certificate : ContinuousCertificate or None
+        The independent replay of the proof (None with ``certify=False``).
+    report : ContinuousReport
+        Everything ``--json`` writes (:meth:`ContinuousReport.to_dict`).
+    """
+
+    network: Network
+    result: ContinuousResult
+    certificate: ContinuousCertificate | None
+    report: ContinuousReport
 
 
 def choose_solver(face: Face, name: str, memory: int, options=None):
@@ -270,8 +299,7 @@ def solve_face(p: Polytope, dataset, solver="auto", memory=DEFAULT_MEMORY, certi
         distinct_points=int(len(face.distinct)),
         grid_points=p.param_points,
         evaluations=sol.evaluations,
-        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
-        else p.samples * p.param_points,
+        nominal_evaluations=sol.nominal_evaluations,
         grid_index=int(sol.grid_index),
         solver=sol.solver,
         solver_note=note,
@@ -291,7 +319,7 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
           solver="auto", form="compact", reg=None, lam=0.0, memory=DEFAULT_MEMORY,
           certify=True, progress=False, solver_options=None, continuous=False, box=1.0, gap=1e-4,
           abs_gap=1e-6, time_limit=None, proof=None, method="auto",
-          max_evaluations=DEFAULT_MAX_EVALUATIONS) -> TrainResult:
+          max_evaluations=DEFAULT_MAX_EVALUATIONS) -> TrainResult | ContinuousTrainResult:
     """Train ``arch`` on ``dataset`` to the grid optimum of its empirical risk (Thm 3.1, Lemma 3.5).
 
     Builds P for the data's size lazily (only the face's table rows are evaluated), solves the
@@ -331,15 +359,15 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
         Keyword options for the named solver (see :func:`solve_face`).
     continuous : bool
         Skip the grid: :func:`train_continuous` returns the best network over continuous
-        parameters in [-box, box]^N with a certified lower bound (its report is a dict).
+        parameters in [-box, box]^N with a certified lower bound.
     box, gap, abs_gap, time_limit, proof, method
         Passed to :func:`train_continuous` when ``continuous``.
 
     Returns
     -------
-    TrainResult
+    TrainResult or ContinuousTrainResult
         ``network``, ``solution``, ``certificate``, ``report`` (whose ``to_dict()`` is the
-        CLI's JSON) and ``face``.
+        CLI's JSON) and ``face``; with ``continuous``, :func:`train_continuous`'s result.
 
     Raises
     ------
@@ -351,7 +379,7 @@ def train(dataset, arch, *, loss="quadratic", bits=None, epsilon=None, activatio
     if continuous:
         if bits is not None or epsilon is not None:
             raise InputError("continuous training uses no grid: bits and epsilon do not apply")
-        return train_continuous(dataset, arch, loss, activation=activation, reg=reg, lam=lam,
+        return train_continuous(dataset, arch, loss=loss, activation=activation, reg=reg, lam=lam,
                                 box=box, gap=gap, abs_gap=abs_gap, time_limit=time_limit,
                                 proof=proof, method=method, certify=certify, progress=progress)
     p = polytope(arch, loss, dataset.samples, bits, epsilon, form, reg, lam, activation)
@@ -444,8 +472,7 @@ def train_bnn(dataset, arch, *, activation="relu", loss="absolute", form="compac
         distinct_points=int(len(face.distinct)),
         grid_points=face.param_points,
         evaluations=sol.evaluations,
-        nominal_evaluations=sol.nominal_evaluations if sol.nominal_evaluations is not None
-        else face.samples * face.param_points,
+        nominal_evaluations=sol.nominal_evaluations,
         grid_index=int(sol.grid_index),
         solver=sol.solver,
         solver_note="",
@@ -467,34 +494,34 @@ def demo_data_path() -> str:
 # -- the continuous optimum (docs/design.md §10) ------------------------------------------------
 
 
-def continuous_report(res, cert, arch, loss, box, reg, lam, samples) -> dict:
-    """The JSON of a continuous solve: the interval, the network, the replayed certificate."""
-    return {
-        "status": res.status if cert is None or cert.valid else "certificate_failed",
-        "objective": float(res.objective),
-        "lower_bound": float(res.lower_bound),
-        "gap": float(res.objective - res.lower_bound),
-        "params": [float(v) for v in res.params],
-        "param_names": list(arch.param_names),
-        "nodes": int(res.nodes),
-        "solve_seconds": float(res.solve_seconds),
-        "check_seconds": float(cert.seconds) if cert is not None else None,
-        "certificate": cert.to_dict() if cert is not None else None,
-        "box": float(box),
-        "method": res.method,
-        "loss": loss,
-        "reg": reg,
-        "lam": float(lam),
-        "samples": int(samples),
-        "train_loss": float(res.objective),
-        "continuous": True,
-        "solver_info": {k: v for k, v in res.info.items() if isinstance(v, (int, float, str, bool))},
-    }
+def continuous_report(res, cert, arch, loss, box, reg, lam, samples) -> ContinuousReport:
+    """The report of a continuous solve: the interval, the network, the replayed certificate."""
+    return ContinuousReport(
+        status=res.status if cert is None or cert.valid else "certificate_failed",
+        objective=float(res.objective),
+        lower_bound=float(res.lower_bound),
+        gap=float(res.objective - res.lower_bound),
+        params=[float(v) for v in res.params],
+        param_names=list(arch.param_names),
+        nodes=int(res.nodes),
+        solve_seconds=float(res.solve_seconds),
+        check_seconds=float(cert.seconds) if cert is not None else None,
+        certificate=cert,
+        box=float(box),
+        method=res.method,
+        loss=loss,
+        reg=reg,
+        lam=float(lam),
+        samples=int(samples),
+        train_loss=float(res.objective),
+        solver_info={k: v for k, v in res.info.items() if isinstance(v, (int, float, str, bool))},
+    )
 
 
-def train_continuous(dataset, arch, loss="quadratic", *, activation="relu", reg=None, lam=0.0,
+def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=None, lam=0.0,
                      box=1.0, gap=1e-4, abs_gap=1e-6, time_limit=None, proof=None,
-                     method="auto", certify=True, incumbent=None, progress=False) -> TrainResult:
+                     method="auto", certify=True, incumbent=None,
+                     progress=False) -> ContinuousTrainResult:
     """The best network over continuous parameters in [-box, box]^N, with a certified bound.
 
     Parameters
@@ -517,9 +544,10 @@ def train_continuous(dataset, arch, loss="quadratic", *, activation="relu", reg=
 
     Returns
     -------
-    TrainResult
-        ``report`` has status, objective, lower_bound, gap, params, param_names, nodes,
-        solve_seconds, check_seconds, certificate, box and method.
+    ContinuousTrainResult
+        ``network``, ``result``, ``certificate`` and ``report`` (a
+        :class:`~lptrain.report.ContinuousReport`: status, objective, lower_bound, gap, params,
+        param_names, nodes, solve_seconds, check_seconds, certificate, box, method, ...).
     """
     from .continuous import check_continuous, save_proof, solve_continuous
 
@@ -536,12 +564,12 @@ def train_continuous(dataset, arch, loss="quadratic", *, activation="relu", reg=
     report = continuous_report(res, cert, arch, loss, box, reg, lam, dataset.samples)
     if proof is not None:
         save_proof(proof, res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam)
-        report["proof"] = str(proof)
+        report.extra["proof"] = str(proof)
     net = Network(arch, res.params, dataset.scaling,
                   info={"loss": loss, "continuous": True, "objective": float(res.objective),
                         "lower_bound": float(res.lower_bound), "box": float(box), "reg": reg,
                         "lam": float(lam)})
-    return TrainResult(net, res, cert, report, None)
+    return ContinuousTrainResult(net, res, cert, report)
 
 
 class BoxWarning(UserWarning):
@@ -556,9 +584,9 @@ class GapResult:
     lower_bound: float
     gap: float
     best: Network
-    report: dict
-    result: object = None
-    certificate: object = None
+    report: ContinuousReport
+    result: ContinuousResult | None = None
+    certificate: ContinuousCertificate | None = None
 
 
 def suggest_box(params) -> float:
@@ -577,7 +605,7 @@ def suggest_box(params) -> float:
     return out
 
 
-def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
+def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
         time_limit=None, proof=None, method="auto", certify=True, progress=False) -> GapResult:
     """How far a network is from the best one of its architecture: loss - certified lower bound.
 
@@ -599,7 +627,8 @@ def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
     GapResult
         ``loss`` of ``net`` on the data, certified ``lower_bound`` of the best network of the
         same architecture in the box, ``gap = loss - lower_bound``, the ``best`` network found
-        and the full ``report`` (JSON-able).
+        and the full ``report`` (a :class:`~lptrain.report.ContinuousReport`; its ``gap`` is
+        this gap, the best network's own interval is under ``best_gap``).
     """
     from .continuous import check_continuous, save_proof, solve_continuous
     from .continuous.check_spatial import risk as _risk
@@ -655,16 +684,17 @@ def gap(net, X, y, loss=None, *, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
                            progress=progress, method=method)
     cert = check_continuous(res, arch, loss, X, Y, box=B, reg=reg, lam=lam) if certify else None
     rep = continuous_report(res, cert, arch, loss, B, reg, lam, len(X))
-    rep.update({"loss_of_network": own_loss, "gap": own_loss - float(res.lower_bound),
-                "best_gap": float(res.objective - res.lower_bound), "network_source": imp.source,
-                "architecture": arch.describe(), "warnings": warnings, **report_extra})
+    rep.gap = own_loss - float(res.lower_bound)
+    rep.extra.update({"loss_of_network": own_loss, "best_gap": float(res.objective - res.lower_bound),
+                      "network_source": imp.source, "architecture": arch.describe(),
+                      "warnings": warnings, **report_extra})
     if proof is not None:
         save_proof(proof, res, arch, loss, X, Y, box=B, reg=reg, lam=lam)
-        rep["proof"] = str(proof)
+        rep.extra["proof"] = str(proof)
     best = Network(arch, res.params, imp.scaling,
                    info={"loss": loss, "continuous": True, "objective": float(res.objective),
                          "lower_bound": float(res.lower_bound), "box": B})
-    return GapResult(own_loss, float(res.lower_bound), rep["gap"], best, rep, res, cert)
+    return GapResult(own_loss, float(res.lower_bound), rep.gap, best, rep, res, cert)
 
 
 def check_proof(path, dataset) -> dict:
@@ -686,8 +716,18 @@ def check_proof(path, dataset) -> dict:
     Returns
     -------
     dict
-        ``valid``, ``method``, ``reason``, ``status``, ``objective``, ``lower_bound``, ``gap``,
-        ``check_seconds`` and the problem's ``loss``, ``reg``, ``lam``, ``box``.
+        ``valid``, ``method``, ``reason``, ``status`` (as the file claims it), ``objective``,
+        ``lower_bound``, ``gap``, ``check_seconds``, the problem's ``loss``, ``reg``, ``lam``,
+        ``box``, then ``derived_status`` (the status the certified interval earns under the
+        stored tolerances: a claimed ``optimal`` that it does not bear out is invalid) and
+        those tolerances, ``requested_gap`` and ``requested_abs_gap``.
+
+    Raises
+    ------
+    FileFormatError
+        For a damaged or altered file, or one of format version 1 (it stores no tolerances).
+    InputError
+        For data other than the data the proof was made for.
     """
     from .continuous import check_continuous, load_proof
     from .continuous.proofio import data_hash
@@ -711,4 +751,5 @@ def check_proof(path, dataset) -> dict:
             "lower_bound": float(result.lower_bound),
             "gap": float(result.objective - result.lower_bound), "check_seconds": float(cert.seconds),
             "loss": loss, "reg": reg, "lam": lam, "box": box, "architecture": arch.describe(),
-            "samples": int(x.shape[0]), "proof": str(path)}
+            "samples": int(x.shape[0]), "proof": str(path), "derived_status": cert.derived_status,
+            "requested_gap": result.requested_gap, "requested_abs_gap": result.requested_abs_gap}

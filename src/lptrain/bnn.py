@@ -136,12 +136,13 @@ def solve(face: BinaryFace, solver="structured", memory=DEFAULT_MEMORY, certify=
             raise SolverError(f"HiGHS did not solve the binarized face LP: status {status}")
         a = int(np.argmax(x[: face.param_points]))
         sol = Solution(status, obj, a, face.params(a), "highs", y[lp.rows["S"]], D * face.param_points,
-                       primal=x, dual=y)
+                       primal=x, dual=y, nominal_evaluations=D * face.param_points)
     elif solver in ("structured", "auto"):
         s = (rows * face.counts[:, None]).sum(axis=0)
         a = int(np.argmin(s))
         sol = Solution("optimal", float(s[a]) / D, a, face.params(a), "structured",
-                       rows[face.inverse, a] / D, D * face.param_points)
+                       rows[face.inverse, a] / D, D * face.param_points,
+                       nominal_evaluations=D * face.param_points)
     else:
         raise InputError(f"unknown solver {solver!r} for binarized networks; choose structured or highs")
     sol.seconds = time.perf_counter() - t0

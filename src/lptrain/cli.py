@@ -492,7 +492,7 @@ def _train_continuous(args):
     _check_out(args.proof)
     arch = api.architecture(args.arch, args.activation)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
-    res = api.train_continuous(ds, arch, args.loss, activation=args.activation, reg=args.reg,
+    res = api.train_continuous(ds, arch, loss=args.loss, activation=args.activation, reg=args.reg,
                                lam=args.lam, box=args.box, gap=args.gap, abs_gap=args.abs_gap,
                                time_limit=args.time_limit, proof=args.proof, method=args.method,
                                certify=not args.no_check, progress=_progress(args))
@@ -516,7 +516,7 @@ def cmd_gap(args):
     _, table = read_table(args.data, n + m)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", api.BoxWarning)
-        r = api.gap(_as_network(imp), table[:, :n], table[:, n:], args.loss, box=args.box,
+        r = api.gap(_as_network(imp), table[:, :n], table[:, n:], loss=args.loss, box=args.box,
                     reg=args.reg, lam=args.lam, gap=args.gap, abs_gap=args.abs_gap,
                     time_limit=args.time_limit, proof=args.proof, method=args.method,
                     progress=_progress(args))
@@ -549,6 +549,9 @@ def cmd_check_proof(args):
           f"box [-{rep['box']:g}, {rep['box']:g}]")
     print(f"claimed interval: [{rep['lower_bound']:.10g}, {rep['objective']:.10g}] (gap {rep['gap']:.3g}, "
           f"status {rep['status']})")
+    tol = (f"gap {rep['requested_gap']:g}, abs-gap {rep['requested_abs_gap']:g}"
+           if rep["derived_status"] is not None else "no valid tolerances stored")
+    print(f"re-derived status: {rep['derived_status'] or 'unknown'} ({tol})")
     print(f"replay: {'valid' if rep['valid'] else 'INVALID (' + rep['reason'] + ')'} "
           f"({rep['method']}, {rep['check_seconds']:.3g} s)")
     _write_json(args.json, rep)
@@ -601,7 +604,7 @@ DEMO_TIME = 3.0
 
 def _demo_continuous(args, ds, grid_res):
     """The continuous optimum beside the grid one: the paper's epsilon against the measured gap."""
-    c = api.train_continuous(ds, "1-2-1", "quadratic", time_limit=DEMO_TIME,
+    c = api.train_continuous(ds, "1-2-1", loss="quadratic", time_limit=DEMO_TIME,
                              incumbent=np.clip(grid_res.network.params, -1, 1))
     rep = c.report
     grid_loss = grid_res.report["train_loss"]
@@ -612,7 +615,7 @@ def _demo_continuous(args, ds, grid_res):
           f"({rep['status']}, {rep['method']}, {rep['nodes']:,} nodes, {rep['solve_seconds']:.2g} s)")
     print(f"  the grid network is at most {grid_loss - rep['lower_bound']:.3g} above the best network there is "
           f"(the paper's a-priori guarantee: 2 epsilon = {2 * grid_res.report['epsilon']:.3g})")
-    grid_res.report.extra["continuous"] = rep
+    grid_res.report.extra["continuous"] = rep.to_dict()
     _write_json(args.json, grid_res.report.to_dict())
 
 

@@ -83,7 +83,7 @@ class _LPTrainBase(BaseEstimator):
             if not self._scale_targets:  # the classifier's own +-1 encoding, documented above
                 warnings.filterwarnings("ignore", r".*\+-1 labels", RoundingWarning)
             if self.continuous:
-                res = api.train_continuous(ds, spec, loss, activation=self.activation, reg=self.reg,
+                res = api.train_continuous(ds, spec, loss=loss, activation=self.activation, reg=self.reg,
                                            lam=self.lam, box=self.box, gap=self.gap,
                                            time_limit=self.time_limit)
             else:
@@ -154,8 +154,8 @@ class LPTrainRegressor(RegressorMixin, _LPTrainBase):
         With ``continuous``: the certified lower bound and the gap to it.
     certificate_ : dict
         The independent check of the optimum.
-    report_ : Report
-        Everything ``lptrain train --json`` writes.
+    report_ : Report or ContinuousReport
+        Everything ``lptrain train --json`` writes (``--continuous``'s with ``continuous``).
 
     Examples
     --------
@@ -227,8 +227,8 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
         With ``continuous``: the certified lower bound and the gap to it.
     certificate_ : dict
         The independent check of the optimum.
-    report_ : Report
-        Everything ``lptrain train --json`` writes.
+    report_ : Report or ContinuousReport
+        Everything ``lptrain train --json`` writes (``--continuous``'s with ``continuous``).
     classes_ : ndarray
         The labels seen by ``fit``, sorted.
     """

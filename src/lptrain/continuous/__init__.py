@@ -19,7 +19,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ..losses import LOSSES, check_outputs
-from .result import ContinuousResult
+from .result import ContinuousResult, derive_status, tolerance
 
 METHODS = ("auto", "patterns", "spatial")
 
@@ -35,13 +35,19 @@ def _patterns():
 
 @dataclass
 class ContinuousCertificate:
-    """The independent replay of a continuous proof."""
+    """The independent replay of a continuous proof.
+
+    ``derived_status`` is the status the certified interval earns under the result's stored
+    tolerances (:func:`~lptrain.continuous.result.derive_status`): ``optimal`` or
+    ``time_limit``, None when the result carries no tolerances.
+    """
 
     valid: bool
     method: str
     reason: str = ""
     replayed_lower_bound: float | None = None
     seconds: float = 0.0
+    derived_status: str | None = None
 
     def to_dict(self):
         return asdict(self)
@@ -118,6 +124,7 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     Returns
     -------
     ContinuousResult
+        With ``requested_gap`` and ``requested_abs_gap`` set to ``gap`` and ``abs_gap``.
     """
     X, Y = _validate(arch, loss, X, Y, box, reg, lam, gap, abs_gap, time_limit)
     if incumbent is not None:
@@ -128,10 +135,13 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     kw = dict(box=float(box), reg=reg, lam=float(lam), gap=float(gap), abs_gap=float(abs_gap),
               time_limit=time_limit, incumbent=incumbent, progress=progress)
     if which == "patterns":
-        return _patterns().solve(arch, loss, X, Y, **kw)
-    from . import spatial
+        res = _patterns().solve(arch, loss, X, Y, **kw)
+    else:
+        from . import spatial
 
-    return spatial.solve(arch, loss, X, Y, **kw)
+        res = spatial.solve(arch, loss, X, Y, **kw)
+    res.requested_gap, res.requested_abs_gap = float(gap), float(abs_gap)
+    return res
 
 
 def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg=None,
@@ -141,8 +151,11 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
     Returns
     -------
     ContinuousCertificate
-        ``valid`` only when every leaf bound replays at or above ``result.lower_bound`` and the
-        returned network's risk, recomputed, is ``result.objective``.
+        ``valid`` only when every leaf bound replays at or above ``result.lower_bound``, the
+        returned network's risk, recomputed, is ``result.objective``, and a status
+        ``optimal`` is re-derived from the interval and the result's stored tolerances
+        (``derived_status``); ``time_limit`` is always an honest claim about a certified
+        interval.
     """
     from . import check_spatial
 
@@ -153,16 +166,22 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
         return ContinuousCertificate(False, str(result.method), "params have the wrong shape or are not finite")
     if not (np.isfinite(result.objective) and not np.isnan(result.lower_bound)):
         return ContinuousCertificate(False, str(result.method), "objective or lower bound is not a number")
+    derived = derive_status(result.objective, result.lower_bound, result.requested_gap, result.requested_abs_gap)
+    refused = _status_refused(result, derived)
+    if refused:
+        return ContinuousCertificate(False, str(result.method), refused, None, time.perf_counter() - t0, derived)
     if result.method == "spatial":
         ok, why, replay = check_spatial.verify(result.proof, arch, loss, X, Y, box=float(box), reg=reg,
                                                lam=float(lam), lower_bound=float(result.lower_bound),
                                                params=result.params, objective=float(result.objective))
-        return ContinuousCertificate(ok, "spatial-interval-replay", why, replay, time.perf_counter() - t0)
+        return ContinuousCertificate(ok, "spatial-interval-replay", why, replay, time.perf_counter() - t0,
+                                     derived)
     if result.method == "patterns":
         try:
             from . import check_patterns
         except ImportError:
-            return ContinuousCertificate(False, "patterns", "the patterns checker is not available")
+            return ContinuousCertificate(False, "patterns", "the patterns checker is not available",
+                                         None, time.perf_counter() - t0, derived)
         ok, why = check_patterns.verify(result.proof, arch, loss, X, Y, box=float(box), reg=reg,
                                         lam=float(lam), lower_bound=float(result.lower_bound))
         p = np.asarray(result.params, dtype=np.float64)
@@ -174,8 +193,25 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
                 ok, why = False, f"objective {result.objective!r} but the parameters' risk is {r!r}"
             elif result.lower_bound > r + check_spatial.OBJ_TOL * (1 + abs(r)):
                 ok, why = False, "lower bound above the returned network's risk"
-        return ContinuousCertificate(ok, "patterns-replay", why, None, time.perf_counter() - t0)
-    return ContinuousCertificate(False, str(result.method), f"unknown method {result.method!r}")
+        return ContinuousCertificate(ok, "patterns-replay", why, None, time.perf_counter() - t0, derived)
+    return ContinuousCertificate(False, str(result.method), f"unknown method {result.method!r}",
+                                 None, time.perf_counter() - t0, derived)
+
+
+def _status_refused(result, derived) -> str:
+    """Why ``result.status`` is not borne out by its interval and tolerances ('' when it is)."""
+    if result.status == "time_limit":
+        return ""
+    if result.status != "optimal":
+        return f"unknown status {result.status!r}"
+    if derived is None:
+        return ("the result claims status optimal but stores no valid gap tolerances "
+                f"(gap {result.requested_gap!r}, abs_gap {result.requested_abs_gap!r}) to check it against")
+    if derived != "optimal":
+        tol = tolerance(result.objective, result.requested_gap, result.requested_abs_gap)
+        return (f"the result claims status optimal but its interval objective - lower_bound = "
+                f"{result.objective - result.lower_bound:.6g} exceeds max(abs_gap, gap |objective|) = {tol:.6g}")
+    return ""
 
 
 def save_proof(path, result, arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0):

@@ -1,9 +1,13 @@
 """Proof files: ``--proof PATH`` (npz), with a format version and a SHA-256 checksum.
 
 One file holds the problem (architecture, loss, regularizer, box, a hash of the data), the
-result (status, objective, lower bound, parameters) and the method's proof: its arrays as
-npz members, its scalars in a JSON header.  Written atomically; a file altered after writing
-fails its checksum and is refused before any replay.
+result (status, objective, lower bound, parameters, and the gap tolerances the status was
+decided with) and the method's proof: its arrays as npz members, its scalars in a JSON
+header.  Written atomically; a file altered after writing fails its checksum (which covers
+the tolerances too) and is refused before any replay.
+
+Version 2 added the tolerances.  A version-1 file cannot have its ``status`` re-derived, so
+it is refused with one line saying so (its solve, re-run with ``--proof``, writes version 2).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ..fileio import atomic_write, read_bytes
 from .result import ContinuousResult
 
 FORMAT = "lptrain-continuous-proof"
-VERSION = 1
+VERSION = 2
 
 
 def data_hash(X, Y) -> str:
@@ -94,7 +98,9 @@ def save(path, result: ContinuousResult, problem: dict):
         "format": FORMAT, "version": VERSION, "problem": problem,
         "result": {"status": result.status, "objective": float(result.objective),
                    "lower_bound": float(result.lower_bound), "nodes": int(result.nodes),
-                   "method": result.method, "solve_seconds": float(result.solve_seconds)},
+                   "method": result.method, "solve_seconds": float(result.solve_seconds),
+                   "requested_gap": _number(result.requested_gap),
+                   "requested_abs_gap": _number(result.requested_abs_gap)},
         "proof_scalars": scalars,
     }
     members = {f"proof/{k}": np.asarray(v) for k, v in arrays.items()}
@@ -103,6 +109,10 @@ def save(path, result: ContinuousResult, problem: dict):
     buf = io.BytesIO()
     np.savez_compressed(buf, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **members)
     atomic_write(path, buf.getvalue())
+
+
+def _number(v):
+    return None if v is None else float(v)
 
 
 def load(path):
@@ -116,6 +126,9 @@ def load(path):
         raise FileFormatError(f"{path}: not a valid lptrain proof file") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FileFormatError(f"{path}: not an lptrain proof file")
+    if header.get("version") == 1:
+        raise FileFormatError(f"{path}: proof file version 1 does not store the gap tolerances its status "
+                              f"was decided with; re-run the solve with --proof to write version {VERSION}")
     if header.get("version") != VERSION:
         raise FileFormatError(f"{path}: proof file version {header.get('version')!r}, expected {VERSION}")
     stored = header.pop("checksum", None)
@@ -127,7 +140,8 @@ def load(path):
         proof = _unflatten(arrays, header["proof_scalars"])
         res = ContinuousResult(status=r["status"], objective=r["objective"], lower_bound=r["lower_bound"],
                                params=members["params"], nodes=r["nodes"], solve_seconds=r["solve_seconds"],
-                               method=r["method"], proof=proof)
+                               method=r["method"], proof=proof, requested_gap=r["requested_gap"],
+                               requested_abs_gap=r["requested_abs_gap"])
         return res, header["problem"]
     except (KeyError, TypeError) as e:
         raise FileFormatError(f"{path}: invalid proof content ({e})") from None

@@ -26,7 +26,8 @@ class Solution:
     the solver did: losses l(f(x_p, a), y_p) computed, over distinct data points p and the
     grid points a it evaluated (bnb: exact evaluations plus box bounds, each times the
     distinct points, split in ``info``).  ``nominal_evaluations`` is D * G^N, what a
-    scan of the face without de-duplication would compute.
+    scan of the face without de-duplication would compute (:meth:`Solver.solve` fills it in
+    when a solver leaves it None).
     """
 
     status: str
@@ -139,6 +140,8 @@ class Solver(ABC):
         t0 = time.perf_counter()
         sol = self._solve(face, memory, progress)
         sol.seconds = time.perf_counter() - t0
+        if sol.nominal_evaluations is None:
+            sol.nominal_evaluations = face.samples * face.param_points
         return sol
 
     @abstractmethod
