@@ -103,18 +103,6 @@ class Solution:
         return x, y
 
 
-def scan_work(face, fused_kernel: bool) -> int:
-    """Pairs scored by a scan of ``face``: with the fused kernel its count
-    (:func:`fused.evaluations`), else every grid point on every distinct point."""
-    if not fused_kernel:
-        return face.param_points * len(face.distinct)
-    from .fused import n_combos
-
-    n, w, m = face.polytope.arch.widths
-    G = face.grid.size
-    return n_combos(G ** (n + 1), w) * G ** (m * (w + 1)) * len(face.distinct)
-
-
 def _bits(face, a):
     """Values of the binary variables z (data bits per bag, then parameter bits)."""
     B = face.grid.bits

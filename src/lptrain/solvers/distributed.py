@@ -22,7 +22,8 @@ import numpy as np
 from ..exceptions import InputError, LPTrainError
 from ..progress import bar
 from ..ties import Records
-from .base import Solution, Solver, scan_work
+from .base import Solution, Solver
+from .fused import scan_work
 
 SHARDS_PER_WORKER = 4
 

@@ -169,6 +169,16 @@ def solve(face, progress_bar=None):
     return S, a, evaluations(prep)
 
 
+def scan_work(face, fused_kernel: bool) -> int:
+    """Pairs a scan of ``face`` will score, before it starts: with the fused kernel the count of
+    :func:`evaluations`, else every grid point on every distinct point."""
+    if not fused_kernel:
+        return face.param_points * len(face.distinct)
+    n, w, m = face.polytope.arch.widths
+    G = face.grid.size
+    return n_combos(G ** (n + 1), w) * G ** (m * (w + 1)) * len(face.distinct)
+
+
 def evaluations(prep) -> int:
     """(grid point, distinct point) pairs the fused scan scores (see the module docstring)."""
     return prep["total"] * prep["G"] ** (prep["m"] * (prep["w"] + 1)) * prep["H"].shape[1]

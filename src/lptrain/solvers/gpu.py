@@ -25,7 +25,8 @@ from ..evaluation import fits_int64
 from ..exceptions import InputError, LPTrainError, SizeError
 from ..progress import bar
 from ..ties import Records, window
-from .base import Solution, Solver, scan_work
+from .base import Solution, Solver
+from .fused import scan_work
 
 CHUNK_BYTES = 512 << 20
 

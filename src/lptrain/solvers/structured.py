@@ -18,7 +18,8 @@ import numpy as np
 from ..exceptions import LPTrainError
 from ..progress import bar
 from ..ties import Records
-from .base import Solution, Solver, scan_work
+from .base import Solution, Solver
+from .fused import scan_work
 
 
 def records_over_blocks(blocks, counts, scale, pb=None) -> Records:
