@@ -246,12 +246,15 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
         check_classification_targets(y)
         self.classes_, idx = np.unique(y, return_inverse=True)
         k = len(self.classes_)
+        if k < 2:
+            raise ValueError(f"the data contain 1 class ({self.classes_[0]!r}); a classifier needs "
+                             "samples of at least 2 classes")
         if self.loss == "hinge":
             if k != 2:
                 raise ValueError(f"loss='hinge' is for two classes, got {k}; use loss='cross_entropy'")
             T = np.where(idx == 1, 1.0, -1.0)[:, None]
         elif self.loss == "cross_entropy":
-            T = np.eye(k)[idx] if k > 1 else np.ones((len(y), 1))
+            T = np.eye(k)[idx]
         else:
             raise ValueError(f"loss={self.loss!r}: the classifier uses 'cross_entropy' or 'hinge'")
         return self._train(X, T, self.loss)
@@ -268,8 +271,6 @@ class LPTrainClassifier(ClassifierMixin, _LPTrainBase):
         if self.loss == "hinge":
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.column_stack([1.0 - p1, p1])
-        if z.shape[1] == 1:
-            return np.ones((len(z), 1))
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
