@@ -32,6 +32,21 @@ def test_exact_against_brute_force(i):
         assert np.abs(z - y).sum(axis=1).mean() == pytest.approx(ref)
 
 
+@pytest.mark.parametrize("form", ["compact", "literal"])
+def test_highs_follows_the_tie_rule(form):
+    """Several sign vectors tie: HiGHS's vertex may be any of them, the answer is the smallest
+    index (lptrain.ties), the same as the scan's, and it still checks."""
+    x = np.array([[1, 0], [0, 1], [0, 1], [0, 0]])
+    y = np.array([[1], [1], [0], [0]])
+    face = bnn.BinaryFace(Architecture.layered((2, 1, 1)), x, y, form)
+    s = (face.rows() * face.counts[:, None]).sum(axis=0)
+    first = int(np.flatnonzero(s == s.min())[0])
+    for solver in ("structured", "highs"):
+        sol, cert = bnn.solve(face, solver)
+        assert sol.grid_index == first and cert.valid
+        assert sol.objective == pytest.approx(s.min() / len(x), abs=1e-12)
+
+
 def test_sizes_and_thm_c1_figure():
     s = bnn.sizes(Architecture.parse("2-2-1"), 10)
     assert s["evaluations"] == 2 ** (2 + 1 + 9)

@@ -160,3 +160,24 @@ def test_cli_headerless_csv(tmp_path):
     assert main(["train", str(p), "--arch", "1-1-1", "--bits", "2", "--loss", "quadratic",
                  "--json", str(out)]) in (0, None)
     assert json.loads(out.read_text())["samples"] == 3
+
+
+@pytest.mark.parametrize("first", ["nan,0.3", "0.1,", "0.5,inf", "x,0.5", " ,0.5"])
+def test_first_line_neither_header_nor_data_is_refused(tmp_path, first):
+    """A first line with a NaN, an empty cell or a number beside a name is a broken data row
+    (or header), not a header to drop silently."""
+    p = tmp_path / "m.csv"
+    p.write_text(first + "\n0.5,0.5\n-0.5,-0.5\n")
+    with pytest.raises(InputError, match="line 1"):
+        read_table(p, 2)
+
+
+@pytest.mark.parametrize("with_header", [False, True])
+def test_utf8_bom_is_not_part_of_the_first_line(tmp_path, with_header):
+    """Spreadsheets write a UTF-8 byte-order mark: a headerless file keeps its first row and a
+    header its first name."""
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + (b"x,y\n" if with_header else b"") + b"0.9,0.9\n0.5,0.5\n")
+    header, table = read_table(p, 2)
+    assert table.tolist() == [[0.9, 0.9], [0.5, 0.5]]
+    assert header == (["x", "y"] if with_header else None)

@@ -134,9 +134,17 @@ def solve(face: BinaryFace, solver="structured", memory=DEFAULT_MEMORY, certify=
         status, obj, x, y = solve_lp(lp)
         if status != "optimal":
             raise SolverError(f"HiGHS did not solve the binarized face LP: status {status}")
-        a = int(np.argmax(x[: face.param_points]))
-        sol = Solution(status, obj, a, face.params(a), "highs", y[lp.rows["S"]], D * face.param_points,
-                       primal=x, dual=y, nominal_evaluations=D * face.param_points)
+        vertex = int(np.argmax(x[: face.param_points]))
+        s = (rows * face.counts[:, None]).sum(axis=0)
+        a = int(np.argmin(s))  # the tie rule (lptrain.ties): wrong-bit counts are exact
+        if a == vertex:
+            sol = Solution(status, obj, a, face.params(a), "highs", y[lp.rows["S"]], D * face.param_points,
+                           primal=x, dual=y, info={"highs_vertex": vertex},
+                           nominal_evaluations=D * face.param_points)
+        else:
+            sol = Solution(status, float(s[a]) / D, a, face.params(a), "highs", rows[face.inverse, a] / D,
+                           D * face.param_points, info={"highs_vertex": vertex},
+                           nominal_evaluations=D * face.param_points)
     elif solver in ("structured", "auto"):
         s = (rows * face.counts[:, None]).sum(axis=0)
         a = int(np.argmin(s))

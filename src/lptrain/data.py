@@ -112,7 +112,7 @@ def read_table(path, ncols=None, accept=None):
     ``accept`` is a set of allowed column counts (default: exactly ``ncols``).
     """
     try:
-        fh = open(path, newline="")
+        fh = open(path, newline="", encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -127,6 +127,9 @@ def read_table(path, ncols=None, accept=None):
                 raise InputError(f"{path}: empty file (expected a header and data rows)")
             header = [h.strip() for h in header]
             first_is_data = _numeric_row(header)
+            if not first_is_data and any(_is_number(c) for c in header):
+                raise InputError(f"{path}: line 1 mixes numbers with names, empty or NaN cells: a header "
+                                 f"line holds names only, a data line finite numbers only")
             if len(header) > MAX_COLUMNS:
                 raise InputError(f"{path}: {len(header)} columns, too many")
             want = accept or {ncols}
@@ -163,6 +166,14 @@ def read_table(path, ncols=None, accept=None):
 def default_header(ncols: int, n: int) -> list:
     """Column names x1..xn, y1..ym for a file without a header line."""
     return [f"x{i + 1}" for i in range(n)] + [f"y{i + 1}" for i in range(ncols - n)]
+
+
+def _is_number(cell) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _numeric_row(cells) -> bool:
