@@ -238,3 +238,22 @@ def test_report_is_typed_and_writes_the_same_json(capsys, tmp_path, data):
     out = json.loads((tmp_path / "r.json").read_text())
     assert list(out) == TRAIN_KEYS + ["requested_epsilon", "model"]
     assert out["objective"] == rep.objective and out["params"] == rep.params
+
+
+def test_model_not_written_when_the_certificate_fails(tmp_path, monkeypatch, capsys):
+    """A rejected answer is reported (JSON, exit 1) but never saved as a model to deploy."""
+    import json
+
+    from lptrain import api
+    from lptrain.verdict import Certificate
+
+    monkeypatch.setattr(api, "check", lambda *a, **k: Certificate(False, "test", 0.0, 0.0, 0.0, "forced"))
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n0.5,0.25\n-0.5,0\n")
+    model, js = tmp_path / "m.json", tmp_path / "o.json"
+    assert main(["train", str(data), "--arch", "1-1-1", "--bits", "2", "--model", str(model),
+                 "--json", str(js)]) == 1
+    assert not model.exists()
+    rep = json.loads(js.read_text())
+    assert rep["status"] == "certificate_failed" and rep["model"] is None
+    assert "not written" in capsys.readouterr().err

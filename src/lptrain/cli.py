@@ -97,7 +97,7 @@ def _evaluations(text):
     if text.strip().lower() == "none":
         return None
     try:
-        v = float(text)
+        v = float(text) if "_" not in text else math.nan
     except ValueError:
         v = math.nan
     if not (math.isfinite(v) and v >= 1 and v == int(v)):
@@ -407,10 +407,20 @@ def cmd_build(args):
     return 0
 
 
+def _save_model(path, network, rep):
+    """Write the model unless the independent check rejected it (then say so on stderr)."""
+    if not path:
+        return
+    if rep["status"] == "certificate_failed":
+        print(f"lptrain: warning: {path} not written: the certificate check failed", file=sys.stderr)
+        rep["model"] = None
+        return
+    network.save(path)
+    rep["model"] = path
+
+
 def _finish(args, res):
-    if args.model:
-        res.network.save(args.model)
-        res.report.extra["model"] = args.model
+    _save_model(args.model, res.network, res.report)
     rep = res.report.to_dict()
     _print_result(rep, res.network, sys.stdout)
     _write_json(args.json, rep)
@@ -466,9 +476,7 @@ def _train_bnn(args):
         print(f"certificate: {'valid' if cert.valid else 'INVALID (' + cert.reason + ')'} ({cert.method} check)")
     print("network:")
     print(res.network.describe())
-    if args.model:
-        res.network.save(args.model)
-        rep.extra["model"] = args.model
+    _save_model(args.model, res.network, rep)
     _write_json(args.json, rep.to_dict())
     return 0 if rep.status == "optimal" else 1
 
@@ -497,9 +505,7 @@ def _train_continuous(args):
                                time_limit=args.time_limit, proof=args.proof, method=args.method,
                                certify=not args.no_check, progress=_progress(args))
     rep = res.report
-    if args.model:
-        res.network.save(args.model)
-        rep["model"] = args.model
+    _save_model(args.model, res.network, rep)
     _print_continuous(rep, sys.stdout)
     print("network:")
     print(res.network.describe())
@@ -529,9 +535,7 @@ def cmd_gap(args):
     print(f"gap = loss - lower bound:                {r.gap:.6g}"
           + (f" ({100 * r.gap / r.loss:.3g} % of its loss)" if r.loss > 0 else ""))
     _print_continuous(rep, sys.stdout)
-    if args.model_out:
-        r.best.save(args.model_out)
-        rep["model"] = args.model_out
+    _save_model(args.model_out, r.best, rep)
     _write_json(args.json, rep)
     c = rep.get("certificate")
     return 0 if (c is None or c["valid"]) else 1

@@ -124,7 +124,7 @@ def read_table(path, ncols=None, accept=None):
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
-                raise InputError(f"{path}: empty file (expected a header and data rows)")
+                raise InputError(f"{path}: empty file (expected data rows, after an optional header line)")
             header = [h.strip() for h in header]
             first_is_data = _numeric_row(header)
             if not first_is_data and any(_is_number(c) for c in header):
