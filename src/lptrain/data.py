@@ -189,7 +189,8 @@ def read_dataset(path, n: int, m: int, scale=False, scaling: Scaling | None = No
     """Read training data for an architecture with n inputs and m outputs.
 
     With ``scale``, each column is mapped onto ``grid``'s range [-1, 1 - 2 gamma]
-    (:class:`Scaling`; onto [-1, 1] when no grid is given).
+    (:class:`Scaling`; onto [-1, 1] when no grid is given); mapped values within 1e-12 of a
+    grid point are put on it (:meth:`~lptrain.grid.Grid.snap`).
     """
     header, table = read_table(path, n + m)
     return make_dataset(table, n, header, scale=scale, scaling=scaling, source=str(path), grid=grid)
@@ -207,6 +208,8 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
         scaling = Scaling.for_grid(table, grid) if grid is not None else Scaling.fit(table)
     if scaling is not None:
         table = scaling.forward(table)
+        if grid is not None:
+            table = grid.snap(table)
     else:
         bad = np.argwhere((table < -1.0) | (table > 1.0))
         if len(bad):
