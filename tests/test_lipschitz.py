@@ -68,3 +68,32 @@ def test_constant_is_a_true_bound(spec, act, loss, reg, rng):
         ratio = np.abs(f1 - f2)[ok] / dist[ok]
         worst = max(worst, float(ratio.max()))
     assert worst <= L * (1 + 1e-9)
+
+
+def test_custom_activations_give_an_epsilon_only_when_declared_contractions(capsys):
+    """Lemma 4.1 assumes |a(t) - a(s)| <= |t - s| and a(0) = 0: an undeclared activation gets no
+    epsilon (never the ReLU figure), a false declaration is refused, a true one gets epsilon."""
+    import numpy as np
+
+    from lptrain import activations, api
+    from lptrain.data import make_dataset
+    from lptrain.exceptions import InputError
+
+    ds = make_dataset(np.array([[0.5, 0.25], [-0.5, 0.0]]), 1)
+    relu_eps = api.train(ds, "1-2-1", bits=2).report["epsilon"]
+    try:
+        activations.register("triple_t", lambda t: 3.0 * t, monotone=True)
+        rep = api.train(ds, api.architecture("1-2-1", "triple_t"), bits=2).report
+        assert rep["epsilon"] is None and rep["lipschitz"] is None
+        with pytest.raises(InputError, match="contraction=True"):
+            api.train(ds, api.architecture("1-2-1", "triple_t"), epsilon=1.0)
+        for bad, why in ((lambda t: 3.0 * t, "slope"), (lambda t: np.maximum(t, 0) + 0.5, "a\\(0\\)")):
+            with pytest.raises(InputError, match=why):
+                activations.register("bad_t", bad, contraction=True)
+        activations.register("half_relu", lambda t: 0.5 * np.maximum(t, 0.0), monotone=True, contraction=True)
+        assert api.train(ds, api.architecture("1-2-1", "half_relu"), bits=2).report["epsilon"] == relu_eps
+        activations.ACTIVATIONS["half_relu"] = lambda t: 2.0 * t  # replaced: the declaration is void
+        assert api.train(ds, api.architecture("1-2-1", "half_relu"), bits=2).report["epsilon"] is None
+    finally:
+        for name in ("triple_t", "bad_t", "half_relu"):
+            activations.unregister(name)

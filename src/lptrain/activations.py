@@ -57,6 +57,9 @@ MONOTONE = "monotone"
 # name -> (the function the declaration was made for, MONOTONE or an interval function)
 BOUNDS = {name: (fn, MONOTONE) for name, fn in ACTIVATIONS.items()}
 
+# name -> the function declared 1-Lipschitz with a(0) = 0 (the assumption of Lemma 4.1)
+CONTRACTIONS = dict(ACTIVATIONS)
+
 
 def get_activation(name: str):
     """The activation function registered under ``name``; a clear error otherwise."""
@@ -68,7 +71,7 @@ def get_activation(name: str):
         ) from None
 
 
-def register(name: str, fn, monotone: bool = False, bound=None):
+def register(name: str, fn, monotone: bool = False, bound=None, contraction: bool = False):
     """Register activation ``fn`` under ``name``, with how to bound it (or neither).
 
     Parameters
@@ -82,6 +85,11 @@ def register(name: str, fn, monotone: bool = False, bound=None):
         ``bound(lo, hi) -> (lo', hi')``, arrays with lo' <= fn(t) <= hi' for every t in
         [lo, hi] (elementwise).  Without ``monotone`` or ``bound`` the activation can be
         trained by the scanning solvers but not by ``bnb`` or ``gpu``.
+    contraction : bool
+        ``|fn(t) - fn(s)| <= |t - s|`` and ``fn(0) = 0``, what the Lipschitz constant of
+        Lemma 4.1 assumes.  Without it lptrain reports no epsilon for networks using ``fn``
+        (it would not be backed) and refuses ``epsilon=``; a declaration that a sample of
+        [-8, 8] contradicts is refused.
     """
     if not isinstance(name, str) or not name:
         raise InputError("an activation needs a non-empty name")
@@ -89,6 +97,13 @@ def register(name: str, fn, monotone: bool = False, bound=None):
         raise InputError(f"activation {name!r} must be callable")
     if bound is not None and not callable(bound):
         raise InputError(f"the bound of activation {name!r} must be callable")
+    if contraction:
+        why = _not_a_contraction(fn)
+        if why:
+            raise InputError(f"activation {name!r} declared contraction=True, but {why}")
+        CONTRACTIONS[name] = fn
+    else:
+        CONTRACTIONS.pop(name, None)
     ACTIVATIONS[name] = fn
     if monotone:
         BOUNDS[name] = (fn, MONOTONE)
@@ -99,9 +114,33 @@ def register(name: str, fn, monotone: bool = False, bound=None):
 
 
 def unregister(name: str):
-    """Remove a registered activation (and its bound declaration)."""
+    """Remove a registered activation (and its declarations)."""
     ACTIVATIONS.pop(name, None)
     BOUNDS.pop(name, None)
+    CONTRACTIONS.pop(name, None)
+
+
+def is_contraction(name: str) -> bool:
+    """Whether ``name`` is declared 1-Lipschitz with a(0) = 0 (for the function registered now)."""
+    return name in ACTIVATIONS and CONTRACTIONS.get(name) is ACTIVATIONS[name]
+
+
+def _not_a_contraction(fn) -> str:
+    """Why a sample of [-8, 8] contradicts |fn(t) - fn(s)| <= |t - s| and fn(0) = 0 ('' if none)."""
+    t = np.concatenate([np.linspace(-8.0, 8.0, 4097), np.random.default_rng(0).uniform(-8, 8, 4096)])
+    t = np.unique(t)
+    with np.errstate(all="ignore"):
+        v = np.asarray(fn(t), dtype=np.float64)
+        z = float(np.asarray(fn(np.zeros(1)), dtype=np.float64)[0])
+    if z != 0.0:
+        return f"a(0) = {z:g}"
+    if v.shape != t.shape or not np.all(np.isfinite(v)):
+        return "it is not finite elementwise on [-8, 8]"
+    slope = np.abs(np.diff(v)) / np.diff(t)
+    k = int(np.argmax(slope))
+    if slope[k] > 1.0 + 1e-9:
+        return f"its slope reaches {slope[k]:.6g} near t = {t[k]:.6g}"
+    return ""
 
 
 def declaration(name: str):

@@ -75,7 +75,7 @@ def grid_for(arch, loss, bits=None, epsilon=None, reg=None, lam=0.0) -> Grid:
     if bits is not None:
         return Grid(bits)
     L = architecture_lipschitz(arch, get_loss(loss) if isinstance(loss, str) else loss, reg, lam)
-    return Grid.for_epsilon(epsilon, L.value)
+    return Grid.for_epsilon(epsilon, L.required("epsilon="))
 
 
 def polytope(arch, loss, samples, bits=None, epsilon=None, form="compact", reg=None,

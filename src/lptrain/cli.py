@@ -337,7 +337,10 @@ def _print_sizes(r, out):
     print(f"  grid: {r['bits']} bits ({r['grid_values']} values per number), {r['parameters']} parameters", file=out)
     lpap = r.get("lipschitz_paper")
     lp = f", paper's Cor. 4.2 constant {lpap:.6g}" if lpap and math.isfinite(lpap) else ""
-    print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
+    if r["lipschitz"] is None:
+        print("  Lipschitz constant: not known (an activation is not declared a contraction); no epsilon", file=out)
+    else:
+        print(f"  Lipschitz constant L = {r['lipschitz']:.6g}{lp}; epsilon = 2 gamma L = {r['epsilon']:.6g}", file=out)
     print(f"  variables   {_fmt(r['variables']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_variables'])})", file=out)
     print(f"  constraints {_fmt(r['constraints']):>16}   (Thm 3.1(a) bound {_fmt(r['bound_constraints'])})", file=out)
     print(f"  nonzeros    {_fmt(r['nonzeros']):>16}", file=out)
@@ -355,8 +358,12 @@ def _print_result(rep, net, out):
               f"({100 * si['evaluated_fraction']:.3g} %), {si['boxes']:,} boxes bounded", file=out)
     print(f"objective (face LP optimum = mean loss on the rounded data): {rep['objective']:.10g}", file=out)
     print(f"train loss (mean loss on the original data):                {rep['train_loss']:.10g}", file=out)
-    print(f"grid: {rep['bits']} bits, L = {rep['lipschitz']:.6g}, epsilon = {rep['epsilon']:.6g} "
-          f"(the optimum is within 2 epsilon of the best network, Lemma 3.5)", file=out)
+    if rep["epsilon"] is None:
+        print(f"grid: {rep['bits']} bits; no epsilon (an activation is not declared 1-Lipschitz with "
+              f"a(0) = 0, which Lemma 3.5's guarantee assumes)", file=out)
+    else:
+        print(f"grid: {rep['bits']} bits, L = {rep['lipschitz']:.6g}, epsilon = {rep['epsilon']:.6g} "
+              f"(the optimum is within 2 epsilon of the best network, Lemma 3.5)", file=out)
     print(f"data: {rep['samples']} samples, {rep['distinct_points']} distinct after rounding; "
           f"{_fmt(rep['grid_points'])} grid points of the parameters searched", file=out)
     c = rep.get("certificate")

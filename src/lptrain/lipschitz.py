@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .activations import is_contraction
 from .arch import Architecture
 from .exceptions import InputError, SizeError
 from .losses import Loss
@@ -36,11 +37,19 @@ REG_CONSTANTS = {"l1": 1.0, "l2": 2.0}
 class LipschitzReport:
     """The architecture constant and the pieces it is made of."""
 
-    value: float
+    value: float | None  # None: an activation is not declared a contraction (no epsilon)
     loss_constant: float
     output_bound: float
     sensitivity: float
     regularization: float
+
+    def required(self, what: str) -> float:
+        """The constant, or one line saying why ``what`` cannot be computed without it."""
+        if self.value is None:
+            raise InputError(f"{what} needs the Lipschitz constant of Lemma 4.1, which assumes "
+                             "1-Lipschitz activations with a(0) = 0: register custom activations with "
+                             "contraction=True (when true), or give bits=")
+        return self.value
 
 
 def node_bounds(arch: Architecture):
@@ -63,6 +72,8 @@ def architecture_lipschitz(arch: Architecture, loss: Loss, reg=None, lam=0.0) ->
     if reg and not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam >= 0):
         raise InputError(f"the regularization weight lam must be a finite number >= 0, got {lam!r}")
     r = REG_CONSTANTS[reg] * lam * arch.n_params if reg else 0.0
+    if not all(is_contraction(nd.activation) for nd in arch.nodes if nd.activation is not None):
+        return LipschitzReport(None, lc, u_out, k_out, r)
     value = lc * k_out + r
     if not math.isfinite(value):
         what = "the regularization weight lam" if math.isfinite(lc * k_out) else "the architecture"

@@ -121,7 +121,8 @@ class Polytope:
     @property
     def epsilon(self) -> float:
         """epsilon = 2 gamma L (Lemma 3.1)."""
-        return self.grid.epsilon(self.lipschitz.value)
+        L = self.lipschitz.value
+        return None if L is None else self.grid.epsilon(L)
 
     def sizes(self, samples=None) -> dict:
         """Exact sizes of the explicit LP of P, Thm 3.1(a)'s bounds and memory estimates."""

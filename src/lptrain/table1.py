@@ -89,7 +89,7 @@ def table1(arch: Architecture, eps: float, D: int) -> dict:
     for name in LOSSES:
         loss = get_loss(name)
         Lp = paper_lipschitz(arch, loss)
-        L = architecture_lipschitz(arch, loss).value
+        L = architecture_lipschitz(arch, loss).required("Table 1")
         bits = bits_for_epsilon(eps, L)
         s = size_counts("compact", D, arch.n_inputs, arch.n_outputs, arch.n_params, bits)
         ce = name == "cross_entropy"
@@ -134,7 +134,7 @@ def sample_size(arch: Architecture, loss, eps: float, alpha: float, sigma2=None,
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise InputError(f"alpha must lie in (0, 1), got {alpha}")
     rep = architecture_lipschitz(arch, loss, reg, lam)
-    L, U, m = rep.value, rep.output_bound, arch.n_outputs
+    L, U, m = rep.required("the sample size"), rep.output_bound, arch.n_outputs
     if sigma2 is None:
         lo, hi = loss_range(loss.name, m, U)
         if reg and lam:
