@@ -6,11 +6,14 @@ Module-level functions so that numba's on-disk cache (``cache=True``) keeps them
 
 Each scan is one plain compiled function over a chunk of the work, releasing the GIL
 (``nogil``), run on chunks by a pool of ``numba.get_num_threads()`` Python threads.  Not
-``parallel=True``: numba's parfor passes re-optimize everything a ``prange`` body calls, which
-made the first run after install (empty cache) spend ~12 s compiling the checker, several
-times a small solve; one plain function per scan compiles in a fraction of that, and runs as
-fast.  Arguments are passed with fixed types (int64, float64, C-contiguous arrays) so that
-each function is compiled once.
+``parallel=True``: numba's parfor passes cost compile time in proportion to the ``prange``
+body (and recompile what it calls), so the first run after install (empty cache) spent
+~12 s compiling the checker, several times a small solve; the plain functions compile in
+about a fifth of that.  The price: the units' scan runs up to ~1.5x slower per point than
+as a parfor body (the replay's kernels and the DAG scan run as fast); on the benchmark cases
+that is hundredths of a second.  Arguments are passed with fixed types (int64, float64,
+C-contiguous arrays) so that each function is compiled once; work arrays are allocated by
+the caller, as each numpy allocation inside a kernel is one more function to compile.
 """
 
 import math
@@ -25,9 +28,8 @@ def _threads():
 
 
 def _on_chunks(fn, nchunks, args, scratch):
-    """[fn(ch, nchunks, *args, *scratch()) for ch in range(nchunks)], on the pool's threads;
-    ``scratch()`` makes a chunk's work arrays (allocated here, not in the kernels: each numpy
-    allocation a kernel makes is one more function for numba to compile on the first run)."""
+    """[fn(ch, nchunks, *args, *scratch()) for ch in range(nchunks)] on the pool's threads;
+    ``scratch()`` makes one chunk's work arrays."""
     def one(ch):
         return fn(ch, nchunks, *args, *scratch())
 
