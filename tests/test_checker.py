@@ -441,3 +441,23 @@ def test_checker_kernels_do_not_depend_on_the_chunking(abs_activation):
         assert all(np.array_equal(a, b) for a, b in zip(k.canonical_paths(lo, hi, G, -1, 128, nchunks=nch),
                                                         k.canonical_paths(lo, hi, G, -1, 128, nchunks=1)))
     assert k.volumes_sum(lo, hi) == sum(int(np.prod(h - l + 1)) for l, h in zip(lo, hi))
+
+
+@pytest.mark.parametrize("loss,reg,lam", [("quadratic", None, 0.0), ("quadratic", "l2", 0.3),
+                                          ("hinge", "l1", 0.1), ("absolute", None, 0.0)])
+@pytest.mark.parametrize("spec", ["1-1-1", "1-2-1", "1-3-1"])
+def test_units_scan_kernels_match_the_numpy_scan(spec, loss, reg, lam):
+    """Both kernels of the units' scan (the quadratic loss from the moments for w >= 2, the
+    bias swept otherwise) against the checker's numpy scan of every grid point."""
+    from lptrain import verify
+
+    rng = np.random.default_rng(len(spec) + len(loss))
+    arch = Architecture.parse(spec, "relu")
+    D = 7
+    x = rng.uniform(-1, 1, (D, 1))
+    y = np.sign(rng.uniform(-1, 1, (D, 1))) if loss == "hinge" else rng.uniform(-1, 1, (D, 1))
+    face = Face(Polytope(arch, loss, Grid(2 if arch.n_params <= 7 else 1), D, reg=reg, lam=lam), x, y)
+    data = verify.Data(face)
+    assert verify._unit_layout(verify.Graph(arch), arch) is not None
+    want = verify.scan_minimum(face, data, small=1 << 40)  # numpy
+    assert verify.scan_minimum(face, data, small=0) == pytest.approx(want, rel=1e-12, abs=1e-12)

@@ -9,9 +9,10 @@ Each scan is one plain compiled function over a chunk of the work, releasing the
 ``parallel=True``: numba's parfor passes cost compile time in proportion to the ``prange``
 body (and recompile what it calls), so the first run after install (empty cache) spent
 ~12 s compiling the checker, several times a small solve; the plain functions compile in
-about a fifth of that.  The price: the units' scan runs up to ~1.5x slower per point than
-as a parfor body (the replay's kernels and the DAG scan run as fast); on the benchmark cases
-that is hundredths of a second.  Arguments are passed with fixed types (int64, float64,
+a fraction of that (the units' scan in two kernels, so that a run compiles only the one its
+loss needs).  The price: the units' scan runs ~1.2-1.5x slower per tuple than it did as a
+parfor body (the replay's kernels and the DAG scan run as fast); on the benchmark cases
+that is hundredths to a tenth of a second.  Arguments are passed with fixed types (int64, float64,
 C-contiguous arrays) so that each function is compiled once; work arrays are allocated by
 the caller, as each numpy allocation inside a kernel is one more function to compile.
 """
@@ -177,7 +178,7 @@ def _sweep(r, y, cnt, gc, rc, loss, lamD, pen):
     return b
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")  # the units scan's innermost step: ~20% faster inlined
 def _best_c(q2, q1, q0, gc, rc, lamD, pen):
     """min over grid values c of q2 + 2 c q1 + c^2 q0 (+ lamD (pen + R(c))).  Without a
     regularizer the parabola is least at the grid value nearest -q1 / q0: one of the two
@@ -211,12 +212,10 @@ def _best_c(q2, q1, q0, gc, rc, lamD, pen):
 
 
 @nb.njit(cache=True, nogil=True)
-def _units_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, loss, lamD, cu1, cu2, s0, we, acc, racc, idx):
-    """min over the tuples whose first unit u0 = ch (mod nchunks) (see scan_units)."""
+def _units_sweep_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, loss, lamD, acc, racc, idx):
+    """min over the tuples whose first unit u0 = ch (mod nchunks), the output bias swept for
+    each whole tuple (see scan_units)."""
     U, P = contrib.shape
-    quad = loss == 1 and w >= 2
-    t1 = 0.0
-    t2 = 0.0
     b = np.inf
     for u0 in range(ch, U, nchunks):
         for p in range(P):
@@ -236,25 +235,6 @@ def _units_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, loss, lamD, cu1, c
                 j -= 1
                 continue
             u = idx[j]
-            if j == w - 1 and quad:
-                # sum_p cnt (e_p + contrib_up + c)^2 with e = acc - y, from moments
-                if idx[j] == idx[j - 1]:
-                    t0 = 0.0
-                    t1 = 0.0
-                    t2 = 0.0
-                    for p in range(P):
-                        e = acc[j, p] - y[p]
-                        t0 += cnt[p] * e
-                        t2 += cnt[p] * e * e
-                        we[p] = 2.0 * cnt[p] * e
-                    t1 = t0
-                d = 0.0
-                for p in range(P):
-                    d += we[p] * contrib[u, p]
-                v = _best_c(t2 + d + cu2[u], t1 + cu1[u], s0, gc, rc, lamD, racc[j] + ru[u])
-                if v < b:
-                    b = v
-                continue
             for p in range(P):
                 acc[j + 1, p] = acc[j, p] + contrib[u, p]
             racc[j + 1] = racc[j] + ru[u]
@@ -268,16 +248,70 @@ def _units_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, loss, lamD, cu1, c
     return b
 
 
+@nb.njit(cache=True, nogil=True)
+def _units_quad_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, lamD, cu1, cu2, s0, we, acc, racc, idx):
+    """The same for the quadratic loss and w >= 2: for each (w-1)-tuple the last unit u and
+    the bias c from the moments, sum_p cnt_p (e_p + contrib_up + c)^2 with e = acc - y being
+    sum cnt e^2 + sum 2 cnt e contrib_u + cu2_u + 2 c (sum cnt e + cu1_u) + c^2 s0."""
+    U, P = contrib.shape
+    t1 = 0.0
+    t2 = 0.0
+    b = np.inf
+    for u0 in range(ch, U, nchunks):
+        for p in range(P):
+            acc[1, p] = contrib[u0, p]
+        racc[1] = ru[u0]
+        idx[0] = u0
+        j = 1
+        idx[1] = u0 - 1
+        while j >= 1:
+            idx[j] += 1
+            if idx[j] >= U:
+                j -= 1
+                continue
+            u = idx[j]
+            if j == w - 1:
+                if idx[j] == idx[j - 1]:
+                    t1 = 0.0
+                    t2 = 0.0
+                    for p in range(P):
+                        e = acc[j, p] - y[p]
+                        t1 += cnt[p] * e
+                        t2 += cnt[p] * e * e
+                        we[p] = 2.0 * cnt[p] * e
+                d = 0.0
+                for p in range(P):
+                    d += we[p] * contrib[u, p]
+                v = _best_c(t2 + d + cu2[u], t1 + cu1[u], s0, gc, rc, lamD, racc[j] + ru[u])
+                if v < b:
+                    b = v
+                continue
+            for p in range(P):
+                acc[j + 1, p] = acc[j, p] + contrib[u, p]
+            racc[j + 1] = racc[j] + ru[u]
+            j += 1
+            idx[j] = idx[j - 1] - 1
+    return b
+
+
 def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
-    """min over nondecreasing w-tuples of units and the output bias (see verify.py)."""
-    contrib, cnt = _f(contrib), _f(cnt)
-    cu1 = (contrib * cnt).sum(1)
-    cu2 = (contrib * contrib * cnt).sum(1)
-    args = (contrib, _f(ru), np.int64(w), _f(y), cnt, _f(gc), _f(rc), np.int64(loss), float(lamD), cu1, cu2,
-            float(cnt.sum()))
+    """min over nondecreasing w-tuples of units and the output bias (see verify.py).  Two
+    kernels, so that a run compiles only the one its loss needs."""
+    contrib, cnt, ru, y, gc, rc = _f(contrib), _f(cnt), _f(ru), _f(y), _f(gc), _f(rc)
     P = contrib.shape[1]
-    return float(min(_on_chunks(_units_chunk, nchunks, args, lambda: (
-        np.zeros(P), np.zeros((w + 1, P)), np.zeros(w + 1), np.zeros(w, np.int64)))))
+    w = int(w)
+
+    def work():
+        return np.zeros((w + 1, P)), np.zeros(w + 1), np.zeros(w, np.int64)
+
+    if loss == 1 and w >= 2:
+        args = (contrib, ru, np.int64(w), y, cnt, gc, rc, float(lamD), (contrib * cnt).sum(1),
+                (contrib * contrib * cnt).sum(1), float(cnt.sum()))
+        part = _on_chunks(_units_quad_chunk, nchunks, args, lambda: (np.zeros(P), *work()))
+    else:
+        args = (contrib, ru, np.int64(w), y, cnt, gc, rc, np.int64(loss), float(lamD))
+        part = _on_chunks(_units_sweep_chunk, nchunks, args, work)
+    return float(min(part))
 
 
 # -- the proof replay (see replay.py) -------------------------------------------------------
