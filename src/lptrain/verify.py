@@ -217,7 +217,7 @@ def _chunks():
         t = numba.get_num_threads()
     except ImportError:  # pragma: no cover
         t = os.cpu_count() or 1
-    return 64 * max(1, t)
+    return 8 * max(1, t)
 
 
 def _unit_layout(g, arch):
