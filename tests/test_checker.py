@@ -404,3 +404,60 @@ def test_replay_refuses_symmetric_leaves_when_hidden_activations_differ():
                                  info={"proof": {"lo": np.array(lo), "hi": np.array(hi), "kind": np.array(kind)}})
     assert not replay(face, forged)[0]
     assert not check(face, forged, 1000).valid
+
+
+def test_checker_kernels_do_not_depend_on_the_chunking(abs_activation):
+    """The chunked scans and the replay's kernels give the same answers for any number of
+    chunks (more chunks than grid points included) and threads, against the numpy scan."""
+    import numba
+
+    from lptrain import _verify_kernels as k
+    from lptrain import verify
+
+    rng = np.random.default_rng(3)
+    arch = Architecture.parse("1-1-1-1", "leaky_relu")
+    x, y = rng.uniform(-1, 1, (5, 1)), rng.uniform(-1, 1, (5, 1))
+    face = Face(Polytope(arch, "quadratic", Grid(2), 5, reg="l1", lam=0.1), x, y)
+    data, g = verify.Data(face), verify.Graph(arch)
+    G, N = data.G, arch.n_params
+    want = verify._scan_numpy(g, data, "quadratic", "l1", 0.5, N, G)
+    threads = numba.get_num_threads()
+    try:
+        for t in sorted({1, threads}):
+            numba.set_num_threads(t)
+            for nch in (1, 3, 64, G ** N + 5):
+                got = k.scan_all(G ** N, N, G, data.gv, data.X, data.Y, data.cnt, g.start, g.src, g.par, g.bias,
+                                 g.act, g.out, 1, 1, 0.5, activations.LEAKY_SLOPE, nch)
+                assert got == pytest.approx(want, rel=1e-12)
+    finally:
+        numba.set_num_threads(threads)
+    lo = rng.integers(0, G, (40, N))
+    hi = np.minimum(G - 1, lo + rng.integers(0, 2, (40, N)))
+    args = (data.gv, data.X, data.Y, data.cnt, g.start, g.src, g.par, g.bias, g.act, g.out, 1, 1, 0.5,
+            activations.LEAKY_SLOPE, -1)
+    b1 = k.leaf_bounds(lo, hi, *args, nchunks=1)
+    for nch in (7, 100):
+        assert np.array_equal(k.leaf_bounds(lo, hi, *args, nchunks=nch), b1)
+        assert all(np.array_equal(a, b) for a, b in zip(k.canonical_paths(lo, hi, G, -1, 128, nchunks=nch),
+                                                        k.canonical_paths(lo, hi, G, -1, 128, nchunks=1)))
+    assert k.volumes_sum(lo, hi) == sum(int(np.prod(h - l + 1)) for l, h in zip(lo, hi))
+
+
+@pytest.mark.parametrize("loss,reg,lam", [("quadratic", None, 0.0), ("quadratic", "l2", 0.3),
+                                          ("hinge", "l1", 0.1), ("absolute", None, 0.0)])
+@pytest.mark.parametrize("spec", ["1-1-1", "1-2-1", "1-3-1"])
+def test_units_scan_kernels_match_the_numpy_scan(spec, loss, reg, lam):
+    """Both kernels of the units' scan (the quadratic loss from the moments for w >= 2, the
+    bias swept otherwise) against the checker's numpy scan of every grid point."""
+    from lptrain import verify
+
+    rng = np.random.default_rng(len(spec) + len(loss))
+    arch = Architecture.parse(spec, "relu")
+    D = 7
+    x = rng.uniform(-1, 1, (D, 1))
+    y = np.sign(rng.uniform(-1, 1, (D, 1))) if loss == "hinge" else rng.uniform(-1, 1, (D, 1))
+    face = Face(Polytope(arch, loss, Grid(2 if arch.n_params <= 7 else 1), D, reg=reg, lam=lam), x, y)
+    data = verify.Data(face)
+    assert verify._unit_layout(verify.Graph(arch), arch) is not None
+    want = verify.scan_minimum(face, data, small=1 << 40)  # numpy
+    assert verify.scan_minimum(face, data, small=0) == pytest.approx(want, rel=1e-12, abs=1e-12)

@@ -3,15 +3,48 @@
 Written apart from the solvers' kernels (``solvers/_fused_kernels.py``, ``_bnb_kernels.py``);
 see ``verify.py`` and ``replay.py`` for what they compute and why it is enough.
 Module-level functions so that numba's on-disk cache (``cache=True``) keeps them.
+
+Each scan is one plain compiled function over a chunk of the work, releasing the GIL
+(``nogil``), run on chunks by a pool of ``numba.get_num_threads()`` Python threads.  Not
+``parallel=True``: numba's parfor passes cost compile time in proportion to the ``prange``
+body (and recompile what it calls), so the first run after install (empty cache) spent
+~12 s compiling the checker, several times a small solve; the plain functions compile in
+a fraction of that (the units' scan in two kernels, so that a run compiles only the one its
+loss needs).  The price: the units' scan runs ~1.2-1.5x slower per tuple than it did as a
+parfor body (the replay's kernels and the DAG scan run as fast); on the benchmark cases
+that is hundredths to a tenth of a second.  Arguments are passed with fixed types (int64, float64,
+C-contiguous arrays) so that each function is compiled once; work arrays are allocated by
+the caller, as each numpy allocation inside a kernel is one more function to compile.
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, inline="always")
+def _threads():
+    return max(1, int(nb.get_num_threads()))
+
+
+def _on_chunks(fn, nchunks, args, scratch):
+    """[fn(ch, nchunks, *args, *scratch()) for ch in range(nchunks)] on the pool's threads;
+    ``scratch()`` makes one chunk's work arrays.  Few chunks (default 8 per thread; the pool
+    balances them): each costs a call from Python (~0.1 ms)."""
+    nchunks = 8 * _threads() if nchunks is None else int(nchunks)
+
+    def one(ch):
+        return fn(ch, nchunks, *args, *scratch())
+
+    t = min(_threads(), nchunks)
+    if t <= 1:
+        return [one(ch) for ch in range(nchunks)]
+    with ThreadPoolExecutor(t) as ex:
+        return list(ex.map(one, range(nchunks)))
+
+
+@nb.njit(cache=True)
 def _act(code, t, slope):
     if code == 1:
         return t if t > 0.0 else 0.0
@@ -54,58 +87,62 @@ def _loss_row(code, z, Y, p, m):
     return sy * (top + math.log(e)) - yz
 
 
-@nb.njit(cache=True, parallel=True)
-def scan_all(total, N, G, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, nchunks):
-    """min over all G^N grid points of sum_p cnt_p l(f(X_p, a), Y_p) + lamD R(a)."""
+@nb.njit(cache=True, nogil=True)
+def _all_chunk(ch, nchunks, total, N, G, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope,
+               dig, par_v, val, z):
+    """min of S over chunk ch of the grid points a (decoded digit by digit, then counted up)."""
     P, n = X.shape
     nodes = bias.shape[0]
     m = out.shape[0]
-    best = np.full(nchunks, np.inf)
-    for ch in nb.prange(nchunks):
-        a0 = total * ch // nchunks
-        a1 = total * (ch + 1) // nchunks
-        if a1 <= a0:
-            continue
-        dig = np.zeros(N, np.int64)
-        r = a0
-        for k in range(N - 1, -1, -1):
-            dig[k] = r % G
-            r //= G
-        par_v = np.empty(N)
-        val = np.empty(n + nodes)
-        z = np.empty(m)
-        b = np.inf
-        for a in range(a0, a1):
-            pen = 0.0
-            for k in range(N):
-                par_v[k] = gv[dig[k]]
-                if reg == 1:
-                    pen += abs(par_v[k])
-                elif reg == 2:
-                    pen += par_v[k] * par_v[k]
-            s = lamD * pen if reg != 0 else 0.0
-            for p in range(P):
-                for i in range(n):
-                    val[i] = X[p, i]
-                for q in range(nodes):
-                    t = par_v[bias[q]] if bias[q] >= 0 else 0.0
-                    for e in range(start[q], start[q + 1]):
-                        t += par_v[par[e]] * val[src[e]]
-                    val[n + q] = _act(act[q], t, slope)
-                for k in range(m):
-                    z[k] = val[out[k]]
-                s += cnt[p] * _loss_row(loss, z, Y, p, m)
-            if s < b:
-                b = s
-            k = N - 1
-            while k >= 0:
-                dig[k] += 1
-                if dig[k] < G:
-                    break
-                dig[k] = 0
-                k -= 1
-        best[ch] = b
-    return best.min()
+    q, r = total // nchunks, total % nchunks
+    a0 = q * ch + min(ch, r)
+    a1 = a0 + q + (1 if ch < r else 0)
+    if a1 <= a0:
+        return np.inf
+    r = a0
+    for k in range(N - 1, -1, -1):
+        dig[k] = r % G
+        r //= G
+    b = np.inf
+    for a in range(a0, a1):
+        pen = 0.0
+        for k in range(N):
+            par_v[k] = gv[dig[k]]
+            if reg == 1:
+                pen += abs(par_v[k])
+            elif reg == 2:
+                pen += par_v[k] * par_v[k]
+        s = lamD * pen if reg != 0 else 0.0
+        for p in range(P):
+            for i in range(n):
+                val[i] = X[p, i]
+            for q in range(nodes):
+                t = par_v[bias[q]] if bias[q] >= 0 else 0.0
+                for e in range(start[q], start[q + 1]):
+                    t += par_v[par[e]] * val[src[e]]
+                val[n + q] = _act(act[q], t, slope)
+            for k in range(m):
+                z[k] = val[out[k]]
+            s += cnt[p] * _loss_row(loss, z, Y, p, m)
+        if s < b:
+            b = s
+        k = N - 1
+        while k >= 0:
+            dig[k] += 1
+            if dig[k] < G:
+                break
+            dig[k] = 0
+            k -= 1
+    return b
+
+
+def scan_all(total, N, G, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, nchunks):
+    """min over all G^N grid points of sum_p cnt_p l(f(X_p, a), Y_p) + lamD R(a)."""
+    args = (np.int64(total), np.int64(N), np.int64(G), _f(gv), _f(X), _f(Y), _f(cnt), _i(start), _i(src), _i(par),
+            _i(bias), _i(act), _i(out), np.int64(loss), np.int64(reg), float(lamD), float(slope))
+    nv = len(X[0]) + len(bias)
+    return float(min(_on_chunks(_all_chunk, nchunks, args,
+                                lambda: (np.zeros(N, np.int64), np.zeros(N), np.zeros(nv), np.zeros(len(out))))))
 
 
 @nb.njit(cache=True)
@@ -144,7 +181,7 @@ def _sweep(r, y, cnt, gc, rc, loss, lamD, pen):
     return b
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, inline="always")  # the units scan's innermost step: ~20% faster inlined
 def _best_c(q2, q1, q0, gc, rc, lamD, pen):
     """min over grid values c of q2 + 2 c q1 + c^2 q0 (+ lamD (pen + R(c))).  Without a
     regularizer the parabola is least at the grid value nearest -q1 / q0: one of the two
@@ -177,95 +214,121 @@ def _best_c(q2, q1, q0, gc, rc, lamD, pen):
     return b
 
 
-@nb.njit(cache=True, parallel=True)
-def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
-    """min over nondecreasing w-tuples of units and the output bias (see verify.py)."""
+@nb.njit(cache=True, nogil=True)
+def _units_sweep_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, loss, lamD, acc, racc, idx):
+    """min over the tuples whose first unit u0 = ch (mod nchunks), the output bias swept for
+    each whole tuple (see scan_units)."""
     U, P = contrib.shape
-    best = np.full(nchunks, np.inf)
-    quad = loss == 1 and w >= 2
-    cu1 = np.zeros(U)
-    cu2 = np.zeros(U)
-    s0 = 0.0
-    for p in range(P):
-        s0 += cnt[p]
-    for u in range(U):
+    b = np.inf
+    for u0 in range(ch, U, nchunks):
         for p in range(P):
-            cu1[u] += cnt[p] * contrib[u, p]
-            cu2[u] += cnt[p] * contrib[u, p] * contrib[u, p]
-    for ch in nb.prange(nchunks):
-        we = np.zeros(P)
-        t1 = 0.0
-        t2 = 0.0
-        acc = np.zeros((w + 1, P))
-        racc = np.zeros(w + 1)
-        idx = np.zeros(w, np.int64)
-        b = np.inf
-        for u0 in range(ch, U, nchunks):
+            acc[1, p] = contrib[u0, p]
+        racc[1] = ru[u0]
+        if w == 1:
+            v = _sweep(acc[1], y, cnt, gc, rc, loss, lamD, racc[1])
+            if v < b:
+                b = v
+            continue
+        idx[0] = u0
+        j = 1
+        idx[1] = u0 - 1
+        while j >= 1:
+            idx[j] += 1
+            if idx[j] >= U:
+                j -= 1
+                continue
+            u = idx[j]
             for p in range(P):
-                acc[1, p] = contrib[u0, p]
-            racc[1] = ru[u0]
-            if w == 1:
-                v = _sweep(acc[1], y, cnt, gc, rc, loss, lamD, racc[1])
+                acc[j + 1, p] = acc[j, p] + contrib[u, p]
+            racc[j + 1] = racc[j] + ru[u]
+            if j == w - 1:
+                v = _sweep(acc[w], y, cnt, gc, rc, loss, lamD, racc[w])
+                if v < b:
+                    b = v
+            else:
+                j += 1
+                idx[j] = idx[j - 1] - 1
+    return b
+
+
+@nb.njit(cache=True, nogil=True)
+def _units_quad_chunk(ch, nchunks, contrib, ru, w, y, cnt, gc, rc, lamD, cu1, cu2, s0, we, acc, racc, idx):
+    """The same for the quadratic loss and w >= 2: for each (w-1)-tuple the last unit u and
+    the bias c from the moments, sum_p cnt_p (e_p + contrib_up + c)^2 with e = acc - y being
+    sum cnt e^2 + sum 2 cnt e contrib_u + cu2_u + 2 c (sum cnt e + cu1_u) + c^2 s0."""
+    U, P = contrib.shape
+    t1 = 0.0
+    t2 = 0.0
+    b = np.inf
+    for u0 in range(ch, U, nchunks):
+        for p in range(P):
+            acc[1, p] = contrib[u0, p]
+        racc[1] = ru[u0]
+        idx[0] = u0
+        j = 1
+        idx[1] = u0 - 1
+        while j >= 1:
+            idx[j] += 1
+            if idx[j] >= U:
+                j -= 1
+                continue
+            u = idx[j]
+            if j == w - 1:
+                if idx[j] == idx[j - 1]:
+                    t1 = 0.0
+                    t2 = 0.0
+                    for p in range(P):
+                        e = acc[j, p] - y[p]
+                        t1 += cnt[p] * e
+                        t2 += cnt[p] * e * e
+                        we[p] = 2.0 * cnt[p] * e
+                d = 0.0
+                for p in range(P):
+                    d += we[p] * contrib[u, p]
+                v = _best_c(t2 + d + cu2[u], t1 + cu1[u], s0, gc, rc, lamD, racc[j] + ru[u])
                 if v < b:
                     b = v
                 continue
-            idx[0] = u0
-            j = 1
-            idx[1] = u0 - 1
-            while j >= 1:
-                idx[j] += 1
-                if idx[j] >= U:
-                    j -= 1
-                    continue
-                u = idx[j]
-                if j == w - 1 and quad:
-                    # sum_p cnt (e_p + contrib_up + c)^2 with e = acc - y, from moments
-                    if idx[j] == idx[j - 1]:
-                        t0 = 0.0
-                        t1 = 0.0
-                        t2 = 0.0
-                        for p in range(P):
-                            e = acc[j, p] - y[p]
-                            t0 += cnt[p] * e
-                            t2 += cnt[p] * e * e
-                            we[p] = 2.0 * cnt[p] * e
-                        t1 = t0
-                    d = 0.0
-                    for p in range(P):
-                        d += we[p] * contrib[u, p]
-                    v = _best_c(t2 + d + cu2[u], t1 + cu1[u], s0, gc, rc, lamD, racc[j] + ru[u])
-                    if v < b:
-                        b = v
-                    continue
-                for p in range(P):
-                    acc[j + 1, p] = acc[j, p] + contrib[u, p]
-                racc[j + 1] = racc[j] + ru[u]
-                if j == w - 1:
-                    v = _sweep(acc[w], y, cnt, gc, rc, loss, lamD, racc[w])
-                    if v < b:
-                        b = v
-                else:
-                    j += 1
-                    idx[j] = idx[j - 1] - 1
-        best[ch] = b
-    return best.min()
+            for p in range(P):
+                acc[j + 1, p] = acc[j, p] + contrib[u, p]
+            racc[j + 1] = racc[j] + ru[u]
+            j += 1
+            idx[j] = idx[j - 1] - 1
+    return b
+
+
+def scan_units(contrib, ru, w, y, cnt, gc, rc, loss, lamD, nchunks):
+    """min over nondecreasing w-tuples of units and the output bias (see verify.py).  Two
+    kernels, so that a run compiles only the one its loss needs."""
+    contrib, cnt, ru, y, gc, rc = _f(contrib), _f(cnt), _f(ru), _f(y), _f(gc), _f(rc)
+    P = contrib.shape[1]
+    w = int(w)
+
+    def work():
+        return np.zeros((w + 1, P)), np.zeros(w + 1), np.zeros(w, np.int64)
+
+    if loss == 1 and w >= 2:
+        args = (contrib, ru, np.int64(w), y, cnt, gc, rc, float(lamD), (contrib * cnt).sum(1),
+                (contrib * contrib * cnt).sum(1), float(cnt.sum()))
+        part = _on_chunks(_units_quad_chunk, nchunks, args, lambda: (np.zeros(P), *work()))
+    else:
+        args = (contrib, ru, np.int64(w), y, cnt, gc, rc, np.int64(loss), float(lamD))
+        part = _on_chunks(_units_sweep_chunk, nchunks, args, work)
+    return float(min(part))
 
 
 # -- the proof replay (see replay.py) -------------------------------------------------------
 
-@nb.njit(cache=True, parallel=True)
-def canonical_paths(lo, hi, G, skip, maxdepth):
-    """For each leaf box, its path of halvings from the root [0, G-1]^N (bit 0: lower half),
-    packed into two words, and its depth; depth -1 when the box is not a node of the
-    canonical bisection (widest interval, the last parameter among equals, never ``skip``,
-    split after its midpoint (l + h) // 2)."""
+@nb.njit(cache=True, nogil=True)
+def _paths_range(ch, nchunks, lo, hi, G, skip, maxdepth, w0, w1, depth, bl, bh):
+    """canonical_paths for chunk ch of the leaves, written into w0, w1, depth."""
     L, N = lo.shape
-    w0 = np.zeros(L, np.uint64)
-    w1 = np.zeros(L, np.uint64)
-    depth = np.zeros(L, np.int64)
-    for i in nb.prange(L):
-        bl = np.zeros(N, np.int64)
-        bh = np.full(N, G - 1, np.int64)
+    i0 = L * ch // nchunks
+    i1 = L * (ch + 1) // nchunks
+    for i in range(i0, i1):
+        for k in range(N):
+            bl[k] = 0
+            bh[k] = G - 1
         d = 0
         a = np.uint64(0)
         b = np.uint64(0)
@@ -306,28 +369,45 @@ def canonical_paths(lo, hi, G, skip, maxdepth):
         w0[i] = a
         w1[i] = b
         depth[i] = d if ok else -1
+
+
+def canonical_paths(lo, hi, G, skip, maxdepth, nchunks=None):
+    """For each leaf box, its path of halvings from the root [0, G-1]^N (bit 0: lower half),
+    packed into two words, and its depth; depth -1 when the box is not a node of the
+    canonical bisection (widest interval, the last parameter among equals, never ``skip``,
+    split after its midpoint (l + h) // 2)."""
+    lo, hi = _leaves(lo, hi)
+    L = lo.shape[0]
+    w0 = np.zeros(L, np.uint64)
+    w1 = np.zeros(L, np.uint64)
+    depth = np.zeros(L, np.int64)
+    N = lo.shape[1]
+    _on_chunks(_paths_range, nchunks, (lo, hi, np.int64(G), np.int64(skip), np.int64(maxdepth), w0, w1, depth),
+               lambda: (np.zeros(N, np.int64), np.zeros(N, np.int64)))
     return w0, w1, depth
 
 
-@nb.njit(cache=True, parallel=True)
 def volumes_sum(lo, hi):
-    """sum over leaves of prod_k (hi_k - lo_k + 1), exact in int64 (callers ensure G^N < 2^62)."""
-    L, N = lo.shape
-    part = np.zeros(L, np.int64)
-    for i in nb.prange(L):
-        v = np.int64(1)
-        for k in range(N):
-            v *= np.int64(hi[i, k] - lo[i, k] + 1)
-        part[i] = v
-    return part.sum()
+    """sum over leaves of prod_k (hi_k - lo_k + 1), exact in int64 (callers ensure G^N < 2^62
+    and that the leaves are disjoint boxes of the grid, so no partial sum exceeds G^N)."""
+    lo, hi = _leaves(lo, hi)
+    return int(np.prod(hi - lo + 1, axis=1, dtype=np.int64).sum(dtype=np.int64))
 
 
-@nb.njit(cache=True, inline="always")
-def _act_up(code, t, slope):
-    return _act(code, t, slope)
+def _f(a):
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
-@nb.njit(cache=True, inline="always")
+def _i(a):
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _leaves(lo, hi):
+    """The leaves' bounds as C-contiguous int64 (L, N) arrays: one compiled signature."""
+    return np.ascontiguousarray(lo, dtype=np.int64), np.ascontiguousarray(hi, dtype=np.int64)
+
+
+@nb.njit(cache=True)
 def _lb1(loss, zl, zh, y):
     """_point_lb for one output: a lower bound of l(z, y) over z in [zl, zh]."""
     if loss == 0:
@@ -372,22 +452,17 @@ def _point_lb(loss, ZL, ZH, Y, p, m, shift):
     return sy * (top + math.log(e)) - best
 
 
-@nb.njit(cache=True, parallel=True)
-def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, cpos):
-    """A lower bound of S on every leaf box, by interval propagation through the DAG (each
-    edge's product bounded by its four corner products, monotone activations at the ends),
-    per-point loss lower bounds, and for the output bias ``cpos`` (>= 0) every grid value in
-    the box's range tried exactly."""
+@nb.njit(cache=True, nogil=True)
+def _bounds_range(ch, nchunks, lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope,
+                  cpos, res, vl, vh, zl, zh):
+    """leaf_bounds for chunk ch of the leaves, written into res."""
     L, N = lo.shape
+    i0 = L * ch // nchunks
+    i1 = L * (ch + 1) // nchunks
     P, n = X.shape
     nodes = bias.shape[0]
     m = out.shape[0]
-    res = np.empty(L)
-    for i in nb.prange(L):
-        vl = np.empty(n + nodes)
-        vh = np.empty(n + nodes)
-        zl = np.empty((P, m))
-        zh = np.empty((P, m))
+    for i in range(i0, i1):
         pen = 0.0
         for k in range(N):
             if k == cpos:
@@ -422,8 +497,8 @@ def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, re
                     c4 = wh * xh
                     sl += min(min(c1, c2), min(c3, c4))
                     sh += max(max(c1, c2), max(c3, c4))
-                vl[n + q] = _act_up(act[q], sl, slope)
-                vh[n + q] = _act_up(act[q], sh, slope)
+                vl[n + q] = _act(act[q], sl, slope)  # built-in activations are nondecreasing
+                vh[n + q] = _act(act[q], sh, slope)
             for k in range(m):
                 zl[p, k] = vl[out[k]]
                 zh[p, k] = vh[out[k]]
@@ -446,4 +521,19 @@ def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, re
                 if s < b:
                     b = s
             res[i] = b
+
+
+def leaf_bounds(lo, hi, gv, X, Y, cnt, start, src, par, bias, act, out, loss, reg, lamD, slope, cpos,
+                nchunks=None):
+    """A lower bound of S on every leaf box, by interval propagation through the DAG (each
+    edge's product bounded by its four corner products, monotone activations at the ends),
+    per-point loss lower bounds, and for the output bias ``cpos`` (>= 0) every grid value in
+    the box's range tried exactly."""
+    lo, hi = _leaves(lo, hi)
+    res = np.empty(lo.shape[0])
+    _on_chunks(_bounds_range, nchunks, (lo, hi, _f(gv), _f(X), _f(Y), _f(cnt), _i(start), _i(src), _i(par),
+                                        _i(bias), _i(act), _i(out), np.int64(loss), np.int64(reg), float(lamD),
+                                        float(slope), np.int64(cpos), res),
+               lambda: (np.zeros(len(X[0]) + len(bias)), np.zeros(len(bias) + len(X[0])),
+                        np.zeros((len(X), len(out))), np.zeros((len(X), len(out)))))
     return res

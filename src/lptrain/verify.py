@@ -5,7 +5,7 @@ solvers nor with the table they read (``arch.forward``, ``losses.py``, ``evaluat
 ``face.py``'s rounding and flat indices): it rounds the raw data itself, groups equal rounded
 points itself (rows of per-coordinate indices, no flat index), runs its own forward pass of
 the DAG and its own loss formulas, and scans the parameter grid in its own compiled kernels
-(numba, ``cache=True``, ``prange`` over the cores).
+(numba, ``cache=True``, chunks of the grid on a thread pool over the cores).
 
 For a data point (x, y) rounded down onto the grid (docs/design.md §1) and a grid point a,
 S(a) = sum_p count_p l(f(x_p, a), y_p) + D lam R(a), and the face's optimum is min_a S(a) / D
@@ -217,7 +217,7 @@ def _chunks():
         t = numba.get_num_threads()
     except ImportError:  # pragma: no cover
         t = os.cpu_count() or 1
-    return 64 * max(1, t)
+    return 8 * max(1, t)
 
 
 def _unit_layout(g, arch):
