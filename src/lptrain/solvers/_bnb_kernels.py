@@ -282,21 +282,6 @@ def _window(fval, nf, tie_rtol, scale):
 
 
 @nb.njit(cache=True)
-def _front_pruned(fidx, fval, nf, lo, bound, tie_rtol, scale):
-    """The tie rule's pruning (``ties.Front.pruned``): the bound is above the tie window, or a
-    front point of smaller index than the box's smallest point has S <= the bound."""
-    if not bound <= _window(fval, nf, tie_rtol, scale):
-        return True
-    last = -1
-    for f in range(nf):
-        if _lex_less(fidx[f], lo):
-            last = f
-        else:
-            break
-    return last >= 0 and fval[last] <= bound
-
-
-@nb.njit(cache=True)
 def _front_offer(fidx, fval, nf, idx, v, tie_rtol, scale):
     """``ties.Front.offer`` on arrays: returns (fidx, fval, nf), grown when full."""
     if not v <= _window(fval, nf, tie_rtol, scale):
@@ -362,19 +347,17 @@ def _offer_point(fidx, fval, nf, point, ci, v, tot, tie_rtol, scale, tmp):
 
 @nb.njit(cache=True)
 def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max_heap, max_proof,
-           keep_proof, centre_every, depth_first, seed, tie_rtol, scale, tie_mode, max_boxes):
+           keep_proof, centre_every, depth_first, seed, tie_rtol, scale):
     """Branch-and-bound over the grid of N parameters: best-first (a heap ordered by bound,
     then insertion) or depth-first (a stack, the child with the lower bound first).
     ``seed`` (grid digits, or seed[0] < 0 for none) is evaluated first as the incumbent.
-    Evaluated points go into the tie front of ``lptrain.ties``; the answer is its first.
-    Without ``tie_mode`` a box is pruned when its bound is >= the minimum so far (the
-    search for the optimum); with it, when its bound is above the tie window or a front
-    point of smaller index than all of the box's has S <= its bound (the search for the
-    smallest-index optimum), stopping with status 3 past ``max_boxes`` boxes.
+    A box is pruned when its bound is >= the minimum so far.  Evaluated points go into the
+    tie front of ``lptrain.ties``; the answer is its first (the smallest-index optimum
+    among the points evaluated: ``bnb._ties`` finishes the rule).
 
     Returns (status, best value, best grid digits, evaluated, boxes, proof arrays lo, hi,
-    kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
-    max_proof.
+    kind, bound, proof length, minimum).  status: 0 done, 1 queue over max_heap, 2 proof
+    over max_proof.
     """
     X, gv = data[0], data[3]
     bias_idx, out_idx = arch[3], arch[5]
@@ -436,7 +419,8 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
             plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, 0, lo, hi, KIND_EVALUATED,
                                                   b0, max_proof)
             nproof = 1
-        return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+        return (status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof],
+                pbound[:nproof], nproof, fval[nf - 1])
     sl = free[nfree - 1]
     nfree -= 1
     pool_lo[sl, :] = lo
@@ -463,8 +447,7 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
         hi[:] = pool_hi[sl]
         free[nfree] = sl
         nfree += 1
-        if (_front_pruned(fidx, fval, nf, lo, bkey, tie_rtol, scale) if tie_mode
-                else (nf > 0 and bkey >= fval[nf - 1])):
+        if nf > 0 and bkey >= fval[nf - 1]:
             if keep_proof:
                 plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, nproof, lo, hi,
                                                       KIND_PRUNED, bkey, max_proof)
@@ -524,8 +507,7 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
                     kind = KIND_EVALUATED
                     evaluated += per_leaf
                     fidx, fval, nf = _offer_point(fidx, fval, nf, kl, ci, kb, tot, tie_rtol, scale, ptmp)
-                elif not (_front_pruned(fidx, fval, nf, kl, kb, tie_rtol, scale) if tie_mode
-                          else (nf > 0 and kb >= fval[nf - 1])):
+                elif not (nf > 0 and kb >= fval[nf - 1]):
                     if n == max_heap:
                         status = HEAP_FULL
                         break
@@ -567,16 +549,115 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
             key[n - 1], key[n - 2] = key[n - 2], key[n - 1]
             seq[n - 1], seq[n - 2] = seq[n - 2], seq[n - 1]
             slot[n - 1], slot[n - 2] = slot[n - 2], slot[n - 1]
-        if tie_mode and boxes > max_boxes:
-            status = BUDGET
         if status != OK:
             break
     best = np.inf
+    smin = np.inf
     if nf > 0:
         best = fval[0]
+        smin = fval[nf - 1]
         for t in range(N):
             best_idx[t] = fidx[0, t]
-    return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+    return (status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof],
+            nproof, smin)
+
+
+@nb.njit(cache=True)
+def _first_tied(point, ci, v, tot, thr, out):
+    """Whether the evaluated point ``point`` (every value of the swept bias: ``tot``) holds a
+    value <= thr; the smallest such grid point goes to ``out``."""
+    for t in range(point.shape[0]):
+        out[t] = point[t]
+    if ci < 0:
+        return v <= thr
+    for g in range(tot.shape[0]):
+        if tot[g] <= thr:
+            out[ci] = g
+            return True
+    return False
+
+@nb.njit(cache=True)
+def find_tied(lo0, hi0, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, thr, max_work):
+    """A grid point of the box [lo0, hi0] with S <= thr holding a sorted point, or proof that
+    there is none: depth-first, the canonical bisection (``_split_axis``), the child with
+    the lower bound first (the lower half among equal bounds); boxes with a bound above thr
+    or no sorted point are dropped.  The swept bias ``ci`` (when >= 0) takes every value.
+
+    Returns (status, found, digits, boxes bounded, points evaluated): status 0 done, 3 past
+    ``max_work`` bounds and evaluations."""
+    X, gv = data[0], data[3]
+    bias_idx, out_idx = arch[3], arch[5]
+    N = lo0.shape[0]
+    G = gv.shape[0]
+    nv = X.shape[1] + bias_idx.shape[0]
+    vl = np.empty(nv)
+    vh = np.empty(nv)
+    zl = np.empty(out_idx.shape[0])
+    zh = np.empty(out_idx.shape[0])
+    tot = np.empty(G)
+    bits = 0
+    while (1 << bits) < G:
+        bits += 1
+    cap = N * (bits + 1) + 4  # one pending sibling per level, plus the pair just split
+    slo = np.empty((cap, N), np.int32)
+    shi = np.empty((cap, N), np.int32)
+    sb = np.empty(cap)
+    lo = np.empty(N, np.int32)
+    hi = np.empty(N, np.int32)
+    out = np.zeros(N, np.int64)
+    evaluated = 0
+    boxes = 0
+    lo[:] = lo0
+    hi[:] = hi0
+    if nblocks > 1 and _unsorted(lo, hi, nblocks, blen):
+        return OK, False, out, boxes, evaluated
+    b, _ = box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+    boxes += 1
+    slo[0, :] = lo
+    shi[0, :] = hi
+    sb[0] = b
+    n = 1
+    while n > 0:
+        n -= 1
+        if not sb[n] <= thr:
+            continue
+        lo[:] = slo[n]
+        hi[:] = shi[n]
+        ax = _split_axis(lo, hi, ci)
+        if ax < 0:  # one point: its bound is its value (every value of the swept bias)
+            v, _ = box_bound(lo, lo, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+            evaluated += 1
+            if _first_tied(lo, ci, v, tot, thr, out):
+                return OK, True, out, boxes, evaluated
+            continue
+        mid = (lo[ax] + hi[ax]) // 2
+        base = n
+        for half in range(2):
+            slo[n, :] = lo
+            shi[n, :] = hi
+            if half == 0:
+                shi[n, ax] = mid
+            else:
+                slo[n, ax] = mid + 1
+            if nblocks > 1 and _unsorted(slo[n], shi[n], nblocks, blen):
+                continue
+            if _split_axis(slo[n], shi[n], ci) < 0:
+                sb[n] = -np.inf  # a point: evaluated when popped
+            else:
+                b, _ = box_bound(slo[n], shi[n], data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot)
+                boxes += 1
+                if not b <= thr:
+                    continue
+                sb[n] = b
+            n += 1
+        if n == base + 2 and sb[base] <= sb[base + 1]:  # the lower bound (else the lower half) on top
+            for t in range(N):
+                slo[base, t], slo[base + 1, t] = slo[base + 1, t], slo[base, t]
+                shi[base, t], shi[base + 1, t] = shi[base + 1, t], shi[base, t]
+            sb[base], sb[base + 1] = sb[base + 1], sb[base]
+        if evaluated + boxes > max_work:
+            return BUDGET, False, out, boxes, evaluated
+    return OK, False, out, boxes, evaluated
 
 
 @nb.njit(cache=True)
