@@ -273,19 +273,23 @@ class BranchAndBound(Solver):
     coarse_seed : bool
         Depth-first starts from the optimum on the grid with one bit less.
     tie_budget : int
-        Boxes for the smallest-index tie search, plus twice those of the optimum's search.
+        Bounds and evaluations for the smallest-index tie search, plus four times the boxes
+        of the optimum's search (its coarse seeds' included).
+    contract : bool
+        Narrow the tie search's boxes by constraint propagation (``_bnb_kernels.contract``).
     """
 
     name = "bnb"
 
     def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
-                 coarse_seed=True, tie_budget=20_000):
+                 coarse_seed=True, tie_budget=20_000, contract=True):
         for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
         self.symmetry, self.compiled = bool(symmetry), bool(compiled)
         self.centre_every, self.tie_budget = int(centre_every), int(tie_budget)
         self.depth_first, self.coarse_seed = bool(depth_first), bool(coarse_seed)
+        self.contract = bool(contract)
 
     def _solve(self, face, memory, progress):
         with bar(face.param_points, "branch-and-bound", progress) as pb:
@@ -306,7 +310,7 @@ class BranchAndBound(Solver):
         else:
             best, best_idx, evaluated, boxes, proof, smin = self._search_numpy(bd, face, memory)
             seed_evals = seed_boxes = 0
-        if keep_proof and np.isfinite(best):
+        if np.isfinite(best):  # the coarse seeds too: their answers seed the next grid's ties
             budget = self.tie_budget + 4 * (boxes + seed_boxes)
             tb, ti, te, tbx, resolved = self._ties(bd, arrays, face, smin, best_idx, budget)
             ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx), "tie_budget": int(budget),
@@ -346,8 +350,9 @@ class BranchAndBound(Solver):
         coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
                       bd.X[face.inverse], bd.Y[face.inverse])
         sol = self._run(coarse, memory, keep_proof=False)
-        return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
-                sol.info["boxes"] + sol.info["seed_boxes"])
+        i = sol.info
+        return (2 * coarse.param_index(sol.grid_index), i["evaluated"] + i["seed_evaluated"] + i.get("tie_evaluated", 0),
+                i["boxes"] + i["seed_boxes"] + i.get("tie_boxes", 0))
 
     def _kernel_inputs(self, bd, face):
         """The compiled search's data, objective and symmetry arguments, shared by both phases."""
@@ -407,7 +412,7 @@ class BranchAndBound(Solver):
 
             def find(lo, hi, work):
                 status, found, q, nb, ne = k.find_tied(lo, hi, data, arrays, *objective, ci, nblocks, blen,
-                                                       thr, int(work))
+                                                       thr, int(work), self.contract)
                 return status == k.BUDGET, (q.copy() if found else None), nb, ne
         G, N = bd.G, bd.N
         per_point = G if ci >= 0 else 1
