@@ -273,8 +273,8 @@ class BranchAndBound(Solver):
     coarse_seed : bool
         Depth-first starts from the optimum on the grid with one bit less.
     tie_budget : int
-        Bounds and evaluations for the smallest-index tie search, plus four times the boxes
-        of the optimum's search (its coarse seeds' included).
+        Bounds and evaluations for the smallest-index tie search, plus eight times the boxes
+        of the optimum's search (its coarse seeds', their tie searches included).
     contract : bool
         Narrow the tie search's boxes by constraint propagation (``_bnb_kernels.contract``).
     """
@@ -282,7 +282,7 @@ class BranchAndBound(Solver):
     name = "bnb"
 
     def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
-                 coarse_seed=True, tie_budget=20_000, contract=True):
+                 coarse_seed=True, tie_budget=1_000_000, contract=True):
         for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
@@ -311,7 +311,7 @@ class BranchAndBound(Solver):
             best, best_idx, evaluated, boxes, proof, smin = self._search_numpy(bd, face, memory)
             seed_evals = seed_boxes = 0
         if np.isfinite(best):  # the coarse seeds too: their answers seed the next grid's ties
-            budget = self.tie_budget + 4 * (boxes + seed_boxes)
+            budget = self.tie_budget + 8 * (boxes + seed_boxes)
             tb, ti, te, tbx, resolved = self._ties(bd, arrays, face, smin, best_idx, budget)
             ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx), "tie_budget": int(budget),
                     "tie_break": "smallest index" if resolved else "unresolved"}
