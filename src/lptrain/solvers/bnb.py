@@ -272,9 +272,10 @@ class BranchAndBound(Solver):
         Depth-first (lower bound first) rather than best-first (compiled search).
     coarse_seed : bool
         Depth-first starts from the optimum on the grid with one bit less.
-    tie_budget : int
-        Bounds and evaluations for the smallest-index tie search, plus eight times the boxes
-        of the optimum's search (its coarse seeds', their tie searches included).
+    tie_budget, tie_factor : int
+        The smallest-index tie search stops (``tie_break = "unresolved"``) past tie_budget +
+        tie_factor x (the boxes of the optimum's search and of its coarse seeds, their tie
+        searches included) bounds and evaluations.
     contract : bool
         Narrow the tie search's boxes by constraint propagation (``_bnb_kernels.contract``).
     """
@@ -282,14 +283,17 @@ class BranchAndBound(Solver):
     name = "bnb"
 
     def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
-                 coarse_seed=True, tie_budget=1_000_000, contract=True):
-        for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
+                 coarse_seed=True, tie_budget=1_000_000, tie_factor=8, contract=True):
+        for what, v, least in (("centre_every", centre_every, 1), ("tie_budget", tie_budget, 1),
+                               ("tie_factor", tie_factor, 0)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+                word = "positive" if least else "non-negative"
+                raise InputError(f"solver 'bnb': {what}={v!r}; expected a {word} integer")
         self.symmetry, self.compiled = bool(symmetry), bool(compiled)
         self.centre_every, self.tie_budget = int(centre_every), int(tie_budget)
         self.depth_first, self.coarse_seed = bool(depth_first), bool(coarse_seed)
         self.contract = bool(contract)
+        self.tie_factor = int(tie_factor)
 
     def _solve(self, face, memory, progress):
         with bar(face.param_points, "branch-and-bound", progress) as pb:
@@ -311,8 +315,11 @@ class BranchAndBound(Solver):
             best, best_idx, evaluated, boxes, proof, smin = self._search_numpy(bd, face, memory)
             seed_evals = seed_boxes = 0
         if np.isfinite(best):  # the coarse seeds too: their answers seed the next grid's ties
-            budget = self.tie_budget + 8 * (boxes + seed_boxes)
+            budget = self.tie_budget + self.tie_factor * (boxes + seed_boxes)
             tb, ti, te, tbx, resolved = self._ties(bd, arrays, face, smin, best_idx, budget)
+            if ti is not None and not tb >= smin - (window(smin, face.samples) - smin):
+                resolved, ti = False, None  # below the proven minimum: the bounds are wrong (a false
+                # activation declaration); keep the search's answer, which the check refutes
             ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx), "tie_budget": int(budget),
                     "tie_break": "smallest index" if resolved else "unresolved"}
             if ti is not None:
