@@ -3,7 +3,9 @@
 The same search as the numpy path, one box at a time: interval bounds per distinct point
 through any DAG, the exact minimum over the swept output bias, symmetry pruning of
 unsorted hidden blocks, a best-first heap ordered by (bound, insertion number), and the
-canonical bisection, so the proof has the same form.
+canonical bisection, so the proof has the same form.  The tie phase's pieces
+(``bnb.BranchAndBound._ties``): :func:`find_tied`, a depth-first search for any point within
+the tie window, and :func:`contract`, constraint propagation narrowing its boxes.
 
 The face's arrays travel as one tuple ``data = (X, Y, cnt, gv)`` (distinct points, targets,
 counts, grid values) and the architecture as one tuple ``arch = (src_ptr, src_idx, w_idx,

@@ -39,10 +39,11 @@ seeds' included) x distinct points + (boxes bounded) x (G with a swept bias, els
 distinct points; ``info`` splits them as ``point_evaluations`` and ``box_bound_evaluations``.
 
 Ties follow ``lptrain.ties``: every evaluated point is offered to a :class:`~lptrain.ties.Front`
-(the tie candidates); a box is pruned when its bound is above the tie window or a candidate
-of smaller index than every point of the box has S <= the bound (such a box cannot hold
-the smallest-index optimum), so bnb returns the grid point the scans return.  Pruned boxes
-still have bounds >= the minimum, so the proof is unchanged in form.
+(the tie candidates); then ``BranchAndBound._ties`` finds the smallest-index point within
+the window of the proven minimum (halving on the most significant parameter, each lower
+half decided by ``_bnb_kernels.find_tied``), so bnb returns the grid point the scans
+return.  The proof is the optimum's search's alone: the point returned is within the
+window, so the proof's bounds stay >= its objective up to the check's tolerance.
 """
 
 from __future__ import annotations
