@@ -97,8 +97,7 @@ class Front:
     """Tie candidates offered in any order (bnb): the points within the tie window of the
     running minimum that no point of smaller index and no larger S dominates, sorted by
     index (digit tuples compare as grid indices) with S strictly decreasing.  The answer
-    is the first; a box whose smallest index is above a point with S <= the box's bound
-    cannot hold the answer (:meth:`dominates`)."""
+    is the first among the points offered (bnb's tie phase then looks below it)."""
 
     def __init__(self, scale: float):
         self.scale = float(scale)
@@ -135,15 +134,6 @@ class Front:
             drop += 1
         if drop:
             del self.idx[:drop], self.val[:drop]
-
-    def pruned(self, lo, bound) -> bool:
-        """Whether a box with smallest point ``lo`` and lower bound ``bound`` can go."""
-        import bisect
-
-        if not bound <= self.threshold():
-            return True
-        pos = bisect.bisect_left(self.idx, tuple(int(t) for t in lo))
-        return pos > 0 and self.val[pos - 1] <= bound
 
     def result(self):
         """(digit tuple, S) of the tie-broken optimum, or (None, inf)."""

@@ -3,7 +3,9 @@
 The same search as the numpy path, one box at a time: interval bounds per distinct point
 through any DAG, the exact minimum over the swept output bias, symmetry pruning of
 unsorted hidden blocks, a best-first heap ordered by (bound, insertion number), and the
-canonical bisection, so the proof has the same form.
+canonical bisection, so the proof has the same form.  The tie phase's pieces
+(``bnb.BranchAndBound._ties``): :func:`find_tied`, a depth-first search for any point within
+the tie window, and :func:`contract`, constraint propagation narrowing its boxes.
 
 The face's arrays travel as one tuple ``data = (X, Y, cnt, gv)`` (distinct points, targets,
 counts, grid values) and the architecture as one tuple ``arch = (src_ptr, src_idx, w_idx,
@@ -51,19 +53,19 @@ def loss_lb1(zl, zh, y, code):
 
 
 @nb.njit(cache=True, fastmath=FM)
-def sweep_bias(tot, gv, u, v, w, y, a, b, code):
-    """tot[g] += w * (lower bound of the loss at output bias gv[g]) for an output in [a, b]
-    before the bias; u = a - y, v = y - b.  The two common losses in branch-free loops."""
-    G = gv.shape[0]
+def sweep_bias(tot, gv, u, v, w, y, a, b, code, g0, g1):
+    """tot[g] += w * (lower bound of the loss at output bias gv[g]), g0 <= g <= g1, for an
+    output in [a, b] before the bias; u = a - y, v = y - b.  The two common losses in
+    branch-free loops."""
     if code == ABSOLUTE:
-        for g in range(G):
+        for g in range(g0, g1 + 1):
             tot[g] += w * max(max(u + gv[g], v - gv[g]), 0.0)
     elif code == QUADRATIC:
-        for g in range(G):
+        for g in range(g0, g1 + 1):
             d = max(max(u + gv[g], v - gv[g]), 0.0)
             tot[g] += w * (d * d)
     else:
-        for g in range(G):
+        for g in range(g0, g1 + 1):
             tot[g] += w * loss_lb1(a + gv[g], b + gv[g], y, code)
 
 
@@ -97,10 +99,16 @@ def loss_lb(zl, zh, Y, p, m, code):
 def box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot):
     """(lower bound of S on the box, best index of the swept bias or -1); exact on one point.
     With a swept bias, ``tot[g]`` holds the bound at bias value gv[g] on return."""
+    return range_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot, 0, data[3].shape[0] - 1)
+
+
+@nb.njit(cache=True, fastmath=FM)
+def range_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot, g0, g1):
+    """:func:`box_bound` with the swept bias's values restricted to indices g0..g1 (``tot`` is
+    left as it was at the others)."""
     X, Y, cnt, gv = data
     src_ptr, src_idx, w_idx, bias_idx, act, out_idx = arch
     N = lo.shape[0]
-    G = gv.shape[0]
     P, n_in = X.shape
     M = bias_idx.shape[0]
     m = out_idx.shape[0]
@@ -113,7 +121,7 @@ def box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, to
             b = gv[hi[k]]
             mm = 0.0 if (a <= 0.0 and b >= 0.0) else min(abs(a), abs(b))
             r += mm if reg == L1 else mm * mm
-    for g in range(G):
+    for g in range(g0, g1 + 1):
         tot[g] = 0.0
     total = 0.0
     for p in range(P):
@@ -149,7 +157,7 @@ def box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, to
             b = vh[out_idx[0]]
             y = Y[p, 0]
             if ci >= 0:
-                sweep_bias(tot, gv, a - y, y - b, cnt[p], y, a, b, loss)
+                sweep_bias(tot, gv, a - y, y - b, cnt[p], y, a, b, loss, g0, g1)
             else:
                 total += cnt[p] * loss_lb1(a, b, y, loss)
         else:
@@ -161,7 +169,7 @@ def box_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, to
         return total + lamD * r, -1
     best = np.inf
     arg = -1
-    for g in range(G):
+    for g in range(g0, g1 + 1):
         c = gv[g]
         v = tot[g]
         if reg != NO_REG:
@@ -282,21 +290,6 @@ def _window(fval, nf, tie_rtol, scale):
 
 
 @nb.njit(cache=True)
-def _front_pruned(fidx, fval, nf, lo, bound, tie_rtol, scale):
-    """The tie rule's pruning (``ties.Front.pruned``): the bound is above the tie window, or a
-    front point of smaller index than the box's smallest point has S <= the bound."""
-    if not bound <= _window(fval, nf, tie_rtol, scale):
-        return True
-    last = -1
-    for f in range(nf):
-        if _lex_less(fidx[f], lo):
-            last = f
-        else:
-            break
-    return last >= 0 and fval[last] <= bound
-
-
-@nb.njit(cache=True)
 def _front_offer(fidx, fval, nf, idx, v, tie_rtol, scale):
     """``ties.Front.offer`` on arrays: returns (fidx, fval, nf), grown when full."""
     if not v <= _window(fval, nf, tie_rtol, scale):
@@ -362,19 +355,17 @@ def _offer_point(fidx, fval, nf, point, ci, v, tot, tie_rtol, scale, tmp):
 
 @nb.njit(cache=True)
 def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max_heap, max_proof,
-           keep_proof, centre_every, depth_first, seed, tie_rtol, scale, tie_mode, max_boxes):
+           keep_proof, centre_every, depth_first, seed, tie_rtol, scale):
     """Branch-and-bound over the grid of N parameters: best-first (a heap ordered by bound,
     then insertion) or depth-first (a stack, the child with the lower bound first).
     ``seed`` (grid digits, or seed[0] < 0 for none) is evaluated first as the incumbent.
-    Evaluated points go into the tie front of ``lptrain.ties``; the answer is its first.
-    Without ``tie_mode`` a box is pruned when its bound is >= the minimum so far (the
-    search for the optimum); with it, when its bound is above the tie window or a front
-    point of smaller index than all of the box's has S <= its bound (the search for the
-    smallest-index optimum), stopping with status 3 past ``max_boxes`` boxes.
+    A box is pruned when its bound is >= the minimum so far.  Evaluated points go into the
+    tie front of ``lptrain.ties``; the answer is its first (the smallest-index optimum
+    among the points evaluated: ``bnb._ties`` finishes the rule).
 
     Returns (status, best value, best grid digits, evaluated, boxes, proof arrays lo, hi,
-    kind, bound, proof length).  status: 0 done, 1 queue over max_heap, 2 proof over
-    max_proof.
+    kind, bound, proof length, minimum).  status: 0 done, 1 queue over max_heap, 2 proof
+    over max_proof.
     """
     X, gv = data[0], data[3]
     bias_idx, out_idx = arch[3], arch[5]
@@ -436,7 +427,8 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
             plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, 0, lo, hi, KIND_EVALUATED,
                                                   b0, max_proof)
             nproof = 1
-        return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+        return (status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof],
+                pbound[:nproof], nproof, fval[nf - 1])
     sl = free[nfree - 1]
     nfree -= 1
     pool_lo[sl, :] = lo
@@ -463,8 +455,7 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
         hi[:] = pool_hi[sl]
         free[nfree] = sl
         nfree += 1
-        if (_front_pruned(fidx, fval, nf, lo, bkey, tie_rtol, scale) if tie_mode
-                else (nf > 0 and bkey >= fval[nf - 1])):
+        if nf > 0 and bkey >= fval[nf - 1]:
             if keep_proof:
                 plo, phi, pkind, pbound, ok = _append(plo, phi, pkind, pbound, nproof, lo, hi,
                                                       KIND_PRUNED, bkey, max_proof)
@@ -524,8 +515,7 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
                     kind = KIND_EVALUATED
                     evaluated += per_leaf
                     fidx, fval, nf = _offer_point(fidx, fval, nf, kl, ci, kb, tot, tie_rtol, scale, ptmp)
-                elif not (_front_pruned(fidx, fval, nf, kl, kb, tie_rtol, scale) if tie_mode
-                          else (nf > 0 and kb >= fval[nf - 1])):
+                elif not (nf > 0 and kb >= fval[nf - 1]):
                     if n == max_heap:
                         status = HEAP_FULL
                         break
@@ -567,16 +557,306 @@ def search(N, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, out_w0, max
             key[n - 1], key[n - 2] = key[n - 2], key[n - 1]
             seq[n - 1], seq[n - 2] = seq[n - 2], seq[n - 1]
             slot[n - 1], slot[n - 2] = slot[n - 2], slot[n - 1]
-        if tie_mode and boxes > max_boxes:
-            status = BUDGET
         if status != OK:
             break
     best = np.inf
+    smin = np.inf
     if nf > 0:
         best = fval[0]
+        smin = fval[nf - 1]
         for t in range(N):
             best_idx[t] = fidx[0, t]
-    return status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof], nproof
+    return (status, best, best_idx, evaluated, boxes, plo[:nproof], phi[:nproof], pkind[:nproof], pbound[:nproof],
+            nproof, smin)
+
+
+@nb.njit(cache=True)
+def _first_tied(point, ci, v, tot, thr, out, g0, g1):
+    """Whether the evaluated point ``point`` (the swept bias's values g0..g1: ``tot``) holds a
+    value <= thr; the smallest such grid point goes to ``out``."""
+    for t in range(point.shape[0]):
+        out[t] = point[t]
+    if ci < 0:
+        return v <= thr
+    for g in range(g0, g1 + 1):
+        if tot[g] <= thr:
+            out[ci] = g
+            return True
+    return False
+
+@nb.njit(cache=True)
+def _widen(a, b):
+    """[a, b] widened by 1e-9 of its size: slack for the rounding of the contraction."""
+    t = 1e-9 * (1.0 + max(abs(a), abs(b)) if (a > -np.inf and b < np.inf) else 1.0)
+    return a - t, b + t
+
+
+@nb.njit(cache=True)
+def _act_inverse(a, code, slope):
+    """The smallest t with activation(t) >= a (a nondecreasing activation); -inf if none."""
+    if code == RELU:
+        return a if a > 0.0 else -np.inf
+    if code == LEAKY_RELU:
+        return a if a >= 0.0 else a / slope
+    if code == ELU:
+        return a if a > 0.0 else (math.log1p(a) if a > -1.0 else -np.inf)
+    if code == TANH:
+        return math.atanh(a) if -1.0 < a < 1.0 else (np.inf if a >= 1.0 else -np.inf)
+    return a
+
+
+@nb.njit(cache=True)
+def _act_inverse_hi(b, code, slope):
+    """The largest t with activation(t) <= b; +inf if every t; nan if none."""
+    if code == RELU:
+        return b if b >= 0.0 else np.nan
+    if code == LEAKY_RELU:
+        return b if b >= 0.0 else b / slope
+    if code == ELU:
+        return b if b > 0.0 else (math.log1p(b) if b > -1.0 else np.nan)
+    if code == TANH:
+        return math.atanh(b) if -1.0 < b < 1.0 else (np.inf if b >= 1.0 else np.nan)
+    return b
+
+
+@nb.njit(cache=True)
+def _divide(tl, th, dl, dh):
+    """An enclosure of {t / d : t in [tl, th], d in [dl, dh]} for 0 not in [dl, dh]."""
+    q1 = tl / dl
+    q2 = tl / dh
+    q3 = th / dl
+    q4 = th / dh
+    return min(min(q1, q2), min(q3, q4)), max(max(q1, q2), max(q3, q4))
+
+
+@nb.njit(cache=True)
+def contract(lo, hi, data, arch, slope, loss, ci, thr, sl, sh, ul, uh, pl, ph, rounds):
+    """Narrow the box [lo, hi] of grid indices (in place) to a box holding all its points with
+    S <= thr; False when there is none (constraint propagation, forward then backward).
+
+    For the losses that are a distance to the target (absolute, quadratic) every term of S is
+    >= 0, so S <= thr forces every output of point p within e_p = thr / count_p (quadratic:
+    its square root) of the target.  Intervals are propagated forward through the DAG for
+    every distinct point, then the targets backward: each node's value is intersected with
+    the required interval, pulled back through its (nondecreasing) activation and shared
+    among its terms (bias, weight times source; a product narrows each factor by interval
+    division when the other excludes 0); the parameters' intervals, shared by all points,
+    are narrowed and rounded inward to grid values.  Every required interval is widened by
+    1e-9 of its size (rounding), so no point with S <= thr is lost.  The swept bias ``ci``'s
+    range is narrowed as well (:func:`range_bound` then sweeps only it).  Other losses:
+    unchanged, True.  ``sl``, ``sh`` (P, slots), ``ul``, ``uh`` (P, nodes), ``pl``, ``ph`` (N,):
+    work arrays."""
+    if loss != ABSOLUTE and loss != QUADRATIC:
+        return True
+    X, Y, cnt, gv = data
+    src_ptr, src_idx, w_idx, bias_idx, act, out_idx = arch
+    N = lo.shape[0]
+    P, n_in = X.shape
+    M = bias_idx.shape[0]
+    m = out_idx.shape[0]
+    for rnd in range(rounds):
+        for k in range(N):
+            pl[k] = gv[lo[k]]
+            ph[k] = gv[hi[k]]
+        for p in range(P):  # forward
+            for i in range(n_in):
+                sl[p, i] = X[p, i]
+                sh[p, i] = X[p, i]
+            for k in range(M):
+                b = bias_idx[k]
+                a0 = pl[b] if b >= 0 else 0.0
+                b0 = ph[b] if b >= 0 else 0.0
+                for e in range(src_ptr[k], src_ptr[k + 1]):
+                    s = src_idx[e]
+                    w = w_idx[e]
+                    c1 = pl[w] * sl[p, s]
+                    c2 = pl[w] * sh[p, s]
+                    c3 = ph[w] * sl[p, s]
+                    c4 = ph[w] * sh[p, s]
+                    a0 += min(min(c1, c2), min(c3, c4))
+                    b0 += max(max(c1, c2), max(c3, c4))
+                ul[p, k] = a0
+                uh[p, k] = b0
+                if act[k] >= 0:
+                    a0 = activate(a0, act[k], slope)
+                    b0 = activate(b0, act[k], slope)
+                sl[p, n_in + k] = a0
+                sh[p, n_in + k] = b0
+        for p in range(P):  # backward
+            e_p = thr / cnt[p]
+            if loss == QUADRATIC:
+                e_p = math.sqrt(max(e_p, 0.0))
+            for j in range(m):
+                o = out_idx[j]
+                a, b = _widen(Y[p, j] - e_p, Y[p, j] + e_p)
+                if a > sh[p, o] or b < sl[p, o]:
+                    return False
+                sl[p, o] = max(sl[p, o], a)
+                sh[p, o] = min(sh[p, o], b)
+            for k in range(M - 1, -1, -1):
+                a = sl[p, n_in + k]
+                b = sh[p, n_in + k]
+                if act[k] >= 0:
+                    ta = _act_inverse(a, act[k], slope)
+                    tb = _act_inverse_hi(b, act[k], slope)
+                    if np.isnan(tb):
+                        return False
+                    a, b = _widen(ta, tb)
+                ua = max(ul[p, k], a)
+                ub = min(uh[p, k], b)
+                if ua > ub:
+                    return False
+                bb = bias_idx[k]
+                tot_l = pl[bb] if bb >= 0 else 0.0
+                tot_h = ph[bb] if bb >= 0 else 0.0
+                for e in range(src_ptr[k], src_ptr[k + 1]):
+                    s = src_idx[e]
+                    w = w_idx[e]
+                    c1 = pl[w] * sl[p, s]
+                    c2 = pl[w] * sh[p, s]
+                    c3 = ph[w] * sl[p, s]
+                    c4 = ph[w] * sh[p, s]
+                    tot_l += min(min(c1, c2), min(c3, c4))
+                    tot_h += max(max(c1, c2), max(c3, c4))
+                if bb >= 0:
+                    ta, tb = _widen(ua - (tot_h - ph[bb]), ub - (tot_l - pl[bb]))
+                    pl[bb] = max(pl[bb], ta)
+                    ph[bb] = min(ph[bb], tb)
+                    if pl[bb] > ph[bb]:
+                        return False
+                for e in range(src_ptr[k], src_ptr[k + 1]):
+                    s = src_idx[e]
+                    w = w_idx[e]
+                    c1 = pl[w] * sl[p, s]
+                    c2 = pl[w] * sh[p, s]
+                    c3 = ph[w] * sl[p, s]
+                    c4 = ph[w] * sh[p, s]
+                    tl = min(min(c1, c2), min(c3, c4))
+                    th = max(max(c1, c2), max(c3, c4))
+                    ta, tb = _widen(ua - (tot_h - th), ub - (tot_l - tl))
+                    if sl[p, s] > 0.0 or sh[p, s] < 0.0:
+                        qa, qb = _divide(ta, tb, sl[p, s], sh[p, s])
+                        qa, qb = _widen(qa, qb)
+                        pl[w] = max(pl[w], qa)
+                        ph[w] = min(ph[w], qb)
+                        if pl[w] > ph[w]:
+                            return False
+                    if s >= n_in and (pl[w] > 0.0 or ph[w] < 0.0):
+                        qa, qb = _divide(ta, tb, pl[w], ph[w])
+                        qa, qb = _widen(qa, qb)
+                        sl[p, s] = max(sl[p, s], qa)
+                        sh[p, s] = min(sh[p, s], qb)
+                        if sl[p, s] > sh[p, s]:
+                            return False
+        changed = False
+        for k in range(N):
+            a = np.searchsorted(gv, pl[k], side="left")
+            b = np.searchsorted(gv, ph[k], side="right") - 1
+            if a > lo[k]:
+                lo[k] = a
+                changed = True
+            if b < hi[k]:
+                hi[k] = b
+                changed = True
+            if lo[k] > hi[k]:
+                return False
+        if not changed:
+            break
+    return True
+
+@nb.njit(cache=True)
+def find_tied(lo0, hi0, data, arch, slope, loss, reg, lamD, ci, nblocks, blen, thr, max_work, contracting):
+    """A grid point with S <= thr in the box [lo0, hi0] when it holds a sorted one, else
+    none found: depth-first, the canonical bisection (``_split_axis``), the child with the
+    lower bound first (the lower half among equal bounds); each box taken is first narrowed
+    by :func:`contract` (when ``contracting``), and boxes with a bound above thr or no sorted
+    point are dropped.  The swept bias ``ci`` (when >= 0) takes every value of its range,
+    which contraction narrows.
+
+    Returns (status, found, digits, boxes bounded or contracted, points evaluated): status 0
+    done, 3 past ``max_work`` of those."""
+    X, gv = data[0], data[3]
+    bias_idx, out_idx = arch[3], arch[5]
+    N = lo0.shape[0]
+    G = gv.shape[0]
+    P = X.shape[0]
+    M = bias_idx.shape[0]
+    nv = X.shape[1] + M
+    vl = np.empty(nv)
+    vh = np.empty(nv)
+    zl = np.empty(out_idx.shape[0])
+    zh = np.empty(out_idx.shape[0])
+    tot = np.empty(G)
+    sl = np.empty((P, nv))
+    sh = np.empty((P, nv))
+    ul = np.empty((P, M))
+    uh = np.empty((P, M))
+    pl = np.empty(N)
+    ph = np.empty(N)
+    bits = 0
+    while (1 << bits) < G:
+        bits += 1
+    cap = N * (bits + 1) + 4  # one pending sibling per level, plus the pair just split
+    slo = np.empty((cap, N), np.int32)
+    shi = np.empty((cap, N), np.int32)
+    sb = np.empty(cap)
+    lo = np.empty(N, np.int32)
+    hi = np.empty(N, np.int32)
+    out = np.zeros(N, np.int64)
+    cs = max(ci, 0)
+    evaluated = 0
+    boxes = 0
+    slo[0, :] = lo0
+    shi[0, :] = hi0
+    sb[0] = -np.inf
+    n = 1
+    while n > 0:
+        n -= 1
+        lo[:] = slo[n]
+        hi[:] = shi[n]
+        if contracting:
+            boxes += 1
+            if not contract(lo, hi, data, arch, slope, loss, ci, thr, sl, sh, ul, uh, pl, ph, 8):
+                continue
+        if nblocks > 1 and _unsorted(lo, hi, nblocks, blen):
+            continue
+        ax = _split_axis(lo, hi, ci)
+        if ax < 0:  # one point: its bound is its value at each value of the swept bias
+            v, _ = range_bound(lo, hi, data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot,
+                               lo[cs], hi[cs])
+            evaluated += 1
+            if _first_tied(lo, ci, v, tot, thr, out, lo[cs], hi[cs]):
+                return OK, True, out, boxes, evaluated
+            continue
+        mid = (lo[ax] + hi[ax]) // 2
+        base = n
+        for half in range(2):
+            slo[n, :] = lo
+            shi[n, :] = hi
+            if half == 0:
+                shi[n, ax] = mid
+            else:
+                slo[n, ax] = mid + 1
+            if nblocks > 1 and _unsorted(slo[n], shi[n], nblocks, blen):
+                continue
+            if _split_axis(slo[n], shi[n], ci) < 0:
+                sb[n] = -np.inf  # a point: evaluated when taken
+            else:
+                b, _ = range_bound(slo[n], shi[n], data, arch, slope, loss, reg, lamD, ci, vl, vh, zl, zh, tot,
+                                   slo[n, cs], shi[n, cs])
+                boxes += 1
+                if not b <= thr:
+                    continue
+                sb[n] = b
+            n += 1
+        if n == base + 2 and sb[base] <= sb[base + 1]:  # the lower bound (else the lower half) on top
+            for t in range(N):
+                slo[base, t], slo[base + 1, t] = slo[base + 1, t], slo[base, t]
+                shi[base, t], shi[base + 1, t] = shi[base + 1, t], shi[base, t]
+            sb[base], sb[base + 1] = sb[base + 1], sb[base]
+        if evaluated + boxes > max_work:
+            return BUDGET, False, out, boxes, evaluated
+    return OK, False, out, boxes, evaluated
 
 
 @nb.njit(cache=True)

@@ -39,14 +39,16 @@ seeds' included) x distinct points + (boxes bounded) x (G with a swept bias, els
 distinct points; ``info`` splits them as ``point_evaluations`` and ``box_bound_evaluations``.
 
 Ties follow ``lptrain.ties``: every evaluated point is offered to a :class:`~lptrain.ties.Front`
-(the tie candidates); a box is pruned when its bound is above the tie window or a candidate
-of smaller index than every point of the box has S <= the bound (such a box cannot hold
-the smallest-index optimum), so bnb returns the grid point the scans return.  Pruned boxes
-still have bounds >= the minimum, so the proof is unchanged in form.
+(the tie candidates); then ``BranchAndBound._ties`` finds the smallest-index point within
+the window of the proven minimum (halving on the most significant parameter, each lower
+half decided by ``_bnb_kernels.find_tied``), so bnb returns the grid point the scans
+return.  The proof is the optimum's search's alone: the point returned is within the
+window, so the proof's bounds stay >= its objective up to the check's tolerance.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
 
 import numpy as np
@@ -57,7 +59,7 @@ from ..evaluation import index_of, regularizer
 from ..exceptions import InputError, LPTrainError, SizeError
 from ..progress import bar
 from ..sizes import human_bytes
-from ..ties import TIE_RTOL, Front
+from ..ties import TIE_RTOL, Front, window
 from . import codes, fused
 from .base import Solution, Solver
 
@@ -271,20 +273,28 @@ class BranchAndBound(Solver):
         Depth-first (lower bound first) rather than best-first (compiled search).
     coarse_seed : bool
         Depth-first starts from the optimum on the grid with one bit less.
-    tie_budget : int
-        Boxes for the smallest-index tie search, plus twice those of the optimum's search.
+    tie_budget, tie_factor : int
+        The smallest-index tie search stops (``tie_break = "unresolved"``) past tie_budget +
+        tie_factor x (the boxes of the optimum's search and of its coarse seeds, their tie
+        searches included) bounds and evaluations.
+    contract : bool
+        Narrow the tie search's boxes by constraint propagation (``_bnb_kernels.contract``).
     """
 
     name = "bnb"
 
     def __init__(self, *, symmetry=True, compiled=True, centre_every=64, depth_first=True,
-                 coarse_seed=True, tie_budget=20_000):
-        for what, v in (("centre_every", centre_every), ("tie_budget", tie_budget)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"solver 'bnb': {what}={v!r}; expected a positive integer")
+                 coarse_seed=True, tie_budget=1_000_000, tie_factor=8, contract=True):
+        for what, v, least in (("centre_every", centre_every, 1), ("tie_budget", tie_budget, 1),
+                               ("tie_factor", tie_factor, 0)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+                word = "positive" if least else "non-negative"
+                raise InputError(f"solver 'bnb': {what}={v!r}; expected a {word} integer")
         self.symmetry, self.compiled = bool(symmetry), bool(compiled)
         self.centre_every, self.tie_budget = int(centre_every), int(tie_budget)
         self.depth_first, self.coarse_seed = bool(depth_first), bool(coarse_seed)
+        self.contract = bool(contract)
+        self.tie_factor = int(tie_factor)
 
     def _solve(self, face, memory, progress):
         with bar(face.param_points, "branch-and-bound", progress) as pb:
@@ -300,25 +310,21 @@ class BranchAndBound(Solver):
         ties = {}
         if arrays is not None:
             seed, seed_evals, seed_boxes = self._seed(bd, face, memory)
-            best, best_idx, evaluated, boxes, proof = self._search_compiled(bd, arrays, face, memory, keep_proof,
-                                                                           seed)
-            if keep_proof and np.isfinite(best):
-                tb, ti, te, tbx, resolved = self._ties_compiled(bd, arrays, face, memory, best_idx,
-                                                                self.tie_budget + 2 * (boxes + seed_boxes))
-                ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx),
-                        "tie_break": "smallest index" if resolved else "unresolved"}
-                if resolved:
-                    best, best_idx = tb, ti
+            best, best_idx, evaluated, boxes, proof, smin = self._search_compiled(bd, arrays, face, memory,
+                                                                                 keep_proof, seed)
         else:
-            best, best_idx, evaluated, boxes, proof = self._search_numpy(bd, face, memory)
+            best, best_idx, evaluated, boxes, proof, smin = self._search_numpy(bd, face, memory)
             seed_evals = seed_boxes = 0
-            if keep_proof and np.isfinite(best):
-                r = self._search_numpy(bd, face, memory, tie_mode=True, start=best_idx,
-                                       budget=self.tie_budget + 2 * boxes)
-                ties = {"tie_break": "unresolved" if r is None else "smallest index",
-                        "tie_evaluated": 0 if r is None else int(r[2]), "tie_boxes": 0 if r is None else int(r[3])}
-                if r is not None:
-                    best, best_idx = r[0], r[1]
+        if np.isfinite(best):  # the coarse seeds too: their answers seed the next grid's ties
+            budget = self.tie_budget + self.tie_factor * (boxes + seed_boxes)
+            tb, ti, te, tbx, resolved = self._ties(bd, arrays, face, smin, best_idx, budget)
+            if ti is not None and not tb >= smin - (window(smin, face.samples) - smin):
+                resolved, ti = False, None  # below the proven minimum: the bounds are wrong (a false
+                # activation declaration); keep the search's answer, which the check refutes
+            ties = {"tie_evaluated": int(te), "tie_boxes": int(tbx), "tie_budget": int(budget),
+                    "tie_break": "smallest index" if resolved else "unresolved"}
+            if ti is not None:
+                best, best_idx = tb, ti
         if best_idx is None or not np.isfinite(best):
             raise LPTrainError("bnb found no grid point with a finite objective")
         a = index_of(best_idx, bd.G)
@@ -352,8 +358,9 @@ class BranchAndBound(Solver):
         coarse = Face(Polytope(p.arch, p.loss.name, Grid(p.grid.bits - 1), face.samples, reg=p.reg, lam=p.lam),
                       bd.X[face.inverse], bd.Y[face.inverse])
         sol = self._run(coarse, memory, keep_proof=False)
-        return (2 * coarse.param_index(sol.grid_index), sol.info["evaluated"] + sol.info["seed_evaluated"],
-                sol.info["boxes"] + sol.info["seed_boxes"])
+        i = sol.info
+        return (2 * coarse.param_index(sol.grid_index), i["evaluated"] + i["seed_evaluated"] + i.get("tie_evaluated", 0),
+                i["boxes"] + i["seed_boxes"] + i.get("tie_boxes", 0))
 
     def _kernel_inputs(self, bd, face):
         """The compiled search's data, objective and symmetry arguments, shared by both phases."""
@@ -374,46 +381,148 @@ class BranchAndBound(Solver):
         data, objective, ci, nblocks, blen, out_w0 = self._kernel_inputs(bd, face)
         max_heap = max(64, int(memory) // 4 // (8 * N + 32))
         max_proof = max(64, int(memory) // 4 // (4 * N + 9))
-        status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _ = k.search(
+        status, best, best_idx, evaluated, boxes, plo, phi, pkind, pbound, _, smin = k.search(
             N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, max_proof, keep_proof,
             int(self.centre_every), bool(self.depth_first),
             np.full(N, -1, np.int64) if seed is None else np.asarray(seed, np.int64),
-            TIE_RTOL, float(face.samples), False, 0)
+            TIE_RTOL, float(face.samples))
         if status == k.HEAP_FULL:
             raise _too_big("queue", memory, boxes)
         if status == k.PROOF_FULL:
             raise _too_big("proof", memory, boxes)
         proof = {"lo": plo.copy(), "hi": phi.copy(), "kind": pkind.copy(), "bound": pbound.copy()}
-        return best, best_idx, evaluated, boxes, proof
+        return best, best_idx, evaluated, boxes, proof, smin
 
-    def _ties_compiled(self, bd, arrays, face, memory, best_idx, budget):
-        """The smallest-index optimum (``lptrain.ties``), searched from the optimum found:
-        (best, digits, evaluated, boxes, resolved); unresolved past ``tie_budget`` boxes."""
-        from . import _bnb_kernels as k
+    def _ties(self, bd, arrays, face, smin, best_idx, budget):
+        """The smallest-index optimum (``lptrain.ties``), given an optimum ``best_idx`` and the
+        minimum ``smin``: (S, digits, points evaluated, boxes bounded, resolved).
 
-        N = bd.N
-        data, objective, ci, nblocks, blen, out_w0 = self._kernel_inputs(bd, face)
-        max_heap = max(64, int(memory) // 4 // (8 * N + 32))
-        status, best, idx, evaluated, boxes, *_ = k.search(
-            N, data, arrays, *objective, ci, nblocks, blen, out_w0, max_heap, 64, False,
-            int(self.centre_every), bool(self.depth_first), np.asarray(best_idx, np.int64),
-            TIE_RTOL, float(face.samples), True, int(budget))
-        return best, idx, evaluated, boxes, status == k.OK
+        The answer a* (the smallest index with S <= thr, thr the rule's window around smin) has
+        sorted hidden blocks (sorting them lowers the index and leaves S as it is).  Starting
+        from the whole grid, which holds a*, the box is halved on its most significant free
+        parameter; the lower half holds a* if it holds the smallest tied point known (r, at
+        first best_idx), else exactly when it holds some sorted point with S <= thr, which
+        ``_bnb_kernels.find_tied`` decides by branch-and-bound on the balanced bisection,
+        returning such a point as the new r.  After every free parameter is halved down to
+        one value the box is a* (the swept bias, the last parameter, takes every value
+        exactly).  Past ``budget`` bounds and evaluations it stops unresolved and best_idx
+        stands (an optimum, maybe not the rule's)."""
+        thr = window(smin, face.samples)
+        ci = -1 if bd.c_index is None else bd.c_index
+        if ci != bd.N - 1:  # a swept bias elsewhere is branched on like the rest
+            ci = -1
+        if arrays is None:
+            find = self._find_tied_numpy(bd, face, ci, thr)
+        else:
+            from . import _bnb_kernels as k
 
-    def _search_numpy(self, bd, face, memory, tie_mode=False, start=None, budget=0):
-        """The numpy search; ``tie_mode`` prunes by the tie rule (see ``_bnb_kernels.search``)
-        from the optimum ``start``, returning None past ``budget`` boxes."""
+            data, objective, _, nblocks, blen, _ = self._kernel_inputs(bd, face)
+
+            def find(lo, hi, work):
+                status, found, q, nb, ne = k.find_tied(lo, hi, data, arrays, *objective, ci, nblocks, blen,
+                                                       thr, int(work), self.contract)
+                return status == k.BUDGET, (q.copy() if found else None), nb, ne
+        G, N = bd.G, bd.N
+        per_point = G if ci >= 0 else 1
+        r = np.asarray(best_idx, np.int64).copy()
+        lo, hi = np.zeros(N, np.int32), np.full(N, G - 1, np.int32)
+        evals = boxes = 0
+        for ax in [t for t in range(N) if t != ci]:
+            while lo[ax] < hi[ax]:
+                mid = (lo[ax] + hi[ax]) // 2
+                if r[ax] <= mid:
+                    hi[ax] = mid
+                    continue
+                h1 = hi.copy()
+                h1[ax] = mid
+                over, q, nb, ne = find(lo, h1, max(budget - evals - boxes, 0))
+                boxes += nb
+                evals += ne
+                if over:
+                    return None, None, evals * per_point, boxes, False
+                if q is None:
+                    lo[ax] = mid + 1
+                else:
+                    r, hi = q, h1
+        point = lo.astype(np.int64)
+        vals = self._point_values(bd, point, ci)
+        evals += 1
+        g = int(np.flatnonzero(vals <= thr)[0])
+        if ci >= 0:
+            point[ci] = g
+        return float(vals[g]), point, evals * per_point, boxes, True
+
+    @staticmethod
+    def _point_values(bd, point, ci):
+        """S at one point: at every value of the swept bias ci (>= 0), else one value."""
+        if ci >= 0:
+            return bd.bias_values(point)
+        b = copy.copy(bd)
+        b.c_index = None
+        return b.exact(point[None])[0][:1]
+
+    def _find_tied_numpy(self, bd, face, ci, thr):
+        """``_bnb_kernels.find_tied`` in numpy (any declared activation): find(lo, hi, work)
+        -> (over budget, digits or None, boxes bounded, points evaluated)."""
+        if (bd.c_index is not None) != (ci >= 0):
+            bd = copy.copy(bd)
+            bd.c_index = None
+        blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
+        cix = None if ci < 0 else ci
+
+        def find(lo0, hi0, work):
+            lo0, hi0 = np.asarray(lo0, np.int64), np.asarray(hi0, np.int64)
+            if no_sorted_point(lo0, hi0, blocks):
+                return False, None, 0, 0
+            stack = [(float(bd.bounds(lo0[None], hi0[None])[0][0]), lo0, hi0)]
+            boxes, evals = 1, 0
+            while stack:
+                b, lo, hi = stack.pop()
+                if not b <= thr:
+                    continue
+                sp = split(lo, hi, cix)
+                if sp is None:
+                    evals += 1
+                    vals = self._point_values(bd, lo, ci)
+                    hit = np.flatnonzero(vals <= thr)
+                    if len(hit):
+                        q = lo.copy()
+                        if ci >= 0:
+                            q[ci] = hit[0]
+                        return False, q, boxes, evals
+                    continue
+                kids = []
+                for cl, ch in sp:
+                    if no_sorted_point(cl, ch, blocks):
+                        continue
+                    if split(cl, ch, cix) is None:
+                        kids.append((-np.inf, cl, ch))
+                        continue
+                    kb = float(bd.bounds(cl[None], ch[None])[0][0])
+                    boxes += 1
+                    if kb <= thr:
+                        kids.append((kb, cl, ch))
+                if len(kids) == 2 and kids[0][0] <= kids[1][0]:
+                    kids.reverse()  # the lower bound (else the lower half) on top
+                stack.extend(kids)
+                if boxes + evals > work:
+                    return True, None, boxes, evals
+            return False, None, boxes, evals
+
+        return find
+
+    def _search_numpy(self, bd, face, memory):
+        """The numpy search (best-first in batches): (S of the answer, its digits, evaluated,
+        boxes, proof, minimum)."""
         G, N = bd.G, bd.N
         ci = bd.c_index
         blocks = hidden_blocks(face.polytope.arch) if self.symmetry else None
         lo0 = np.zeros(N, np.int64)
         hi0 = np.full(N, G - 1, np.int64)
         front = Front(face.samples)
-        if start is not None:
-            self._offer(bd, front, np.asarray(start, np.int64))
 
         def pruned(lo, bound):
-            return front.pruned(lo, bound) if tie_mode else bound >= front.best
+            return bound >= front.best
 
         evaluated = 0
         boxes = 0
@@ -471,14 +580,12 @@ class BranchAndBound(Solver):
                     leaves.append((KL[i], KH[i], 0, float(kb[i])))
             if len(heap) > max_queue:
                 raise _too_big("queue", memory, boxes)
-            if tie_mode and boxes > budget:
-                return None
         proof = {"lo": np.array([lf[0] for lf in leaves], np.int32).reshape(-1, N),
                  "hi": np.array([lf[1] for lf in leaves], np.int32).reshape(-1, N),
                  "kind": np.array([lf[2] for lf in leaves], np.int8),
                  "bound": np.array([lf[3] for lf in leaves], np.float64)}
         best_idx, best = front.result()
-        return best, None if best_idx is None else np.array(best_idx, np.int64), evaluated, boxes, proof
+        return best, None if best_idx is None else np.array(best_idx, np.int64), evaluated, boxes, proof, front.best
 
     @staticmethod
     def _offer(bd, front, point):
