@@ -461,3 +461,14 @@ def test_units_scan_kernels_match_the_numpy_scan(spec, loss, reg, lam):
     assert verify._unit_layout(verify.Graph(arch), arch) is not None
     want = verify.scan_minimum(face, data, small=1 << 40)  # numpy
     assert verify.scan_minimum(face, data, small=0) == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def test_best_c_far_vertex():
+    """The parabola's vertex far off the grid (|q1/q0| beyond int64 steps): the nearest grid end wins."""
+    import numpy as np
+    from lptrain._verify_kernels import _best_c
+    gc = np.linspace(-1.0, 1.0, 5)
+    rc = np.zeros(5)
+    for q1 in (-1e30, 1e30, -1e19, 1e19, -5.0, 5.0, 0.3):
+        ref = min(2.0 * c * q1 + c * c for c in gc)
+        assert _best_c(0.0, q1, 1.0, gc, rc, 0.0, 0.0) == ref

@@ -197,7 +197,9 @@ def _best_c(q2, q1, q0, gc, rc, lamD, pen):
         return b
     star = -q1 / q0
     step = gc[1] - gc[0] if G > 1 else 1.0
-    k = int(math.floor((star - gc[0]) / step)) if math.isfinite(star) else 0
+    f = (star - gc[0]) / step if math.isfinite(star) else 0.0
+    f = min(max(f, -4.0), G + 4.0)
+    k = int(math.floor(f))
     b = np.inf
     for j in range(k - 1, k + 3):
         if 0 <= j < G:
