@@ -382,23 +382,129 @@ def root_signs(w):
     return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
 
 
-def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False):
+def pack_basis(b):
+    """A HiGHS basis as two int8 arrays (it does not pickle)."""
+    return (np.fromiter((int(v) for v in b.col_status), dtype=np.int8),
+            np.fromiter((int(v) for v in b.row_status), dtype=np.int8))
+
+
+def unpack_basis(hs, p):
+    members = list(hs.HighsBasisStatus.__members__.values())
+    by_value = {int(m): m for m in members}
+    b = hs.HighsBasis()
+    b.col_status = [by_value[v] for v in p[0].tolist()]
+    b.row_status = [by_value[v] for v in p[1].tolist()]
+    b.valid = True
+    return b
+
+
+class NodeWork:
+    """One worker's engines for a data set: evaluates nodes (LP solves, certificate).
+
+    :meth:`evaluate` is a pure function of the data and its arguments, so the search's
+    result does not depend on which worker (thread, Dask process) ran a node.
+    """
+
+    def __init__(self, X, ys, w, loss, B, tri):
+        self.quad = quad = loss == "quadratic"
+        self.eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
+        self.pqp = PatternQP(self.eng.Z, ys, w, B) if quad else None
+        self.offs = np.asarray(TANGENT_OFFSETS)
+        self.ys, self.w = ys, w
+
+    def _solve(self, lp, basis):
+        eng = self.eng
+        ok, obj, x, yd, nb = eng.solve(lp, basis)
+        retries = 0
+        if not ok:
+            ok, obj, x, yd, nb = eng.solve(lp, None)
+            retries = 1
+        if not ok:
+            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
+        return obj, x, yd, nb, retries
+
+    def evaluate(self, s, st, basis, r_in, rounds, tol, packed=False):
+        """Bound one node.  Returns a dict: obj, U, c, cert (the leaf certificate), basis,
+        branch (the undecided pair with the largest relaxation error, -1 if none), exact
+        (relaxation realised), r (quadratic: the residuals), lps, retries.
+
+        Quadratic loss: tangents around ``r_in`` (the parent's residuals), re-centred on the
+        node's own residuals for up to ``rounds`` solves while the bound moves by more than
+        ``tol / 100``; a fully decided node starts from the exact optimum of its pattern.
+        """
+        eng, quad, w, ys, Z = self.eng, self.quad, self.w, self.ys, self.eng.Z
+        nu = eng.nu
+        if packed and basis is not None:
+            basis = unpack_basis(eng.hs, basis)
+        lps0 = eng.lps + (self.pqp.qps if quad else 0)
+        decided = bool(np.all(st != 0))
+        retries = 0
+        tan = None
+        if quad and decided:  # tangents around the exact optimum of the pattern
+            ok, U0, c0 = self.pqp.solve(s, st)
+            if ok:
+                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
+        if not quad:
+            lp = eng.build(s, st)
+            obj, x, yd, nb, retries = self._solve(lp, basis)
+        else:
+            r = r_in
+            prev = -np.inf
+            for _ in range(rounds):
+                tan = r[:, None] + self.offs[None, :]
+                lp = eng.build(s, st, tan)
+                obj, x, yd, nb, rt = self._solve(lp, basis)
+                retries += rt
+                basis = nb
+                r = x[eng.io : eng.ig] - ys
+                if obj - prev <= 0.01 * tol:
+                    break
+                prev = obj
+        U = x[: w * nu].reshape(w, nu).copy()
+        t = np.einsum("pi,pi->p", U[eng.jj], Z[eng.rr])
+        g = x[eng.ig : eng.ie]
+        sv = np.asarray(s, dtype=np.float64)[eng.jj]
+        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
+        viol[st.ravel() != 0] = 0.0
+        vmax = float(viol.max()) if viol.size else 0.0
+        if vmax > 0:
+            branch = int(np.argmax(viol))
+        else:
+            und = np.nonzero(st.ravel() == 0)[0]
+            branch = int(und[0]) if und.size else -1
+        bound, y = eng.ns_bound(lp, yd)
+        nz = np.nonzero(y)[0]
+        cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
+                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
+        return {"obj": obj, "U": U, "c": float(x[eng.ic]), "cert": cert,
+                "basis": pack_basis(nb) if packed else nb, "branch": branch,
+                "exact": vmax <= 1e-9 and not quad, "decided": decided,
+                "r": x[eng.io : eng.ig] - ys if quad else None,
+                "lps": eng.lps + (self.pqp.qps if quad else 0) - lps0, "retries": retries}
+
+
+def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False,
+           workers=1, scheduler=None, batch=None):
     """Best-first pair branching.  ``offer(s, U, c)`` records a network; ``best()`` its risk.
 
     Quadratic loss: every node is bounded by the LP with r^2 replaced by the maximum of
     tangents around residuals (the parent's, then re-centred on the node's own solution for a
     few rounds, warm-started); that LP's dual is the leaf certificate.
+
+    Nodes are evaluated in synchronous batches (:mod:`._parallel`): the ``batch`` best open
+    nodes (default: one per worker) are popped, their children bounded concurrently on
+    ``workers`` threads or the Dask cluster at ``scheduler``, and the results taken in a fixed
+    order, so for a given ``batch`` the result does not depend on the workers or their timing.
     Returns (status, lower, nodes, proof, info).
     """
+    from ._parallel import NodePool
+
     t0 = time.perf_counter()
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
     tri = hull_triangles(X, per_point=6 if quad else 16)
-    eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
-    offs = np.asarray(TANGENT_OFFSETS)
     nu = n + 1
-    Z = eng.Z
 
     def tol():
         return max(abs_gap, gap * abs(best()))
@@ -406,16 +512,13 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     tree = {}
     counter = itertools.count()
     heap = []
-    stats = {"nodes": 0, "pruned": 0, "exact": 0}
+    stats = {"nodes": 0, "pruned": 0, "exact": 0, "lps": 0, "retries": 0, "batches": 0}
 
-    def certificate(lp, y, tan):
-        bound, y = eng.ns_bound(lp, y)
-        nz = np.nonzero(y)[0]
-        return {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
-                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
-
+    pool = NodePool(NodeWork, (X, ys, w, loss, B, tri), workers=workers, scheduler=scheduler)
+    k_batch = pool.workers if batch is None else max(1, int(batch))
+    work = pool.local()  # the driver's own engines: local search (polish)
+    Z = work.eng.Z
     eng_ls = None if quad else NodeLPnd(X, ys, w, loss, B)
-    pqp = PatternQP(Z, ys, w, B) if quad else None
     tried = set()
     ls_basis = [None]
 
@@ -428,102 +531,75 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
         if key in tried:
             return
         tried.add(key)
+        stats["lps"] += 1
         if quad:
-            ok, U2, c2 = pqp.solve(s, st)
+            ok, U2, c2 = work.pqp.solve(s, st)
             if ok:
-                offer(s, np.clip(U2, -eng.B2, eng.B2), float(np.clip(c2, -B, B)))
+                offer(s, np.clip(U2, -work.eng.B2, work.eng.B2), float(np.clip(c2, -B, B)))
             return
         ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
         if ok:
             ls_basis[0] = nb
-            offer(s, x[: w * nu].reshape(w, nu), x[eng.ic])
+            offer(s, x[: w * nu].reshape(w, nu), x[eng_ls.ic])
 
-    def solve_lp(lp, basis):
-        ok, obj, x, yd, nb = eng.solve(lp, basis)
-        if not ok:
-            ok, obj, x, yd, nb = eng.solve(lp, None)
-            stats["retries"] = stats.get("retries", 0) + 1
-        if not ok:
-            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
-        return obj, x, yd, nb
-
-    def relax(s, st, basis, r_in, rounds):
-        """(obj, x, dual, basis, lp, tangents) of the node relaxation."""
-        if not quad:
-            lp = eng.build(s, st)
-            obj, x, yd, nb = solve_lp(lp, basis)
-            return obj, x, yd, nb, lp, None
-        r = r_in
-        prev = -np.inf
-        for _ in range(rounds):
-            tan = r[:, None] + offs[None, :]
-            lp = eng.build(s, st, tan)
-            obj, x, yd, nb = solve_lp(lp, basis)
-            basis = nb
-            r = x[eng.io : eng.ig] - ys
-            if obj - prev <= 0.01 * tol():
-                break
-            prev = obj
-        return obj, x, yd, nb, lp, tan
-
-    def process(nid, s, st, depth, basis, r_in):
-        decided = bool(np.all(st != 0))
-        if quad and decided:  # tangents around the exact optimum of the pattern
-            ok, U0, c0 = pqp.solve(s, st)
-            if ok:
-                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
-        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 1)
-        stats["nodes"] += 1
-        U = x[: w * nu].reshape(w, nu)
-        c = x[eng.ic]
-        offer(s, U, c)
-        if obj < best() - tol():
-            polish(s, U, c)
-        t = np.einsum("pi,pi->p", U[eng.jj], Z[eng.rr])
-        g = x[eng.ig : eng.ie]
-        sv = np.asarray(s, dtype=np.float64)[eng.jj]
-        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
-        viol[st.ravel() != 0] = 0.0
-        pruned = obj >= best() - 0.9 * tol()
-        exact = viol.max() <= 1e-9 and not quad
-        cert = certificate(lp, yd, tan)
-        if pruned or exact or decided:
-            tree[nid] = cert
-            stats["exact" if exact and not pruned else "pruned"] += 1
-            return
-        p = int(np.argmax(viol)) if viol.max() > 0 else int(np.nonzero(st.ravel() == 0)[0][0])
-        tree[nid] = {"kind": "open"}
-        r = x[eng.io : eng.ig] - ys if quad else None
-        heapq.heappush(heap, (obj, -depth, nid, s, st, p, nb, r, cert))
-
-    roots = []
-    for s in root_signs(w):
-        nid = next(counter)
-        roots.append((nid, s))
-        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys)
+    def evaluate(tasks):
+        """Bound the nodes of ``tasks`` = [(nid, s, st, depth, basis, r_in)] concurrently."""
+        tl = tol()
+        args = [(s, st, basis, r_in, 8 if depth == 0 or bool(np.all(st != 0)) else 1, tl)
+                for _, s, st, depth, basis, r_in in tasks]
+        stats["batches"] += 1
+        for (nid, s, st, depth, _, _), res in zip(tasks, pool.map("evaluate", args)):
+            stats["nodes"] += 1
+            stats["lps"] += res["lps"]
+            stats["retries"] += res["retries"]
+            obj = res["obj"]
+            offer(s, res["U"], res["c"])
+            if obj < best() - tol():
+                polish(s, res["U"], res["c"])
+            pruned = obj >= best() - 0.9 * tol()
+            if pruned or res["exact"] or res["decided"]:
+                tree[nid] = res["cert"]
+                stats["exact" if res["exact"] and not pruned else "pruned"] += 1
+                continue
+            tree[nid] = {"kind": "open"}
+            heapq.heappush(heap, (obj, -depth, nid, s, st, res["branch"], res["basis"], res["r"],
+                                  res["cert"]))
 
     status = "optimal"
-    last = time.perf_counter()
-    while heap:
-        if heap[0][0] >= best() - 0.5 * tol():
-            break
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
-            status = "time_limit"
-            break
-        obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
-        j, d = divmod(p, D)
-        kids = []
-        for val in (1, -1):
-            st2 = st.copy()
-            st2[j, d] = val
-            cid = next(counter)
-            kids.append(cid)
-            process(cid, s, st2, -negd + 1, nb, r)
-        tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
-        if progress and time.perf_counter() - last > 5:
-            last = time.perf_counter()
-            print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
-                  f"lb {heap[0][0] if heap else obj:.8g} obj {best():.8g}", flush=True)
+    try:
+        roots = []
+        tasks = []
+        for s in root_signs(w):
+            nid = next(counter)
+            roots.append((nid, s))
+            tasks.append((nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys))
+        evaluate(tasks)
+        last = time.perf_counter()
+        while heap:
+            if heap[0][0] >= best() - 0.5 * tol():
+                break
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                status = "time_limit"
+                break
+            tasks = []
+            while heap and len(tasks) < 2 * k_batch and heap[0][0] < best() - 0.5 * tol():
+                obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
+                j, d = divmod(p, D)
+                kids = []
+                for val in (1, -1):
+                    st2 = st.copy()
+                    st2[j, d] = val
+                    cid = next(counter)
+                    kids.append(cid)
+                    tasks.append((cid, s, st2, -negd + 1, nb, r))
+                tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
+            evaluate(tasks)
+            if progress and time.perf_counter() - last > 5:
+                last = time.perf_counter()
+                print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
+                      f"lb {heap[0][0] if heap else best():.8g} obj {best():.8g}", flush=True)
+    finally:
+        pool.close()
     for item in heap:
         tree[item[2]] = item[-1]
     heap.clear()
@@ -531,9 +607,10 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
     proof = _encode(tree, roots, loss, B, D, n, w, lower)
     proof["hull"] = tri
-    info = {"lps": eng.lps + (pqp.qps if quad else eng_ls.lps), "pruned": stats["pruned"],
-            "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
-            "roots": len(roots)}
+    info = {"lps": stats["lps"], "pruned": stats["pruned"],
+            "exact_leaves": stats["exact"], "retries": stats["retries"],
+            "roots": len(roots), "workers": pool.workers, "batch": k_batch,
+            "batches": stats["batches"]}
     return status, lower, stats["nodes"], proof, info
 
 
