@@ -7,7 +7,7 @@ which worker finished first.  A node's evaluation (its LP solves) is a pure func
 data and the task, run on a per-thread engine built once from the data: HiGHS releases the
 GIL while it solves (``Highs.run``), so threads use every core.  With a ``scheduler`` (a
 dask.distributed address, as the grid ``dask`` solver takes) the data is scattered to the
-cluster once and each task runs there; bases travel as small integer arrays.
+cluster once and each task runs there.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def engine(key, factory, args):
 
 
 def _remote(key, factory, args, method, task):
-    return getattr(engine(key, factory, args), method)(*task, packed=True)
+    return getattr(engine(key, factory, args), method)(*task)
 
 
 class NodePool:

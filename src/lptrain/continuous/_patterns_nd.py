@@ -389,8 +389,7 @@ def pack_basis(b):
 
 
 def unpack_basis(hs, p):
-    members = list(hs.HighsBasisStatus.__members__.values())
-    by_value = {int(m): m for m in members}
+    by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
     b = hs.HighsBasis()
     b.col_status = [by_value[v] for v in p[0].tolist()]
     b.row_status = [by_value[v] for v in p[1].tolist()]
@@ -423,7 +422,7 @@ class NodeWork:
             raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
         return obj, x, yd, nb, retries
 
-    def evaluate(self, s, st, basis, r_in, rounds, tol, packed=False):
+    def evaluate(self, s, st, basis, r_in, rounds, tol):
         """Bound one node.  Returns a dict: obj, U, c, cert (the leaf certificate), basis,
         branch (the undecided pair with the largest relaxation error, -1 if none), exact
         (relaxation realised), r (quadratic: the residuals), lps, retries.
@@ -434,7 +433,7 @@ class NodeWork:
         """
         eng, quad, w, ys, Z = self.eng, self.quad, self.w, self.ys, self.eng.Z
         nu = eng.nu
-        if packed and basis is not None:
+        if basis is not None:  # packed: the same path whether a thread or a process runs it
             basis = unpack_basis(eng.hs, basis)
         lps0 = eng.lps + (self.pqp.qps if quad else 0)
         decided = bool(np.all(st != 0))
@@ -477,7 +476,7 @@ class NodeWork:
         cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
                 "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
         return {"obj": obj, "U": U, "c": float(x[eng.ic]), "cert": cert,
-                "basis": pack_basis(nb) if packed else nb, "branch": branch,
+                "basis": pack_basis(nb), "branch": branch,
                 "exact": vmax <= 1e-9 and not quad, "decided": decided,
                 "r": x[eng.io : eng.ig] - ys if quad else None,
                 "lps": eng.lps + (self.pqp.qps if quad else 0) - lps0, "retries": retries}

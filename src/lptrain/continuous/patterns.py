@@ -172,6 +172,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     if not applies(arch, loss_name, reg) or (lam or 0.0) != 0.0:
         raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
                          "or hinge loss and no regularizer")
+    from ._parallel import check_workers
+
+    check_workers(workers)
     t0 = time.perf_counter()
     n_in = arch.widths[0]
     X = np.asarray(X, dtype=np.float64).reshape(-1, n_in)
