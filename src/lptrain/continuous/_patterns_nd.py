@@ -50,6 +50,43 @@ def single_row_ranges(Zq, Wrows, B2):
     return -B2 * best
 
 
+def cone_bound(Zq, Wr, B2):
+    """Lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} from several rows at once.
+
+    u.z = mu.(W u) + (z - W^T mu).u >= -B2 ||z - W^T mu||_1 for any mu >= 0; mu is the
+    nonnegative least-squares fit of z by the rows (at most n + 1 of them nonzero), exact
+    (bound 0: the pair's sign is implied) when z lies in the cone of the rows.
+    Returns (bound, idx, val): per z the rows used (-1 padded) and their multipliers.
+    """
+    from scipy.optimize import nnls
+
+    Q, nu = Zq.shape
+    idx = np.full((Q, nu), -1, dtype=np.int64)
+    val = np.zeros((Q, nu))
+    bound = np.empty(Q)
+    At = np.ascontiguousarray(Wr.T)
+    for q in range(Q):
+        z = Zq[q]
+        try:
+            mu, _ = nnls(At, z, maxiter=50 * max(1, Wr.shape[0]))
+        except RuntimeError:
+            mu = np.zeros(Wr.shape[0])
+        nz = np.nonzero(mu > 0)[0]
+        if nz.size > nu:
+            nz = nz[np.argsort(-mu[nz], kind="stable")[:nu]]
+        idx[q, : nz.size] = nz
+        val[q, : nz.size] = mu[nz]
+        bound[q] = -B2 * np.abs(z - val[q, : nz.size] @ Wr[nz]).sum()
+    return bound, idx, val
+
+
+def _stack_mult(parts, nu):
+    if not parts:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros((0, nu), np.int64),
+                np.zeros((0, nu)))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+
 def hull_triangles(X, per_point=16, near=14):
     """Per point d up to ``per_point`` triples of other points whose triangle holds x_d.
 
@@ -107,6 +144,8 @@ class NodeLPnd:
         self.B = float(B)
         self.B2 = self.B * self.B
         self.lps = 0
+        self.range_cache = {}
+        self.last_mult = None
         self.h = quiet_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
@@ -205,19 +244,50 @@ class NodeLPnd:
             self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
 
     def ranges(self, s, st):
-        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h."""
+        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h.
+
+        Each bound is the better of the best single decided row and a combination of up to
+        three decided rows (:func:`cone_bound`); the combinations used are kept in
+        ``self.last_mult`` (pair, side 0 low / 1 high, decided points, multipliers) for the
+        certificate, since the checker re-derives the ranges from them.
+        """
         w, D = self.w, self.D
         L = np.zeros((w, D))
         H = np.zeros((w, D))
+        mult = []
         for j in range(w):
             und = np.nonzero(st[j] == 0)[0]
             if und.size == 0:
                 continue
-            dec = np.nonzero(st[j] != 0)[0]
-            Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
-            Zq = self.Z[und]
-            L[j, und] = np.minimum(single_row_ranges(Zq, Wr, self.B2), 0.0) - PAD
-            H[j, und] = np.maximum(-single_row_ranges(-Zq, Wr, self.B2), 0.0) + PAD
+            key = (int(s[j]), st[j].tobytes())
+            hit = self.range_cache.get(key)
+            if hit is None:
+                dec = np.nonzero(st[j] != 0)[0]
+                Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
+                Zq = self.Z[und]
+                lo = single_row_ranges(Zq, Wr, self.B2)
+                hi = -single_row_ranges(-Zq, Wr, self.B2)
+                parts = []
+                if len(dec):
+                    for side, sg in ((0, 1.0), (1, -1.0)):
+                        b, idx, val = cone_bound(sg * Zq, Wr, self.B2)
+                        cur = lo if side == 0 else -hi
+                        better = b > cur + 1e-12 * (1.0 + np.abs(cur))
+                        if side == 0:
+                            lo = np.where(better, b, lo)
+                        else:
+                            hi = np.where(better, -b, hi)
+                        k = np.nonzero(better)[0]
+                        parts.append((und[k], np.full(k.size, side, np.int8),
+                                      np.where(idx[k] >= 0, dec[np.maximum(idx[k], 0)], -1), val[k]))
+                hit = (np.minimum(lo, 0.0) - PAD, np.maximum(hi, 0.0) + PAD, parts)
+                if len(self.range_cache) > 20_000:
+                    self.range_cache.clear()
+                self.range_cache[key] = hit
+            L[j, und], H[j, und] = hit[0], hit[1]
+            for d_, side, pts, val in hit[2]:
+                mult.append((j * D + d_, side, pts, val))
+        self.last_mult = _stack_mult(mult, self.nu)
         return L.ravel(), H.ravel()
 
     def build(self, s, st, tan=None):
@@ -474,7 +544,7 @@ class NodeWork:
         bound, y = eng.ns_bound(lp, yd)
         nz = np.nonzero(y)[0]
         cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
-                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
+                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan, "mult": eng.last_mult}
         return {"obj": obj, "U": U, "c": float(x[eng.ic]), "cert": cert,
                 "basis": pack_basis(nb), "branch": branch,
                 "exact": vmax <= 1e-9 and not quad, "decided": decided,
@@ -614,8 +684,13 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
 
 
 def _encode(tree, roots, loss, B, D, n, w, lower):
-    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive)."""
+    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive).
+
+    Per leaf, the range multipliers (``range_*``, see :meth:`NodeLPnd.ranges`) in a block
+    ``range_start[leaf] : range_start[leaf + 1]``.
+    """
     code, unit, point, leaf_bound, yi, yv, ystart, tp = [], [], [], [], [], [], [0], []
+    mparts, mstart = [], [0]
     for nid, _ in roots:
         stack = [nid]
         while stack:
@@ -635,6 +710,10 @@ def _encode(tree, roots, loss, B, D, n, w, lower):
                 ystart.append(ystart[-1] + len(nd["yi"]))
                 if nd["t"] is not None:
                     tp.append(np.asarray(nd["t"], dtype=np.float64).ravel())
+                m = nd.get("mult")
+                if m is not None:
+                    mparts.append(m)
+                mstart.append(mstart[-1] + (0 if m is None else len(m[0])))
     proof = {
         "format": "lptrain-patterns-proof",
         "version": 2,
@@ -656,4 +735,10 @@ def _encode(tree, roots, loss, B, D, n, w, lower):
     if tp:
         proof["t"] = np.concatenate(tp)
         proof["tangents"] = len(TANGENT_OFFSETS)
+    nu = n + 1
+    proof["range_start"] = np.asarray(mstart, dtype=np.int64)
+    proof["range_pair"] = np.concatenate([m[0] for m in mparts] + [np.zeros(0, np.int64)]).astype(np.int64)
+    proof["range_side"] = np.concatenate([m[1] for m in mparts] + [np.zeros(0, np.int8)]).astype(np.int8)
+    proof["range_point"] = np.concatenate([m[2] for m in mparts] + [np.zeros((0, nu), np.int64)]).astype(np.int32)
+    proof["range_mu"] = np.concatenate([m[3] for m in mparts] + [np.zeros((0, nu))]).astype(np.float64)
     return proof
