@@ -6,13 +6,17 @@ For n >= 2 a unit's activation pattern is a cell of the arrangement of the D hyp
 -1 (inactive: s_j u_j.z_d <= 0) or 0 (undecided).  The node LP relaxes every undecided
 contribution g = s_j relu(s_j u_j.z_d) by the ReLU triangle over a range [l, h] of u_j.z_d
 on the unit's region {||u_j||_inf <= B^2, decided rows}, bounded by weak duality with the
-best single decided row as multiplier (the checker re-derives these ranges itself); a decided
+best single decided row as multiplier (the checker re-derives these itself) or, where
+better, a nonnegative combination of up to n + 1 decided rows (:func:`cone_bound`, listed in
+the proof and evaluated rigorously by the checker); the latter is exact (0) when z_d lies in
+the cone of the decided rows, so a pair whose sign the others imply costs nothing.  A decided
 pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
 same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
 coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
 the undecided pair with the largest relaxation error, best-first, children active first.
 Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
 residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).
+Nodes are bounded in synchronous batches, concurrently (:mod:`._parallel`).
 
 The LP layout is documented in :mod:`lptrain.continuous.check_patterns` (n >= 2 leaves).
 """

@@ -718,7 +718,11 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
     + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
     -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
-    {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality.
+    {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality: the best
+    single decided row (found here), improved by the leaf's listed multipliers where they give
+    more (``range_*``: per undecided pair and side, up to n + 1 decided rows w_i of the unit
+    with mu_i >= 0; min u.z >= -B^2 ||z - sum_i mu_i w_i||_1, evaluated with a rounding
+    margin; multipliers on undecided rows, negative or not finite are refused).
     """
     D = X.shape[0]
     if int(proof["D"]) != D or int(proof["width"]) != w or float(proof["box"]) != B:
