@@ -251,7 +251,7 @@ class NodeLPnd:
         """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h.
 
         Each bound is the better of the best single decided row and a combination of up to
-        three decided rows (:func:`cone_bound`); the combinations used are kept in
+        n + 1 decided rows (:func:`cone_bound`); the combinations used are kept in
         ``self.last_mult`` (pair, side 0 low / 1 high, decided points, multipliers) for the
         certificate, since the checker re-derives the ranges from them.
         """

@@ -154,12 +154,13 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     progress : bool
         Print a line now and then.
     workers : int or None
-        Threads evaluating nodes concurrently (default: every core).
+        Threads bounding nodes concurrently (default: every core).  n >= 2 inputs only: the
+        n = 1 search runs in one thread (its node LPs take milliseconds).
     scheduler : str or None
-        A dask.distributed scheduler address: nodes are evaluated on that cluster.
+        A dask.distributed scheduler address: nodes are bounded on that cluster (n >= 2).
     batch : int or None
         Open nodes expanded per synchronous batch (default: one per worker); for a fixed
-        batch the result does not depend on the workers or their timing.
+        batch the result does not depend on the workers or their timing (n >= 2).
 
     Returns
     -------
