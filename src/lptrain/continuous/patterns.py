@@ -155,7 +155,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         Print a line now and then.
     workers : int or None
         Threads bounding nodes concurrently (default: every core).  n >= 2 inputs only: the
-        n = 1 search runs in one thread (its node LPs take milliseconds).
+        n = 1 search still runs in one thread.
     scheduler : str or None
         A dask.distributed scheduler address: nodes are bounded on that cluster (n >= 2).
     batch : int or None
