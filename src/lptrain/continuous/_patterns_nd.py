@@ -586,7 +586,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    tri = hull_triangles(X, per_point=6 if quad else 16)
+    tri = hull_triangles(X, per_point=10 if quad else 16)
     nu = n + 1
 
     def tol():
