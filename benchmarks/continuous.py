@@ -79,7 +79,7 @@ def parse_case(text):
     return [(spec, widths, target, D, loss) for loss in losses]
 
 
-def run_lptrain(spec, loss, X, Y, time_limit):
+def run_lptrain(spec, loss, X, Y, time_limit, workers=1):
     """lptrain's continuous solver, imported lazily; None if the branch lacks it."""
     try:
         from lptrain.continuous import solve_continuous as solve
@@ -92,8 +92,13 @@ def run_lptrain(spec, loss, X, Y, time_limit):
 
     arch = api.architecture(spec)
     t0, c0 = time.perf_counter(), time.process_time()
-    res = solve(arch, loss, X, Y.reshape(-1, 1), box=BOX, gap=peers.GAP, abs_gap=peers.ABS_GAP,
-                time_limit=time_limit)
+    kw = {} if workers is None else {"workers": workers}
+    try:
+        res = solve(arch, loss, X, Y.reshape(-1, 1), box=BOX, gap=peers.GAP, abs_gap=peers.ABS_GAP,
+                    time_limit=time_limit, **kw)
+    except TypeError:  # a branch whose solver takes no workers= (one thread)
+        res = solve(arch, loss, X, Y.reshape(-1, 1), box=BOX, gap=peers.GAP, abs_gap=peers.ABS_GAP,
+                    time_limit=time_limit)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     widths = [int(t) for t in spec.split("-")]
     obj = peers.risk(np.clip(np.asarray(res.params, float), -BOX, BOX), X, Y, widths, loss)
@@ -188,7 +193,7 @@ def run_case(case, args, skip):
         log(f"{name}: {peer} ... (limit {limit:g} s)" if peer in ("gurobi", "scip") else f"{name}: {peer} ...")
         try:
             if peer == "lptrain":
-                r = run_lptrain(spec, loss, X, Y, args.lptrain_time_limit)
+                r = run_lptrain(spec, loss, X, Y, args.lptrain_time_limit, args.lptrain_workers)
             elif peer == "gurobi":
                 r = peers.gurobi_solve(X, Y, widths, loss, box=BOX, time_limit=limit, clock=args.peer_clock)
             elif peer == "scip":
@@ -305,6 +310,8 @@ def main(argv=None):
                     help="the peers' limits in wall seconds (bounded run time) or in their CPU seconds "
                          "(fair on a loaded machine, unbounded wall time)")
     ap.add_argument("--lptrain-time-limit", type=float, default=600.0)
+    ap.add_argument("--lptrain-workers", type=int, default=1,
+                    help="threads for lptrain's node LPs (default 1, like the peers)")
     ap.add_argument("--skip-peers", default="", help="comma-separated of lptrain,gurobi,scip,adam")
     ap.add_argument("--adam-restarts", type=int, default=20)
     ap.add_argument("--adam-steps", type=int, default=3000)

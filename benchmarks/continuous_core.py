@@ -9,6 +9,10 @@ is shared.
     python benchmarks/continuous_core.py                # the default cases
     python benchmarks/continuous_core.py 1-3-1:100:quadratic:relu ...
     python benchmarks/continuous_core.py --time-limit=60 2-2-1:100:absolute:x1x2
+    python benchmarks/continuous_core.py --workers=2 2-2-1:100:quadratic:x1x2   # 2 threads
+
+``--workers=K`` bounds the search's nodes on K threads (default 1 here, the library's default
+is every core); ``--batch=K`` fixes the nodes expanded per batch (default: one per worker).
 """
 
 import os
@@ -43,23 +47,23 @@ def data(n, D, kind):
     return x, np.clip(y + rng.normal(0, 0.05, y.shape), -1, 1)
 
 
-def main(cases, time_limit=600.0):
+def main(cases, time_limit=600.0, workers=1, batch=None):
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f} at start")
-    print("| case | target | D | loss | nodes | LPs/QPs | solve s | objective | lower bound | gap "
-          "| check s | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          f"load {os.getloadavg()[0]:.1f} at start, workers {workers}, batch {batch or workers}")
+    print("| case | target | D | loss | nodes | LPs/QPs | solve s | cpu s | objective | lower bound "
+          "| gap | check s | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for case in cases:
         spec, D, loss, kind = case.split(":")
         D = int(D)
         arch = Architecture.parse(spec)
         X, Y = data(arch.widths[0], D, kind)
         if not patterns.applies(arch, loss, None):
-            print(f"| {spec} | {kind} | {D} | {loss} | not covered | | | | | | | |")
+            print(f"| {spec} | {kind} | {D} | {loss} | not covered | | | | | | | | |")
             continue
-        t = time.perf_counter()
-        res = patterns.solve(arch, loss, X, Y, time_limit=time_limit)
-        ts = time.perf_counter() - t
+        t, c = time.perf_counter(), time.process_time()
+        res = patterns.solve(arch, loss, X, Y, time_limit=time_limit, workers=workers, batch=batch)
+        ts, cs = time.perf_counter() - t, time.process_time() - c
         t = time.perf_counter()
         ok, msg = check_patterns.verify(res.proof, arch, loss, X, Y, box=1.0, reg=None, lam=0.0,
                                         lower_bound=res.lower_bound, params=res.params,
@@ -67,11 +71,12 @@ def main(cases, time_limit=600.0):
         tc = time.perf_counter() - t
         status = "" if res.status == "optimal" else f" ({res.status})"
         print(f"| {spec} | {kind} | {D} | {loss} | {res.nodes} | {res.info['lps']} | {ts:.2f}{status} "
-              f"| {res.objective:.9g} | {res.lower_bound:.9g} | {res.gap:.2g} "
+              f"| {cs:.1f} | {res.objective:.9g} | {res.lower_bound:.9g} | {res.gap:.2g} "
               f"| {tc:.2f}{'' if ok else ' INVALID'} | {os.getloadavg()[0]:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--time-limit=")]
-    limit = [float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--time-limit=")]
-    main(args or DEFAULT, *limit)
+    opts = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--")}
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(args or DEFAULT, float(opts.get("--time-limit", 600.0)), int(opts.get("--workers", 1)),
+         int(opts["--batch"]) if "--batch" in opts else None)

@@ -306,6 +306,37 @@ def test_a_search_bug_cannot_certify_itself(monkeypatch):
 # -- n >= 2 inputs (pair branching) -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_nd_range_bounds_are_valid(seed):
+    """Range bounds from several decided rows (search, and the checker's rigorous evaluation
+    of the same multipliers) never exceed the exact minimum of u.z over the region (scipy LP),
+    and are at least as good as the best single row."""
+    from lptrain.continuous import _patterns_nd
+
+    rng = np.random.default_rng(seed)
+    D, k = 30, 3 + 3 * seed
+    X = rng.uniform(-1, 1, (D, 2))
+    Z = np.hstack([X, np.ones((D, 1))])
+    u = rng.uniform(-1, 1, 3)
+    dec = rng.choice(D, k, replace=False)
+    W = np.where(Z[dec] @ u >= 0, 1.0, -1.0)[:, None] * Z[dec]
+    und = np.setdiff1d(np.arange(D), dec)
+    B2 = 0.7 ** 2
+    b, idx, val = _patterns_nd.cone_bound(Z[und], W, B2)
+    single = _patterns_nd.single_row_ranges(Z[und], W, B2)
+    Wm = np.where(idx[:, :, None] >= 0, W[np.maximum(idx, 0)], 0.0)
+    rig = check_patterns._nd_mult_bound(Z[und], Wm, val, B2)
+    assert np.all(val >= 0) and np.all(rig <= b + 1e-12)
+    for q, z in enumerate(Z[und]):
+        r = linprog(z, A_ub=-W, b_ub=np.zeros(k), bounds=[(-B2, B2)] * 3, method="highs")
+        assert b[q] <= r.fun + 1e-9 and rig[q] <= r.fun + 1e-12
+    # z inside the cone of the rows: the bound is 0 (the sign of u.z is implied)
+    z_in = W[:3].T @ np.array([0.3, 0.2, 0.5])
+    assert abs(_patterns_nd.cone_bound(z_in[None, :], W, B2)[0][0]) <= 1e-12
+    assert np.mean(np.maximum(b, single)) >= np.mean(single)
+
+
+
 def _data2(D, seed):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (D, 2))
@@ -431,7 +462,7 @@ def test_nd_bound_below_random_points(loss):
 def test_nd_tampered_proofs_are_rejected():
     X, Y = _data2(8, 23)
     arch = Architecture.parse("2-2-1")
-    res = patterns.solve(arch, "absolute", X, Y)
+    res = patterns.solve(arch, "absolute", X, Y, workers=1)
 
     def ver(proof=None, lower=None, Yv=Y):
         return check_patterns.verify(res.proof if proof is None else proof, arch, "absolute",
@@ -456,6 +487,26 @@ def test_nd_tampered_proofs_are_rejected():
     p = _copy(res.proof)
     p["y_value"] = p["y_value"] * 0.5
     assert not ver(proof=p)
+    # range multipliers: negative, on an undecided row, for a decided pair, blocks shifted
+    assert len(res.proof["range_pair"]) > 0
+    p = _copy(res.proof)
+    p["range_mu"][0, 0] = -abs(p["range_mu"][0, 0]) - 1.0
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["range_mu"][0, 0] = np.nan
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["range_point"][0, 0] = p["range_pair"][0] % len(X)  # the pair's own (undecided) point
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["range_point"][0, 0] = len(X)
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["range_start"] = p["range_start"][:-1]
+    assert not ver(proof=p)
+    p = _copy(res.proof)
+    p["range_side"][0] = 2
+    assert not ver(proof=p)
     p = _copy(res.proof)
     p["hull"] = p["hull"].copy()
     p["hull"][0, 1] = len(X)  # a point that does not exist
@@ -478,6 +529,13 @@ def test_nd_search_bug_cannot_certify_itself(monkeypatch):
 
     orig = _patterns_nd.single_row_ranges
     monkeypatch.setattr(_patterns_nd, "single_row_ranges", lambda Z, W, B2: orig(Z, W, B2) * 0.5)
+    cone = _patterns_nd.cone_bound
+
+    def shrunk(Zq, Wr, B2):  # the multipliers kept, the bounds they give halved
+        b, idx, val = cone(Zq, Wr, B2)
+        return b * 0.5, idx, val
+
+    monkeypatch.setattr(_patterns_nd, "cone_bound", shrunk)
     X, Y = _data2(10, 21)
     arch = Architecture.parse("2-2-1")
     res = patterns.solve(arch, "absolute", X, Y)

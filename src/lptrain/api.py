@@ -520,8 +520,8 @@ def continuous_report(res, cert, arch, loss, box, reg, lam, samples) -> Continuo
 
 def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=None, lam=0.0,
                      box=1.0, gap=1e-4, abs_gap=1e-6, time_limit=None, proof=None,
-                     method="auto", certify=True, incumbent=None,
-                     progress=False) -> ContinuousTrainResult:
+                     method="auto", certify=True, incumbent=None, progress=False, workers=None,
+                     scheduler=None) -> ContinuousTrainResult:
     """The best network over continuous parameters in [-box, box]^N, with a certified bound.
 
     Parameters
@@ -541,6 +541,9 @@ def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=
     method : {"auto", "patterns", "spatial"}
     certify : bool
         Replay the proof independently (``certificate`` in the report).
+    workers, scheduler : int, str or None
+        ``patterns``: threads bounding nodes concurrently (default every core), or a
+        dask.distributed scheduler address to bound them on that cluster.
 
     Returns
     -------
@@ -559,7 +562,7 @@ def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=
         )
     res = solve_continuous(arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam, gap=gap,
                            abs_gap=abs_gap, time_limit=time_limit, incumbent=incumbent,
-                           progress=progress, method=method)
+                           progress=progress, method=method, workers=workers, scheduler=scheduler)
     cert = check_continuous(res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam) if certify else None
     report = continuous_report(res, cert, arch, loss, box, reg, lam, dataset.samples)
     if proof is not None:

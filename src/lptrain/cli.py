@@ -117,8 +117,10 @@ def _solve_args(p):
                         "an hour or two on two cores; 'none' for no limit)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
-                        "default from LPTRAIN_SCHEDULER)")
-    p.add_argument("--workers", type=positive_int, help="with --solver dask and no scheduler: a LocalCluster of K workers")
+                        "default from LPTRAIN_SCHEDULER); with --continuous: bound the search's "
+                        "nodes on that cluster")
+    p.add_argument("--workers", type=positive_int, help="with --solver dask and no scheduler: a LocalCluster of K workers; "
+                   "with --continuous: K threads bounding nodes (default every core)")
 
 
 def _continuous_args(p, box_default=1.0):
@@ -502,15 +504,16 @@ def _print_continuous(rep, out):
 def _train_continuous(args):
     if args.bnn or args.bits is not None or args.epsilon is not None:
         raise InputError("train --continuous uses no grid: --bits, --epsilon and --bnn do not apply")
-    if args.form != "compact" or args.solver != "auto" or args.scheduler or args.workers:
-        raise InputError("train --continuous: --form, --solver, --scheduler and --workers do not apply")
+    if args.form != "compact" or args.solver != "auto":
+        raise InputError("train --continuous: --form and --solver do not apply")
     _check_out(args.proof)
     arch = api.architecture(args.arch, args.activation)
     ds = read_dataset(args.data, arch.n_inputs, arch.n_outputs, scale=args.scale)
     res = api.train_continuous(ds, arch, loss=args.loss, activation=args.activation, reg=args.reg,
                                lam=args.lam, box=args.box, gap=args.gap, abs_gap=args.abs_gap,
                                time_limit=args.time_limit, proof=args.proof, method=args.method,
-                               certify=not args.no_check, progress=_progress(args))
+                               certify=not args.no_check, progress=_progress(args),
+                               workers=args.workers, scheduler=args.scheduler)
     rep = res.report
     _save_model(args.model, res.network, rep)
     _print_continuous(rep, sys.stdout)

@@ -100,7 +100,8 @@ def choose_method(arch, loss, reg=None, method="auto") -> str:
 
 
 def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
-                     time_limit=None, incumbent=None, progress=False, method="auto") -> ContinuousResult:
+                     time_limit=None, incumbent=None, progress=False, method="auto", workers=None,
+                     scheduler=None) -> ContinuousResult:
     """The best network in [-box, box]^N and a certified lower bound on the risk.
 
     Parameters
@@ -120,6 +121,10 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     incumbent : array (N,) or None
         A network to start from (e.g. the grid optimum).
     method : {"auto", "patterns", "spatial"}
+    workers : int or None
+        ``patterns``: threads bounding nodes concurrently (default: every core).
+    scheduler : str or None
+        ``patterns``: a dask.distributed scheduler address; nodes are bounded on that cluster.
 
     Returns
     -------
@@ -135,7 +140,7 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     kw = dict(box=float(box), reg=reg, lam=float(lam), gap=float(gap), abs_gap=float(abs_gap),
               time_limit=time_limit, incumbent=incumbent, progress=progress)
     if which == "patterns":
-        res = _patterns().solve(arch, loss, X, Y, **kw)
+        res = _patterns().solve(arch, loss, X, Y, workers=workers, scheduler=scheduler, **kw)
     else:
         from . import spatial
 

@@ -6,13 +6,17 @@ For n >= 2 a unit's activation pattern is a cell of the arrangement of the D hyp
 -1 (inactive: s_j u_j.z_d <= 0) or 0 (undecided).  The node LP relaxes every undecided
 contribution g = s_j relu(s_j u_j.z_d) by the ReLU triangle over a range [l, h] of u_j.z_d
 on the unit's region {||u_j||_inf <= B^2, decided rows}, bounded by weak duality with the
-best single decided row as multiplier (the checker re-derives these ranges itself); a decided
+best single decided row as multiplier (the checker re-derives these itself) or, where
+better, a nonnegative combination of up to n + 1 decided rows (:func:`cone_bound`, listed in
+the proof and evaluated rigorously by the checker); the latter is exact (0) when z_d lies in
+the cone of the decided rows, so a pair whose sign the others imply costs nothing.  A decided
 pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
 same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
 coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
 the undecided pair with the largest relaxation error, best-first, children active first.
 Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
 residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).
+Nodes are bounded in synchronous batches, concurrently (:mod:`._parallel`).
 
 The LP layout is documented in :mod:`lptrain.continuous.check_patterns` (n >= 2 leaves).
 """
@@ -48,6 +52,43 @@ def single_row_ranges(Zq, Wrows, B2):
         res = Zq[:, None, None, :] - mus[:, :, :, None] * Wr[None, :, None, :]
         best = np.minimum(best, np.abs(res).sum(axis=3).min(axis=(1, 2)))
     return -B2 * best
+
+
+def cone_bound(Zq, Wr, B2):
+    """Lower bounds of min u.z over {||u||_inf <= B2, W u >= 0} from several rows at once.
+
+    u.z = mu.(W u) + (z - W^T mu).u >= -B2 ||z - W^T mu||_1 for any mu >= 0; mu is the
+    nonnegative least-squares fit of z by the rows (at most n + 1 of them nonzero), exact
+    (bound 0: the pair's sign is implied) when z lies in the cone of the rows.
+    Returns (bound, idx, val): per z the rows used (-1 padded) and their multipliers.
+    """
+    from scipy.optimize import nnls
+
+    Q, nu = Zq.shape
+    idx = np.full((Q, nu), -1, dtype=np.int64)
+    val = np.zeros((Q, nu))
+    bound = np.empty(Q)
+    At = np.ascontiguousarray(Wr.T)
+    for q in range(Q):
+        z = Zq[q]
+        try:
+            mu, _ = nnls(At, z, maxiter=50 * max(1, Wr.shape[0]))
+        except RuntimeError:
+            mu = np.zeros(Wr.shape[0])
+        nz = np.nonzero(mu > 0)[0]
+        if nz.size > nu:
+            nz = nz[np.argsort(-mu[nz], kind="stable")[:nu]]
+        idx[q, : nz.size] = nz
+        val[q, : nz.size] = mu[nz]
+        bound[q] = -B2 * np.abs(z - val[q, : nz.size] @ Wr[nz]).sum()
+    return bound, idx, val
+
+
+def _stack_mult(parts, nu):
+    if not parts:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros((0, nu), np.int64),
+                np.zeros((0, nu)))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
 
 
 def hull_triangles(X, per_point=16, near=14):
@@ -107,6 +148,8 @@ class NodeLPnd:
         self.B = float(B)
         self.B2 = self.B * self.B
         self.lps = 0
+        self.range_cache = {}
+        self.last_mult = None
         self.h = quiet_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
@@ -205,19 +248,50 @@ class NodeLPnd:
             self.col_hi0[self.ie :] = (self.omax + np.abs(ys)) ** 2
 
     def ranges(self, s, st):
-        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h."""
+        """(l, h) per pair (w, D): bounds of u_j.z_d on the unit's region, l <= 0 <= h.
+
+        Each bound is the better of the best single decided row and a combination of up to
+        n + 1 decided rows (:func:`cone_bound`); the combinations used are kept in
+        ``self.last_mult`` (pair, side 0 low / 1 high, decided points, multipliers) for the
+        certificate, since the checker re-derives the ranges from them.
+        """
         w, D = self.w, self.D
         L = np.zeros((w, D))
         H = np.zeros((w, D))
+        mult = []
         for j in range(w):
             und = np.nonzero(st[j] == 0)[0]
             if und.size == 0:
                 continue
-            dec = np.nonzero(st[j] != 0)[0]
-            Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
-            Zq = self.Z[und]
-            L[j, und] = np.minimum(single_row_ranges(Zq, Wr, self.B2), 0.0) - PAD
-            H[j, und] = np.maximum(-single_row_ranges(-Zq, Wr, self.B2), 0.0) + PAD
+            key = (int(s[j]), st[j].tobytes())
+            hit = self.range_cache.get(key)
+            if hit is None:
+                dec = np.nonzero(st[j] != 0)[0]
+                Wr = (s[j] * st[j, dec])[:, None] * self.Z[dec]
+                Zq = self.Z[und]
+                lo = single_row_ranges(Zq, Wr, self.B2)
+                hi = -single_row_ranges(-Zq, Wr, self.B2)
+                parts = []
+                if len(dec):
+                    for side, sg in ((0, 1.0), (1, -1.0)):
+                        b, idx, val = cone_bound(sg * Zq, Wr, self.B2)
+                        cur = lo if side == 0 else -hi
+                        better = b > cur + 1e-12 * (1.0 + np.abs(cur))
+                        if side == 0:
+                            lo = np.where(better, b, lo)
+                        else:
+                            hi = np.where(better, -b, hi)
+                        k = np.nonzero(better)[0]
+                        parts.append((und[k], np.full(k.size, side, np.int8),
+                                      np.where(idx[k] >= 0, dec[np.maximum(idx[k], 0)], -1), val[k]))
+                hit = (np.minimum(lo, 0.0) - PAD, np.maximum(hi, 0.0) + PAD, parts)
+                if len(self.range_cache) > 20_000:
+                    self.range_cache.clear()
+                self.range_cache[key] = hit
+            L[j, und], H[j, und] = hit[0], hit[1]
+            for d_, side, pts, val in hit[2]:
+                mult.append((j * D + d_, side, pts, val))
+        self.last_mult = _stack_mult(mult, self.nu)
         return L.ravel(), H.ravel()
 
     def build(self, s, st, tan=None):
@@ -382,23 +456,138 @@ def root_signs(w):
     return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
 
 
-def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False):
+def pack_basis(b):
+    """A HiGHS basis as two int8 arrays (it does not pickle)."""
+    return (np.fromiter((int(v) for v in b.col_status), dtype=np.int8),
+            np.fromiter((int(v) for v in b.row_status), dtype=np.int8))
+
+
+def unpack_basis(hs, p):
+    by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
+    b = hs.HighsBasis()
+    b.col_status = [by_value[v] for v in p[0].tolist()]
+    b.row_status = [by_value[v] for v in p[1].tolist()]
+    b.valid = True
+    return b
+
+
+class NodeWork:
+    """One worker's engines for a data set: evaluates nodes (LP solves, certificate).
+
+    :meth:`evaluate` is a pure function of the data and its arguments, so the search's
+    result does not depend on which worker (thread, Dask process) ran a node.
+    """
+
+    def __init__(self, X, ys, w, loss, B, tri):
+        self.quad = quad = loss == "quadratic"
+        self.eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
+        self.pqp = PatternQP(self.eng.Z, ys, w, B) if quad else None
+        self.offs = np.asarray(TANGENT_OFFSETS)
+        self.ys, self.w = ys, w
+
+    def _solve(self, lp, basis):
+        eng = self.eng
+        ok, obj, x, yd, nb = eng.solve(lp, basis)
+        retries = 0
+        if not ok:
+            ok, obj, x, yd, nb = eng.solve(lp, None)
+            retries = 1
+        if not ok:
+            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
+        return obj, x, yd, nb, retries
+
+    def evaluate(self, s, st, basis, r_in, rounds, tol):
+        """Bound one node.  Returns a dict: obj, U, c, cert (the leaf certificate), basis,
+        branch (the undecided pair with the largest relaxation error, -1 if none), exact
+        (relaxation realised), r (quadratic: the residuals), lps, retries.
+
+        Quadratic loss: tangents around ``r_in`` (the parent's residuals), re-centred on the
+        node's own residuals for up to ``rounds`` solves while the bound moves by more than
+        ``tol / 100``; a fully decided node starts from the exact optimum of its pattern.
+        """
+        eng, quad, w, ys, Z = self.eng, self.quad, self.w, self.ys, self.eng.Z
+        nu = eng.nu
+        if basis is not None:  # packed: the same path whether a thread or a process runs it
+            basis = unpack_basis(eng.hs, basis)
+        lps0 = eng.lps + (self.pqp.qps if quad else 0)
+        decided = bool(np.all(st != 0))
+        retries = 0
+        tan = None
+        if quad and decided:  # tangents around the exact optimum of the pattern
+            ok, U0, c0 = self.pqp.solve(s, st)
+            if ok:
+                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
+        sv = np.asarray(s, dtype=np.float64)[eng.jj]
+        decided_pairs = st.ravel() != 0
+
+        def violation(x):
+            t = np.einsum("pi,pi->p", x[: w * nu].reshape(w, nu)[eng.jj], Z[eng.rr])
+            v = np.abs(x[eng.ig : eng.ie] - sv * np.maximum(sv * t, 0.0))
+            v[decided_pairs] = 0.0
+            return v
+
+        if not quad:
+            lp = eng.build(s, st)
+            obj, x, yd, nb, retries = self._solve(lp, basis)
+            viol = violation(x)
+        else:
+            r = r_in
+            prev = -np.inf
+            k = 0
+            while True:
+                tan = r[:, None] + self.offs[None, :]
+                lp = eng.build(s, st, tan)
+                obj, x, yd, nb, rt = self._solve(lp, basis)
+                retries += rt
+                basis = nb
+                k += 1
+                r = x[eng.io : eng.ig] - ys
+                viol = violation(x)
+                # a realised point: only the tangents separate the bound from its risk
+                limit = max(rounds, 8) if viol.max(initial=0.0) <= 1e-9 else rounds
+                if k >= limit or obj - prev <= 0.01 * tol:
+                    break
+                prev = obj
+        U = x[: w * nu].reshape(w, nu).copy()
+        vmax = float(viol.max()) if viol.size else 0.0
+        if vmax > 0:
+            branch = int(np.argmax(viol))
+        else:
+            und = np.nonzero(st.ravel() == 0)[0]
+            branch = int(und[0]) if und.size else -1
+        bound, y = eng.ns_bound(lp, yd)
+        nz = np.nonzero(y)[0]
+        cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
+                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan, "mult": eng.last_mult}
+        return {"obj": obj, "U": U, "c": float(x[eng.ic]), "cert": cert,
+                "basis": pack_basis(nb), "branch": branch,
+                "exact": vmax <= 1e-9 and not quad, "decided": decided,
+                "r": x[eng.io : eng.ig] - ys if quad else None,
+                "lps": eng.lps + (self.pqp.qps if quad else 0) - lps0, "retries": retries}
+
+
+def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=False,
+           workers=1, scheduler=None, batch=None):
     """Best-first pair branching.  ``offer(s, U, c)`` records a network; ``best()`` its risk.
 
     Quadratic loss: every node is bounded by the LP with r^2 replaced by the maximum of
     tangents around residuals (the parent's, then re-centred on the node's own solution for a
     few rounds, warm-started); that LP's dual is the leaf certificate.
+
+    Nodes are evaluated in synchronous batches (:mod:`._parallel`): the ``batch`` best open
+    nodes (default: one per worker) are popped, their children bounded concurrently on
+    ``workers`` threads or the Dask cluster at ``scheduler``, and the results taken in a fixed
+    order, so for a given ``batch`` the result does not depend on the workers or their timing.
     Returns (status, lower, nodes, proof, info).
     """
+    from ._parallel import NodePool
+
     t0 = time.perf_counter()
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    tri = hull_triangles(X, per_point=6 if quad else 16)
-    eng = NodeLPnd(X, ys, w, loss, B, tangents=len(TANGENT_OFFSETS) if quad else 0, tri=tri)
-    offs = np.asarray(TANGENT_OFFSETS)
+    tri = hull_triangles(X, per_point=10 if quad else 16)
     nu = n + 1
-    Z = eng.Z
 
     def tol():
         return max(abs_gap, gap * abs(best()))
@@ -406,16 +595,13 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     tree = {}
     counter = itertools.count()
     heap = []
-    stats = {"nodes": 0, "pruned": 0, "exact": 0}
+    stats = {"nodes": 0, "pruned": 0, "exact": 0, "lps": 0, "retries": 0, "batches": 0}
 
-    def certificate(lp, y, tan):
-        bound, y = eng.ns_bound(lp, y)
-        nz = np.nonzero(y)[0]
-        return {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
-                "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
-
+    pool = NodePool(NodeWork, (X, ys, w, loss, B, tri), workers=workers, scheduler=scheduler)
+    k_batch = pool.workers if batch is None else max(1, int(batch))
+    work = pool.local()  # the driver's own engines: local search (polish)
+    Z = work.eng.Z
     eng_ls = None if quad else NodeLPnd(X, ys, w, loss, B)
-    pqp = PatternQP(Z, ys, w, B) if quad else None
     tried = set()
     ls_basis = [None]
 
@@ -428,102 +614,75 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
         if key in tried:
             return
         tried.add(key)
+        stats["lps"] += 1
         if quad:
-            ok, U2, c2 = pqp.solve(s, st)
+            ok, U2, c2 = work.pqp.solve(s, st)
             if ok:
-                offer(s, np.clip(U2, -eng.B2, eng.B2), float(np.clip(c2, -B, B)))
+                offer(s, np.clip(U2, -work.eng.B2, work.eng.B2), float(np.clip(c2, -B, B)))
             return
         ok, obj, x, _, nb = eng_ls.solve(eng_ls.build(s, st), ls_basis[0])
         if ok:
             ls_basis[0] = nb
-            offer(s, x[: w * nu].reshape(w, nu), x[eng.ic])
+            offer(s, x[: w * nu].reshape(w, nu), x[eng_ls.ic])
 
-    def solve_lp(lp, basis):
-        ok, obj, x, yd, nb = eng.solve(lp, basis)
-        if not ok:
-            ok, obj, x, yd, nb = eng.solve(lp, None)
-            stats["retries"] = stats.get("retries", 0) + 1
-        if not ok:
-            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
-        return obj, x, yd, nb
-
-    def relax(s, st, basis, r_in, rounds):
-        """(obj, x, dual, basis, lp, tangents) of the node relaxation."""
-        if not quad:
-            lp = eng.build(s, st)
-            obj, x, yd, nb = solve_lp(lp, basis)
-            return obj, x, yd, nb, lp, None
-        r = r_in
-        prev = -np.inf
-        for _ in range(rounds):
-            tan = r[:, None] + offs[None, :]
-            lp = eng.build(s, st, tan)
-            obj, x, yd, nb = solve_lp(lp, basis)
-            basis = nb
-            r = x[eng.io : eng.ig] - ys
-            if obj - prev <= 0.01 * tol():
-                break
-            prev = obj
-        return obj, x, yd, nb, lp, tan
-
-    def process(nid, s, st, depth, basis, r_in):
-        decided = bool(np.all(st != 0))
-        if quad and decided:  # tangents around the exact optimum of the pattern
-            ok, U0, c0 = pqp.solve(s, st)
-            if ok:
-                r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
-        obj, x, yd, nb, lp, tan = relax(s, st, basis, r_in, 8 if decided or depth == 0 else 1)
-        stats["nodes"] += 1
-        U = x[: w * nu].reshape(w, nu)
-        c = x[eng.ic]
-        offer(s, U, c)
-        if obj < best() - tol():
-            polish(s, U, c)
-        t = np.einsum("pi,pi->p", U[eng.jj], Z[eng.rr])
-        g = x[eng.ig : eng.ie]
-        sv = np.asarray(s, dtype=np.float64)[eng.jj]
-        viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
-        viol[st.ravel() != 0] = 0.0
-        pruned = obj >= best() - 0.9 * tol()
-        exact = viol.max() <= 1e-9 and not quad
-        cert = certificate(lp, yd, tan)
-        if pruned or exact or decided:
-            tree[nid] = cert
-            stats["exact" if exact and not pruned else "pruned"] += 1
-            return
-        p = int(np.argmax(viol)) if viol.max() > 0 else int(np.nonzero(st.ravel() == 0)[0][0])
-        tree[nid] = {"kind": "open"}
-        r = x[eng.io : eng.ig] - ys if quad else None
-        heapq.heappush(heap, (obj, -depth, nid, s, st, p, nb, r, cert))
-
-    roots = []
-    for s in root_signs(w):
-        nid = next(counter)
-        roots.append((nid, s))
-        process(nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys)
+    def evaluate(tasks):
+        """Bound the nodes of ``tasks`` = [(nid, s, st, depth, basis, r_in)] concurrently."""
+        tl = tol()
+        args = [(s, st, basis, r_in, 8 if depth == 0 or bool(np.all(st != 0)) else 1, tl)
+                for _, s, st, depth, basis, r_in in tasks]
+        stats["batches"] += 1
+        for (nid, s, st, depth, _, _), res in zip(tasks, pool.map("evaluate", args)):
+            stats["nodes"] += 1
+            stats["lps"] += res["lps"]
+            stats["retries"] += res["retries"]
+            obj = res["obj"]
+            offer(s, res["U"], res["c"])
+            if obj < best() - tol():
+                polish(s, res["U"], res["c"])
+            pruned = obj >= best() - 0.9 * tol()
+            if pruned or res["exact"] or res["decided"]:
+                tree[nid] = res["cert"]
+                stats["exact" if res["exact"] and not pruned else "pruned"] += 1
+                continue
+            tree[nid] = {"kind": "open"}
+            heapq.heappush(heap, (obj, -depth, nid, s, st, res["branch"], res["basis"], res["r"],
+                                  res["cert"]))
 
     status = "optimal"
-    last = time.perf_counter()
-    while heap:
-        if heap[0][0] >= best() - 0.5 * tol():
-            break
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
-            status = "time_limit"
-            break
-        obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
-        j, d = divmod(p, D)
-        kids = []
-        for val in (1, -1):
-            st2 = st.copy()
-            st2[j, d] = val
-            cid = next(counter)
-            kids.append(cid)
-            process(cid, s, st2, -negd + 1, nb, r)
-        tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
-        if progress and time.perf_counter() - last > 5:
-            last = time.perf_counter()
-            print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
-                  f"lb {heap[0][0] if heap else obj:.8g} obj {best():.8g}", flush=True)
+    try:
+        roots = []
+        tasks = []
+        for s in root_signs(w):
+            nid = next(counter)
+            roots.append((nid, s))
+            tasks.append((nid, s, np.zeros((w, D), dtype=np.int8), 0, None, -ys))
+        evaluate(tasks)
+        last = time.perf_counter()
+        while heap:
+            if heap[0][0] >= best() - 0.5 * tol():
+                break
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                status = "time_limit"
+                break
+            tasks = []
+            while heap and len(tasks) < 2 * k_batch and heap[0][0] < best() - 0.5 * tol():
+                obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
+                j, d = divmod(p, D)
+                kids = []
+                for val in (1, -1):
+                    st2 = st.copy()
+                    st2[j, d] = val
+                    cid = next(counter)
+                    kids.append(cid)
+                    tasks.append((cid, s, st2, -negd + 1, nb, r))
+                tree[nid] = {"kind": "split", "unit": j, "point": d, "kids": kids}
+            evaluate(tasks)
+            if progress and time.perf_counter() - last > 5:
+                last = time.perf_counter()
+                print(f"[patterns-nd] nodes {stats['nodes']} open {len(heap)} "
+                      f"lb {heap[0][0] if heap else best():.8g} obj {best():.8g}", flush=True)
+    finally:
+        pool.close()
     for item in heap:
         tree[item[2]] = item[-1]
     heap.clear()
@@ -531,15 +690,21 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best())
     proof = _encode(tree, roots, loss, B, D, n, w, lower)
     proof["hull"] = tri
-    info = {"lps": eng.lps + (pqp.qps if quad else eng_ls.lps), "pruned": stats["pruned"],
-            "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
-            "roots": len(roots)}
+    info = {"lps": stats["lps"], "pruned": stats["pruned"],
+            "exact_leaves": stats["exact"], "retries": stats["retries"],
+            "roots": len(roots), "workers": pool.workers, "batch": k_batch,
+            "batches": stats["batches"]}
     return status, lower, stats["nodes"], proof, info
 
 
 def _encode(tree, roots, loss, B, D, n, w, lower):
-    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive)."""
+    """Preorder: code 0 leaf / 1 split (unit, point; children active then inactive).
+
+    Per leaf, the range multipliers (``range_*``, see :meth:`NodeLPnd.ranges`) in a block
+    ``range_start[leaf] : range_start[leaf + 1]``.
+    """
     code, unit, point, leaf_bound, yi, yv, ystart, tp = [], [], [], [], [], [], [0], []
+    mparts, mstart = [], [0]
     for nid, _ in roots:
         stack = [nid]
         while stack:
@@ -559,6 +724,10 @@ def _encode(tree, roots, loss, B, D, n, w, lower):
                 ystart.append(ystart[-1] + len(nd["yi"]))
                 if nd["t"] is not None:
                     tp.append(np.asarray(nd["t"], dtype=np.float64).ravel())
+                m = nd.get("mult")
+                if m is not None:
+                    mparts.append(m)
+                mstart.append(mstart[-1] + (0 if m is None else len(m[0])))
     proof = {
         "format": "lptrain-patterns-proof",
         "version": 2,
@@ -580,4 +749,10 @@ def _encode(tree, roots, loss, B, D, n, w, lower):
     if tp:
         proof["t"] = np.concatenate(tp)
         proof["tangents"] = len(TANGENT_OFFSETS)
+    nu = n + 1
+    proof["range_start"] = np.asarray(mstart, dtype=np.int64)
+    proof["range_pair"] = np.concatenate([m[0] for m in mparts] + [np.zeros(0, np.int64)]).astype(np.int64)
+    proof["range_side"] = np.concatenate([m[1] for m in mparts] + [np.zeros(0, np.int8)]).astype(np.int8)
+    proof["range_point"] = np.concatenate([m[2] for m in mparts] + [np.zeros((0, nu), np.int64)]).astype(np.int32)
+    proof["range_mu"] = np.concatenate([m[3] for m in mparts] + [np.zeros((0, nu))]).astype(np.float64)
     return proof

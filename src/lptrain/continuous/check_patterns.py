@@ -528,8 +528,22 @@ def _nd_min_bound(Zq, Wr, B2):
     return -(best * B2) * (1 + 4 * U)
 
 
-def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None):
-    """The documented leaf LP for n >= 2 inputs (see :func:`_verify_nd`)."""
+def _nd_mult_bound(Zq, Wm, mu, B2):
+    """Rigorous lower bounds of min u.z over {||u||_inf <= B2, w.u >= 0 for the rows w of Wm}
+    per z of Zq (Q, nu), Wm (Q, k, nu), mu (Q, k) >= 0: -B2 ||z - sum_i mu_i w_i||_1
+    (u.z = sum_i mu_i w_i.u + (z - sum_i mu_i w_i).u, weak duality)."""
+    nu = Zq.shape[1]
+    k = Wm.shape[1]
+    prod = mu[:, :, None] * Wm
+    res = Zq - prod.sum(axis=1)
+    mag = np.abs(Zq) + np.abs(prod).sum(axis=1)
+    norm = (np.abs(res) + 4 * (k + 3) * U * mag).sum(axis=1) * (1 + 4 * (nu + 2) * U)
+    return -(norm * B2) * (1 + 4 * U)
+
+
+def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None, mult=None):
+    """The documented leaf LP for n >= 2 inputs (see :func:`_verify_nd`); ``mult``: the
+    leaf's range multipliers (pair, side, points, mu), already validated."""
     D, n = X.shape
     nu = n + 1
     B2 = float(_up(B * B))
@@ -578,6 +592,17 @@ def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None):
         Wr = (signs[j] * st[j, dec]).astype(np.float64)[:, None] * Z[dec]
         L[j, und] = np.minimum(_nd_min_bound(Z[und], Wr, B2), 0.0)
         H[j, und] = np.maximum(-_nd_min_bound(-Z[und], Wr, B2), 0.0)
+    if mult is not None and len(mult[0]):
+        pair, side, pts, mu = mult
+        jm, dm = np.divmod(pair, D)
+        sg = np.where(side == 0, 1.0, -1.0)
+        ptc = np.maximum(pts, 0)
+        Wm = (np.asarray(signs, dtype=np.float64)[jm][:, None] * st[jm[:, None], ptc]
+              * (pts >= 0))[:, :, None] * Z[ptc]
+        b = _nd_mult_bound(sg[:, None] * Z[dm], Wm, np.where(pts >= 0, mu, 0.0), B2)
+        lo = side == 0
+        np.maximum.at(L, (jm[lo], dm[lo]), np.minimum(b[lo], 0.0))
+        np.minimum.at(H, (jm[~lo], dm[~lo]), np.maximum(-b[~lo], 0.0))
     l, h = L.ravel(), H.ravel()
     stf = st.ravel().astype(np.int64)
     sj = np.asarray(signs, dtype=np.float64)[jr]
@@ -693,7 +718,11 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
     + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
     -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
-    {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality.
+    {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality: the best
+    single decided row (found here), improved by the leaf's listed multipliers where they give
+    more (``range_*``: per undecided pair and side, up to n + 1 decided rows w_i of the unit
+    with mu_i >= 0; min u.z >= -B^2 ||z - sum_i mu_i w_i||_1, evaluated with a rounding
+    margin; multipliers on undecided rows, negative or not finite are refused).
     """
     D = X.shape[0]
     if int(proof["D"]) != D or int(proof["width"]) != w or float(proof["box"]) != B:
@@ -753,7 +782,37 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
                 if tan.shape != (D * K,) or not np.all(np.isfinite(tan)):
                     return False, f"leaf {li}: tangent points missing"
                 tan = tan.reshape(D, K)
-            lp = _nd_leaf_lp(X, ys, loss_name, B, w, s, st, tan, hull)
+            mult = None
+            if "range_start" in proof:
+                rs = proof["range_start"]
+                if len(rs) != len(leaf_bound) + 1:
+                    return False, "range multipliers: block offsets do not match the leaves"
+                a, b = int(rs[li]), int(rs[li + 1])
+                if not 0 <= a <= b <= len(proof["range_pair"]):
+                    return False, f"leaf {li}: range multipliers out of range"
+                pair = np.asarray(proof["range_pair"][a:b], dtype=np.int64)
+                side = np.asarray(proof["range_side"][a:b], dtype=np.int64)
+                nu = X.shape[1] + 1
+                pts = np.asarray(proof["range_point"][a:b], dtype=np.int64)
+                mu = np.asarray(proof["range_mu"][a:b], dtype=np.float64)
+                if pts.shape != (b - a, nu) or mu.shape != (b - a, nu) or \
+                        len(proof["range_side"]) != len(proof["range_pair"]):
+                    return False, f"leaf {li}: range multipliers malformed"
+                if pair.size and (pair.min() < 0 or pair.max() >= w * D or
+                                  not np.all((side == 0) | (side == 1))):
+                    return False, f"leaf {li}: range multipliers name pairs that do not exist"
+                if pts.size and (pts.min() < -1 or pts.max() >= D):
+                    return False, f"leaf {li}: range multipliers name points that do not exist"
+                jm, dm = np.divmod(pair, D)
+                if np.any(st[jm, dm] != 0):
+                    return False, f"leaf {li}: range multipliers for a decided pair"
+                used = pts >= 0
+                if np.any(used & (st[jm[:, None], np.maximum(pts, 0)] == 0)):
+                    return False, f"leaf {li}: range multipliers use an undecided row"
+                if not (np.all(np.isfinite(mu)) and np.all(mu >= 0)):
+                    return False, f"leaf {li}: range multipliers must be finite and >= 0"
+                mult = (pair, side, pts, mu)
+            lp = _nd_leaf_lp(X, ys, loss_name, B, w, s, st, tan, hull, mult)
             y = np.zeros(lp[0].shape[0])
             a, b = int(ystart[li]), int(ystart[li + 1])
             idx = np.asarray(yidx[a:b], dtype=np.int64)

@@ -131,7 +131,8 @@ def propagate(s, o, klo, khi):
 
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
-          time_limit=None, incumbent=None, progress=False) -> ContinuousResult:
+          time_limit=None, incumbent=None, progress=False, workers=None, scheduler=None,
+          batch=None) -> ContinuousResult:
     """Certified global minimum of the empirical risk of an n-w-1 ReLU net over [-box, box]^N.
 
     Parameters
@@ -152,6 +153,14 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         Parameters of a known network (inside the box) to start from.
     progress : bool
         Print a line now and then.
+    workers : int or None
+        Threads bounding nodes concurrently (default: every core).  n >= 2 inputs only: the
+        n = 1 search still runs in one thread.
+    scheduler : str or None
+        A dask.distributed scheduler address: nodes are bounded on that cluster (n >= 2).
+    batch : int or None
+        Open nodes expanded per synchronous batch (default: one per worker); for a fixed
+        batch the result does not depend on the workers or their timing (n >= 2).
 
     Returns
     -------
@@ -164,6 +173,9 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     if not applies(arch, loss_name, reg) or (lam or 0.0) != 0.0:
         raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
                          "or hinge loss and no regularizer")
+    from ._parallel import check_workers
+
+    check_workers(workers)
     t0 = time.perf_counter()
     n_in = arch.widths[0]
     X = np.asarray(X, dtype=np.float64).reshape(-1, n_in)
@@ -186,7 +198,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             raise SizeError(f"{D} points with {n_in} inputs: the pair search's range bounds take "
                             f"memory quadratic in D; it takes at most {MAX_POINTS_ND} points")
         return _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress,
-                         t0)
+                         t0, workers, scheduler, batch)
     perm = np.argsort(X[:, 0], kind="stable")
     xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
     eng = NodeLP(xs, ys, w, loss_name, B)
@@ -378,7 +390,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     )
 
 
-def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress, t0):
+def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress, t0,
+              workers, scheduler, batch):
     """n >= 2 inputs: pair branching (:mod:`._patterns_nd`)."""
     from ._patterns_nd import search
 
@@ -410,7 +423,8 @@ def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, pro
     status, lower, nodes, proof, info = search(
         X, Y, arch.widths[1], loss_name, B, gap=gap, abs_gap=abs_gap,
         time_limit=None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0)),
-        offer=offer, best=lambda: best["obj"], progress=progress)
+        offer=offer, best=lambda: best["obj"], progress=progress, workers=workers,
+        scheduler=scheduler, batch=batch)
     obj = best["obj"]
     if status == "optimal" and obj - lower > max(abs_gap, gap * abs(obj)) * (1 + 1e-9):
         status = "time_limit"

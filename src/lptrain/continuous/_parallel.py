@@ -1,0 +1,141 @@
+"""Concurrent evaluation of branch-and-bound nodes: threads on this machine, or a Dask cluster.
+
+The pattern search (:mod:`._patterns_nd`) is best-first with synchronous batches: it pops
+the ``batch`` best open nodes (by bound, then depth, then node id), evaluates their children
+here concurrently and takes the results back in task order, so the search does not depend on
+which worker finished first.  A node's evaluation (its LP solves) is a pure function of the
+data and the task, run on a per-thread engine built once from the data: HiGHS releases the
+GIL while it solves (``Highs.run``), so threads use every core.  With a ``scheduler`` (a
+dask.distributed address, as the grid ``dask`` solver takes) the data is scattered to the
+cluster once and each task runs there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+import numpy as np
+
+from ..exceptions import InputError
+
+_LOCAL = threading.local()
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_workers(workers):
+    """``workers`` as a positive int (None: every core); InputError otherwise."""
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise InputError(f"workers={workers!r}: expected a positive integer")
+    return int(workers)
+
+
+def token(*arrays_and_values) -> str:
+    """A key naming one data set and configuration (the worker-side engine cache's key)."""
+    h = hashlib.sha256()
+    for a in arrays_and_values:
+        if isinstance(a, np.ndarray):
+            h.update(str(a.shape).encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+        else:
+            h.update(repr(a).encode())
+    return h.hexdigest()
+
+
+def engine(key, factory, args):
+    """This thread's engine for ``key``, built by ``factory(*args)`` on first use."""
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        cache = _LOCAL.cache = {}
+    eng = cache.get(key)
+    if eng is None:
+        if len(cache) > 4:
+            cache.clear()
+        eng = cache[key] = factory(*args)
+    return eng
+
+
+def _remote(key, factory, args, method, task):
+    return getattr(engine(key, factory, args), method)(*task)
+
+
+class NodePool:
+    """Runs ``getattr(engine, method)(*task)`` for a list of tasks, results in task order.
+
+    Parameters
+    ----------
+    factory, args : the engine's constructor and its arguments (the data).
+    workers : int, optional
+        Local threads (default every core); with a scheduler, ignored.
+    scheduler : str, optional
+        A dask.distributed scheduler address: tasks run on that cluster.
+    """
+
+    def __init__(self, factory, args, *, workers=None, scheduler=None):
+        self.factory, self.args = factory, args
+        self.key = token(*[a for a in args if isinstance(a, (np.ndarray, str, int, float))])
+        self.client = None
+        self.executor = None
+        if scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise InputError("scheduler= needs dask.distributed: pip install 'lptrain[dask]'") from None
+            import logging
+
+            for name in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+            try:
+                self.client = Client(scheduler, timeout=20)
+            except OSError as e:
+                raise InputError(f"cannot reach the dask scheduler at {scheduler} ({e})") from None
+            info = self.client.scheduler_info()["workers"]
+            self.workers = max(1, sum(int(v.get("nthreads", 1)) for v in info.values()))
+            self.remote_args = self.client.scatter(list(args), broadcast=True)
+        else:
+            self.workers = check_workers(workers)
+            if self.workers > 1:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="lptrain-node")
+
+    def local(self):
+        """The engine of the calling thread (for work kept in the driver)."""
+        return engine(self.key, self.factory, self.args)
+
+    def map(self, method, tasks):
+        if not tasks:
+            return []
+        if self.client is not None:
+            futs = [self.client.submit(_remote, self.key, self.factory, self.remote_args, method, t,
+                                       pure=False) for t in tasks]
+            return self.client.gather(futs)
+        if self.executor is None or len(tasks) == 1:
+            eng = self.local()
+            return [getattr(eng, method)(*t) for t in tasks]
+        return list(self.executor.map(
+            lambda t: getattr(engine(self.key, self.factory, self.args), method)(*t), tasks))
+
+    def close(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

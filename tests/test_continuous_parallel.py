@@ -1,0 +1,110 @@
+"""The pattern search's nodes bounded concurrently: threads and a Dask cluster.
+
+The search expands the ``batch`` best open nodes per synchronous batch and takes the results
+in a fixed order, so for one batch size the result (interval, tree, proof) must be the same
+whichever workers ran the nodes; across batch sizes the certified interval must agree within
+the tolerance.  Every proof is replayed by the independent checker.
+"""
+
+import numpy as np
+import pytest
+
+from lptrain.arch import Architecture
+from lptrain.continuous import check_patterns, patterns, solve_continuous
+from lptrain.exceptions import InputError
+
+
+def _data2(D, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (D, 2))
+    y = np.clip(0.5 * x[:, :1] * x[:, 1:2] + rng.normal(0, 0.05, (D, 1)), -1, 1)
+    return x, y
+
+
+def _valid(res, arch, loss, X, Y):
+    ok, why = check_patterns.verify(res.proof, arch, loss, X, Y, box=1.0, reg=None, lam=0.0,
+                                    lower_bound=res.lower_bound, params=res.params,
+                                    objective=res.objective)
+    assert ok, why
+
+
+def _same(a, b):
+    assert a.objective == b.objective and a.lower_bound == b.lower_bound and a.nodes == b.nodes
+    assert set(a.proof) == set(b.proof)
+    for k, v in a.proof.items():
+        assert np.array_equal(np.asarray(v), np.asarray(b.proof[k])), k
+
+
+def _agree(a, b, gap=1e-4, abs_gap=1e-6):
+    """Both intervals certified to the gap and overlapping: the optimum lies in both."""
+    for r in (a, b):
+        assert r.status == "optimal"
+        assert r.objective - r.lower_bound <= max(abs_gap, gap * abs(r.objective)) * (1 + 1e-9)
+    assert a.lower_bound <= b.objective + 1e-12 and b.lower_bound <= a.objective + 1e-12
+
+
+@pytest.mark.parametrize("loss,seed", [("absolute", 3), ("quadratic", 5)])
+def test_threads_match_serial(loss, seed):
+    X, Y = _data2(9, seed)
+    arch = Architecture.parse("2-2-1")
+    serial = patterns.solve(arch, loss, X, Y, workers=1)
+    assert serial.info["workers"] == 1 and serial.info["batch"] == 1
+    par = patterns.solve(arch, loss, X, Y, workers=2)
+    assert par.info["workers"] == 2 and par.info["batch"] == 2
+    _valid(serial, arch, loss, X, Y)
+    _valid(par, arch, loss, X, Y)
+    _agree(serial, par)
+    # one batch size: the same search whatever runs the nodes
+    _same(serial, patterns.solve(arch, loss, X, Y, workers=2, batch=1))
+    _same(par, patterns.solve(arch, loss, X, Y, workers=1, batch=2))
+    _same(par, patterns.solve(arch, loss, X, Y, workers=3, batch=2))
+
+
+def test_larger_batches_still_certify():
+    X, Y = _data2(10, 8)
+    arch = Architecture.parse("2-1-1")
+    ref = patterns.solve(arch, "absolute", X, Y, workers=1)
+    for batch in (3, 7):
+        res = patterns.solve(arch, "absolute", X, Y, workers=2, batch=batch)
+        _valid(res, arch, "absolute", X, Y)
+        _agree(ref, res)
+
+
+def test_solve_continuous_takes_workers():
+    X, Y = _data2(8, 4)
+    arch = Architecture.parse("2-2-1")
+    a = solve_continuous(arch, "absolute", X, Y, workers=2)
+    b = solve_continuous(arch, "absolute", X, Y, workers=1)
+    _agree(a, b)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(InputError):
+            patterns.solve(arch, "absolute", X, Y, workers=bad)
+
+
+def test_dask_cluster_matches_threads():
+    distributed = pytest.importorskip("distributed")
+    X, Y = _data2(8, 6)
+    arch = Architecture.parse("2-2-1")
+    local = patterns.solve(arch, "quadratic", X, Y, workers=1, batch=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address,
+                             batch=2)
+        dflt = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address)
+    _valid(res, arch, "quadratic", X, Y)
+    _same(local, res)
+    assert dflt.info["workers"] == 2
+    _agree(local, dflt)
+
+
+def test_cli_continuous_workers(tmp_path, capsys):
+    from lptrain.cli import main
+
+    X, Y = _data2(8, 2)
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.hstack([X, Y]), delimiter=",")
+    out = tmp_path / "r.json"
+    assert main(["train", str(path), "--arch", "2-1-1", "--loss", "absolute", "--continuous",
+                 "--workers", "2", "--json", str(out)]) == 0
+    assert "certificate: valid" in capsys.readouterr().out
+    assert out.exists()
