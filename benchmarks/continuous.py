@@ -288,7 +288,10 @@ def record(path, lines, args_text, limits, adam_text, note=""):
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
     if SECTION in text:
         start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
+        # the section's own text ends at the next heading; "###" subsections after it are kept
+        ends = [i for i in (text.find("\n## ", start + len(SECTION)),
+                            text.find("\n### ", start + len(SECTION))) if i >= 0]
+        nxt = min(ends) if ends else -1
         text = text[:start].rstrip("\n") + "\n" + body + ("" if nxt < 0 else text[nxt:])
     else:
         text = text.rstrip("\n") + "\n" + body
