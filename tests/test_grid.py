@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lptrain.exceptions import InputError
@@ -77,6 +77,9 @@ def test_rounding_rejects_out_of_range_and_nan():
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.integers(-10**6, 10**6), st.integers(1, 10**4), st.integers(0, 6))
+@example(2, 29360, 1, 1)  # 2936.0 .. 2936.3: the map's slope magnifies the input's rounding
+@example(6, 10**6, 1, 6)
+@example(6, -10**6, 1, 0)
 def test_scaled_decimal_columns_keep_one_cell_per_grid_point(bits, start, step, digits):
     """Equally spaced decimals (2.20, 2.21, 2.22, 2.23 at 2 bits) map onto the grid points one
     to one under --scale, although their floats map one ulp off (Grid.snap)."""
@@ -94,3 +97,19 @@ def test_snap_moves_only_values_near_grid_points():
     g = Grid(3)
     r = np.array([-1.0, -0.75 - 1e-15, -0.75 + 3e-13, -0.5 + 1e-9, 0.6, 0.75 - 1e-14])
     assert np.array_equal(g.snap(r), [-1.0, -0.75, -0.75, -0.5 + 1e-9, 0.6, 0.75])
+
+
+def test_snap_tolerance_follows_the_columns_magnitude_not_beyond_a_cell():
+    """A column whose range is tiny beside its magnitude gets a wider snap (its own rounding),
+    capped at an eighth of a cell: values a fraction of a cell off a point stay where they are."""
+    from lptrain.data import Scaling
+
+    table = np.array([[2936.0], [2936.1], [2936.3]])
+    sc = Scaling.for_grid(table, Grid(2))
+    err = sc.forward_error()
+    assert 1e-12 < err[0] < 1e-10
+    raw = sc.forward(table)
+    assert np.all(np.abs(Grid(2).snap(raw, err) - raw) <= err)
+    assert np.max(np.abs(Grid(2).snap(raw, err) - raw)) > 0
+    tol = np.minimum(1e3, Grid(2).gamma / 4)
+    assert np.array_equal(Grid(2).snap(np.array([-0.4]), tol), [-0.4])

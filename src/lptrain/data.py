@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .exceptions import InputError
+from .grid import SNAP_TOL
 
 MAX_COLUMNS = 10_000
 
@@ -63,6 +64,17 @@ class Scaling:
         s, lo_s, span_s, safe, width = self._ab(cols)
         out = -1.0 + width * ((np.asarray(values, dtype=np.float64) / s - lo_s) / safe)
         return np.where(span_s > 0, out, 0.0)
+
+    def forward_error(self, cols=slice(None)) -> np.ndarray:
+        """A bound on |forward(x) - forward(x*)| per column, x the float of a decimal x*.
+
+        The input's own rounding (half an ulp of x, and of lo) is magnified by the map's
+        slope width / span; the map's four operations add a few ulps of [-1, 1].
+        """
+        s, lo_s, span_s, safe, width = self._ab(cols)
+        eps = np.finfo(np.float64).eps
+        mag = np.maximum(np.abs(lo_s), np.abs(lo_s + span_s))
+        return np.where(span_s > 0, 4.0 * eps * width * mag / safe + 8.0 * eps, 0.0)
 
     def inverse(self, values, cols=slice(None)) -> np.ndarray:
         """[-1, top] -> raw values (columns ``cols``); a constant column returns its value."""
@@ -189,8 +201,9 @@ def read_dataset(path, n: int, m: int, scale=False, scaling: Scaling | None = No
     """Read training data for an architecture with n inputs and m outputs.
 
     With ``scale``, each column is mapped onto ``grid``'s range [-1, 1 - 2 gamma]
-    (:class:`Scaling`; onto [-1, 1] when no grid is given); mapped values within 1e-12 of a
-    grid point are put on it (:meth:`~lptrain.grid.Grid.snap`).
+    (:class:`Scaling`; onto [-1, 1] when no grid is given); mapped values within float
+    rounding of a grid point (1e-12, or more for columns whose range is small beside their
+    magnitude, :meth:`Scaling.forward_error`) are put on it (:meth:`~lptrain.grid.Grid.snap`).
     """
     header, table = read_table(path, n + m)
     return make_dataset(table, n, header, scale=scale, scaling=scaling, source=str(path), grid=grid)
@@ -209,7 +222,9 @@ def make_dataset(table, n, header=None, scale=False, scaling=None, source="data"
     if scaling is not None:
         table = scaling.forward(table)
         if grid is not None:
-            table = grid.snap(table)
+            # within the input's own rounding of a grid point, but never a cell's eighth
+            tol = np.minimum(np.maximum(scaling.forward_error(), SNAP_TOL), grid.gamma / 4.0)
+            table = grid.snap(table, tol)
     else:
         bad = np.argwhere((table < -1.0) | (table > 1.0))
         if len(bad):

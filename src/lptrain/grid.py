@@ -80,7 +80,8 @@ class Grid:
 
         For data that --scale computed: the affine map of decimal inputs (2.20, 2.21, 2.22,
         2.23 onto 2 bits) lands on grid points only up to float rounding, and a value one ulp
-        below a point would round down a whole cell (eq. 7).
+        below a point would round down a whole cell (eq. 7).  ``tol`` broadcasts against
+        ``r`` (one per column: :meth:`lptrain.data.Scaling.forward_error`).
         """
         r = np.asarray(r, dtype=np.float64)
         j = np.clip(np.rint((r + 1.0) * (self.size / 2.0)), 0, self.size)
