@@ -1,13 +1,14 @@
 """Concurrent evaluation of branch-and-bound nodes: threads on this machine, or a Dask cluster.
 
-The pattern search (:mod:`._patterns_nd`) is best-first with synchronous batches: it pops
-the ``batch`` best open nodes (by bound, then depth, then node id), evaluates their children
-here concurrently and takes the results back in task order, so the search does not depend on
-which worker finished first.  A node's evaluation (its LP solves) is a pure function of the
-data and the task, run on a per-thread engine built once from the data: HiGHS releases the
-GIL while it solves (``Highs.run``), so threads use every core.  With a ``scheduler`` (a
-dask.distributed address, as the grid ``dask`` solver takes) the data is scattered to the
-cluster once and each task runs there.
+The pattern searches (:mod:`.patterns` for n = 1, :mod:`._patterns_nd` for n >= 2) are
+best-first with synchronous batches: they pop the ``batch`` best open nodes (by bound, then
+depth, then node id), evaluate their children here concurrently and take the results back in
+task order, so the search does not depend on which worker finished first.  A node's
+evaluation (its LP solves) is a pure function of the data and the task, run on a per-thread
+engine built once from the data: HiGHS releases the GIL while it solves (``Highs.run``), so
+threads use every core.  With a ``scheduler`` (a dask.distributed address, as the grid
+``dask`` solver takes) the data is scattered to the cluster once and each task runs there.
+Simplex warm starts travel with the tasks as data (:func:`pack_basis`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,22 @@ def engine(key, factory, args):
             cache.clear()
         eng = cache[key] = factory(*args)
     return eng
+
+
+def pack_basis(b):
+    """A HiGHS basis as two int8 arrays (it does not pickle): warm starts travel as data."""
+    return (np.fromiter((int(v) for v in b.col_status), dtype=np.int8),
+            np.fromiter((int(v) for v in b.row_status), dtype=np.int8))
+
+
+def unpack_basis(hs, p):
+    """The HiGHS basis packed by :func:`pack_basis`."""
+    by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
+    b = hs.HighsBasis()
+    b.col_status = [by_value[v] for v in p[0].tolist()]
+    b.row_status = [by_value[v] for v in p[1].tolist()]
+    b.valid = True
+    return b
 
 
 def _remote(key, factory, args, method, task):
