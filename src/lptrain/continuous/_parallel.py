@@ -68,17 +68,19 @@ def engine(key, factory, args):
 
 def pack_basis(b):
     """A HiGHS basis as two int8 arrays (it does not pickle): warm starts travel as data."""
-    return (np.fromiter((int(v) for v in b.col_status), dtype=np.int8),
-            np.fromiter((int(v) for v in b.row_status), dtype=np.int8))
+    return (np.fromiter(map(int, b.col_status), dtype=np.int8),
+            np.fromiter(map(int, b.row_status), dtype=np.int8))
 
 
 def unpack_basis(hs, p):
-    """The HiGHS basis packed by :func:`pack_basis`."""
+    """The HiGHS basis packed by :func:`pack_basis` (``alien=False``, as ``getBasis`` gives it:
+    HiGHS then takes it as it is instead of first repairing it)."""
     by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
     b = hs.HighsBasis()
     b.col_status = [by_value[v] for v in p[0].tolist()]
     b.row_status = [by_value[v] for v in p[1].tolist()]
     b.valid = True
+    b.alien = False
     return b
 
 

@@ -233,7 +233,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
     k_batch = pool.workers if batch is None else max(1, int(batch))
     work = pool.local()  # the driver's engines: what a task skipped but the driver needs
 
-    def take(nid, node, depth, res):
+    def take(nid, node, depth, t_in, res):
         """Replay one node's evaluation against the current incumbent (task order)."""
         s, o, klo, khi = node
         stats["lps"] += res["lps"]
@@ -265,7 +265,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             return
         tree[nid] = {"kind": "open"}
         heapq.heappush(heap, (st["obj"], -depth, nid, s, o, klo, khi, st["u"], st["per_unit"],
-                              st["basis"], st["tbasis"], st["r"], st["use_qp"]))
+                              st["basis"], st["tbasis"], st["r"], t_in, st["use_qp"]))
 
     def run(tasks):
         """Bound ``tasks`` = [(nid, (s, o, klo, khi), depth, basis, tbasis, t_in)] concurrently."""
@@ -274,8 +274,8 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
                  quad and sum(b - a for a, b in zip(node[2], node[3])) <= QP_MAX_UNDECIDED,
                  inc, gap, abs_gap) for _, node, _, basis, tb, t_in in tasks]
         stats["batches"] += 1
-        for (nid, node, depth, _, _, _), res in zip(tasks, pool.map("evaluate", args)):
-            take(nid, node, depth, res)
+        for (nid, node, depth, _, _, t_in), res in zip(tasks, pool.map("evaluate", args)):
+            take(nid, node, depth, t_in, res)
 
     status = "optimal"
     combos = root_combos(w)
@@ -299,7 +299,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             for _ in range(k_batch):
                 if not heap or heap[0][0] >= stop_level():
                     break
-                _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _ = heapq.heappop(heap)
+                _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
                 j, m = _split(xs, s, o, klo, khi, u, per_unit)
                 kids = []
                 for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
@@ -323,7 +323,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
         items = sorted(heap, key=lambda it: it[2])
         heap.clear()
         closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
-                                    for _, _, _, s, o, klo, khi, _, _, nb, tb, t_in, use_qp
+                                    for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
                                     in items])
         for item, (cert, lps) in zip(items, closed):
             tree[item[2]] = cert
