@@ -19,7 +19,8 @@ r^2 replaced by the maximum of its tangents around the QP's residuals; a node wi
 that tangent LP directly (warm-started).  Best-first; every node's relaxed solution is read
 back as a real network (the incumbent); a node is closed when its relaxation is realised by a
 network.  Hidden units are interchangeable: signs sorted (+ first), orientations sorted
-within a sign, thresholds nondecreasing within a (sign, orientation) group.
+within a sign, thresholds nondecreasing within a (sign, orientation) group.  Nodes are
+bounded in synchronous batches, concurrently (:mod:`._parallel`, :mod:`._patterns_1d`).
 
 The proof (``result.proof``) lists the search tree (splits, symmetry-empty children and
 leaves) and per leaf a dual vector of its LP (quadratic: with the tangent points);
@@ -144,13 +145,13 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     progress : bool
         Print a line now and then.
     workers : int or None
-        Threads bounding nodes concurrently (default: every core).  n >= 2 inputs only: the
-        n = 1 search still runs in one thread.
+        Threads bounding nodes concurrently (default: every core).
     scheduler : str or None
-        A dask.distributed scheduler address: nodes are bounded on that cluster (n >= 2).
+        A dask.distributed scheduler address: nodes are bounded on that cluster.
     batch : int or None
         Open nodes expanded per synchronous batch (default: one per worker); for a fixed
-        batch the result does not depend on the workers or their timing (n >= 2).
+        batch the result (interval, network, proof) does not depend on the workers or their
+        timing, and ``batch=1`` is the serial best-first search.
 
     Returns
     -------
