@@ -209,9 +209,31 @@ def test_n1_dask_cluster_matches_threads():
     X, Y = _data1(30, 5)
     arch = Architecture.parse("1-2-1")
     local = patterns.solve(arch, "quadratic", X, Y, workers=1, batch=2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+    # worker processes: the tasks, their HiGHS warm-start bases and the results are pickled
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         res = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address,
                              batch=2)
     _valid(res, arch, "quadratic", X, Y)
     _same(local, res)
+
+
+def test_highs_bases_pickle_as_data():
+    import pickle
+
+    from lptrain.continuous._parallel import pack_basis, picklable_bases
+    from lptrain.continuous._patterns_lp import NodeLP
+
+    picklable_bases()
+    X, Y = _data1(12, 1)
+    xs = np.sort(X[:, 0])
+    eng = NodeLP(xs, Y[:, 0], 2, "absolute", 1.0)
+    lp = eng.build((1, -1), (1, 1), (0, 0), (12, 12))
+    ok, obj, _, _, basis = eng.solve(lp)
+    assert ok
+    back = pickle.loads(pickle.dumps(basis))
+    assert not back.alien and back.valid
+    for a, b in zip(pack_basis(basis), pack_basis(back)):
+        assert np.array_equal(a, b)
+    ok2, obj2, _, _, _ = eng.solve(lp, back)  # the optimal basis: no simplex step to take
+    assert ok2 and abs(obj2 - obj) <= 1e-12 and eng.h.getInfo().simplex_iteration_count == 0

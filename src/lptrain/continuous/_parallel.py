@@ -84,6 +84,22 @@ def unpack_basis(hs, p):
     return b
 
 
+def _basis_from(p):
+    import highspy
+
+    return unpack_basis(highspy, p)
+
+
+def picklable_bases():
+    """Let HiGHS bases pickle (as :func:`pack_basis` arrays): a warm start then travels to a
+    Dask worker as data, while threads share the object as it is (no conversion)."""
+    import copyreg
+
+    import highspy
+
+    copyreg.pickle(highspy.HighsBasis, lambda b: (_basis_from, (pack_basis(b),)))
+
+
 def _remote(key, factory, args, method, task):
     return getattr(engine(key, factory, args), method)(*task)
 

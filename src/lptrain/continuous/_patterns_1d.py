@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._parallel import pack_basis, unpack_basis
+from ._parallel import picklable_bases
 
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
@@ -54,6 +54,7 @@ class NodeWork:
         self.engq = NodeLP(xs, ys, w, loss, B, tangents=len(TANGENT_OFFSETS)) if quad else None
         self.cqp = CompactQP(self.eng) if quad else None
         self.offs = np.asarray(TANGENT_OFFSETS)
+        picklable_bases()
 
     def _count(self):
         return self.eng.lps + (self.engq.lps + self.cqp.qps if self.quad else 0)
@@ -99,11 +100,11 @@ class NodeWork:
     def certify_qp(self, s, o, klo, khi, r, tbasis):
         """Leaf certificate of a node bounded by its QP (quadratic loss): the LP with r^2 >=
         max_k (2 tau_k r - tau_k^2), tau in r + TANGENT_OFFSETS, r the QP's residuals,
-        warm-started from ``tbasis`` (a packed tangent-LP basis of an ancestor, or None)."""
+        warm-started from ``tbasis`` (a tangent-LP basis of an ancestor, or None)."""
         e = self.engq
         tan = r[:, None] + self.offs[None, :]
         lp = e.build(s, o, klo, khi, tan)
-        ok, _, _, yd, _ = e.solve(lp, None if tbasis is None else unpack_basis(e.hs, tbasis))
+        ok, _, _, yd, _ = e.solve(lp, tbasis)
         if not ok:
             _, _, _, yd, _ = e.solve(lp, None)
         return self._cert(lp, yd, tan)
@@ -112,16 +113,15 @@ class NodeWork:
         """Bound one node: a dict with ``stages`` (one per relaxation solved), lps, retries.
 
         A stage: obj, u, c (the read-back net), risk (its loss), exact (relaxation realised),
-        per_unit (relaxation error per unit), use_qp, basis and tbasis (packed, for the
-        children), r (quadratic: the residuals) and, when cheap or likely needed, cert.
+        per_unit (relaxation error per unit), use_qp, basis and tbasis (HiGHS bases for the
+        children; they pickle as arrays), r (quadratic: the residuals) and, when cheap or
+        likely needed, cert.
         Quadratic loss: a realised tangent-LP point that is not pruned is solved again by the
         QP (a second stage); ``inc`` (the incumbent at the batch's start) only says whether
         that QP, and a QP leaf's certificate, are worth computing here.
         """
         eng, w, xs = self.eng, self.w, self.xs
         n0 = self._count()
-        if basis is not None:
-            basis = unpack_basis(eng.hs, basis)
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
         stages = []
         retries = 0
@@ -134,12 +134,11 @@ class NodeWork:
             t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
             viol = np.abs(x[eng.ig : eng.ig + w * self.D] - sv * np.maximum(sv * t, 0.0))
             exact = bool(viol.max() <= 1e-9)
-            nbp = None if nb is None else pack_basis(nb)
-            if self.quad and nbp is not None:
-                tbasis = nbp
+            if self.quad and nb is not None:
+                tbasis = nb
             st = {"obj": obj, "u": u, "c": c, "risk": risk, "exact": exact,
                   "per_unit": np.bincount(eng.jj, weights=viol, minlength=w), "use_qp": use_qp,
-                  "basis": nbp, "tbasis": tbasis, "r": r}
+                  "basis": nb, "tbasis": tbasis, "r": r}
             if lp is not None:
                 st["cert"] = self._cert(lp, yd, tan)
             stages.append(st)
@@ -155,8 +154,6 @@ class NodeWork:
     def close(self, s, o, klo, khi, basis, tbasis, t_in, use_qp):
         """Leaf certificate of a node left open (time limit, or bounded above the gap)."""
         n0 = self._count()
-        if basis is not None:
-            basis = unpack_basis(self.eng.hs, basis)
         _, _, yd, _, lp, r, tan, _ = self._relax(s, o, klo, khi, basis, t_in, use_qp)
         cert = self._cert(lp, yd, tan) if lp is not None else self.certify_qp(s, o, klo, khi, r,
                                                                                tbasis)
