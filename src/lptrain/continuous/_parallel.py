@@ -144,6 +144,11 @@ class NodePool:
 
                 self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="lptrain-node")
 
+    @property
+    def serial(self):
+        """True when tasks run one by one in the calling thread (one worker, no cluster)."""
+        return self.client is None and self.executor is None
+
     def local(self):
         """The engine of the calling thread (for work kept in the driver)."""
         return engine(self.key, self.factory, self.args)

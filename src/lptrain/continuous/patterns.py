@@ -268,15 +268,25 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
         heapq.heappush(heap, (st["obj"], -depth, nid, s, o, klo, khi, st["u"], st["per_unit"],
                               st["basis"], st["tbasis"], st["r"], t_in, st["use_qp"]))
 
+    def args(task, inc):
+        _, node, _, basis, tb, t_in = task
+        use_qp = quad and sum(b - a for a, b in zip(node[2], node[3])) <= QP_MAX_UNDECIDED
+        return (*node, basis, tb, t_in, use_qp, inc, gap, abs_gap)
+
     def run(tasks):
-        """Bound ``tasks`` = [(nid, (s, o, klo, khi), depth, basis, tbasis, t_in)] concurrently."""
-        inc = best["obj"]
-        args = [(*node, basis, tb, t_in,
-                 quad and sum(b - a for a, b in zip(node[2], node[3])) <= QP_MAX_UNDECIDED,
-                 inc, gap, abs_gap) for _, node, _, basis, tb, t_in in tasks]
+        """Bound ``tasks`` = [(nid, (s, o, klo, khi), depth, basis, tbasis, t_in)] concurrently.
+
+        A task sees the incumbent at the batch's start (one worker: the current one, so it
+        skips exactly the work the search will not need); the result is the same either way.
+        """
         stats["batches"] += 1
-        for (nid, node, depth, _, _, t_in), res in zip(tasks, pool.map("evaluate", args)):
-            take(nid, node, depth, t_in, res)
+        if pool.serial:
+            for task in tasks:
+                take(task[0], task[1], task[2], task[5], work.evaluate(*args(task, best["obj"])))
+            return
+        inc = best["obj"]
+        for task, res in zip(tasks, pool.map("evaluate", [args(t, inc) for t in tasks])):
+            take(task[0], task[1], task[2], task[5], res)
 
     status = "optimal"
     combos = root_combos(w)
