@@ -67,7 +67,7 @@ def engine(key, factory, args):
 
 
 def pack_basis(b):
-    """A HiGHS basis as two int8 arrays (it does not pickle): warm starts travel as data."""
+    """A HiGHS basis as two int8 arrays (a ``HighsBasis`` does not pickle by itself)."""
     return (np.fromiter(map(int, b.col_status), dtype=np.int8),
             np.fromiter(map(int, b.row_status), dtype=np.int8))
 
