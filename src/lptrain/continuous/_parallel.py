@@ -1,13 +1,14 @@
 """Concurrent evaluation of branch-and-bound nodes: threads on this machine, or a Dask cluster.
 
-The pattern search (:mod:`._patterns_nd`) is best-first with synchronous batches: it pops
-the ``batch`` best open nodes (by bound, then depth, then node id), evaluates their children
-here concurrently and takes the results back in task order, so the search does not depend on
-which worker finished first.  A node's evaluation (its LP solves) is a pure function of the
-data and the task, run on a per-thread engine built once from the data: HiGHS releases the
-GIL while it solves (``Highs.run``), so threads use every core.  With a ``scheduler`` (a
-dask.distributed address, as the grid ``dask`` solver takes) the data is scattered to the
-cluster once and each task runs there.
+The pattern searches (:mod:`.patterns` for n = 1, :mod:`._patterns_nd` for n >= 2) are
+best-first with synchronous batches: they pop the ``batch`` best open nodes (by bound, then
+depth, then node id), evaluate their children here concurrently and take the results back in
+task order, so the search does not depend on which worker finished first.  A node's
+evaluation (its LP solves) is a pure function of the data and the task, run on a per-thread
+engine built once from the data: HiGHS releases the GIL while it solves (``Highs.run``), so
+threads use every core.  With a ``scheduler`` (a dask.distributed address, as the grid
+``dask`` solver takes) the data is scattered to the cluster once and each task runs there.
+Simplex warm starts travel with the tasks as data (:func:`pack_basis`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,40 @@ def engine(key, factory, args):
     return eng
 
 
+def pack_basis(b):
+    """A HiGHS basis as two int8 arrays (a ``HighsBasis`` does not pickle by itself)."""
+    return (np.fromiter(map(int, b.col_status), dtype=np.int8),
+            np.fromiter(map(int, b.row_status), dtype=np.int8))
+
+
+def unpack_basis(hs, p):
+    """The HiGHS basis packed by :func:`pack_basis` (``alien=False``, as ``getBasis`` gives it:
+    HiGHS then takes it as it is instead of first repairing it)."""
+    by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
+    b = hs.HighsBasis()
+    b.col_status = [by_value[v] for v in p[0].tolist()]
+    b.row_status = [by_value[v] for v in p[1].tolist()]
+    b.valid = True
+    b.alien = False
+    return b
+
+
+def _basis_from(p):
+    import highspy
+
+    return unpack_basis(highspy, p)
+
+
+def picklable_bases():
+    """Let HiGHS bases pickle (as :func:`pack_basis` arrays): a warm start then travels to a
+    Dask worker as data, while threads share the object as it is (no conversion)."""
+    import copyreg
+
+    import highspy
+
+    copyreg.pickle(highspy.HighsBasis, lambda b: (_basis_from, (pack_basis(b),)))
+
+
 def _remote(key, factory, args, method, task):
     return getattr(engine(key, factory, args), method)(*task)
 
@@ -108,6 +143,11 @@ class NodePool:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="lptrain-node")
+
+    @property
+    def serial(self):
+        """True when tasks run one by one in the calling thread (one worker, no cluster)."""
+        return self.client is None and self.executor is None
 
     def local(self):
         """The engine of the calling thread (for work kept in the driver)."""

@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from ..solvers.highs import quiet_highs
+from ._parallel import pack_basis, unpack_basis
 
 INF = np.inf
 PAD = 1e-12
@@ -454,21 +455,6 @@ class PatternQP:
 def root_signs(w):
     """Sign vectors sorted (+1 first)."""
     return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
-
-
-def pack_basis(b):
-    """A HiGHS basis as two int8 arrays (it does not pickle)."""
-    return (np.fromiter((int(v) for v in b.col_status), dtype=np.int8),
-            np.fromiter((int(v) for v in b.row_status), dtype=np.int8))
-
-
-def unpack_basis(hs, p):
-    by_value = {int(m): m for m in hs.HighsBasisStatus.__members__.values()}
-    b = hs.HighsBasis()
-    b.col_status = [by_value[v] for v in p[0].tolist()]
-    b.row_status = [by_value[v] for v in p[1].tolist()]
-    b.valid = True
-    return b
 
 
 class NodeWork:

@@ -19,7 +19,8 @@ r^2 replaced by the maximum of its tangents around the QP's residuals; a node wi
 that tangent LP directly (warm-started).  Best-first; every node's relaxed solution is read
 back as a real network (the incumbent); a node is closed when its relaxation is realised by a
 network.  Hidden units are interchangeable: signs sorted (+ first), orientations sorted
-within a sign, thresholds nondecreasing within a (sign, orientation) group.
+within a sign, thresholds nondecreasing within a (sign, orientation) group.  Nodes are
+bounded in synchronous batches, concurrently (:mod:`._parallel`, :mod:`._patterns_1d`).
 
 The proof (``result.proof``) lists the search tree (splits, symmetry-empty children and
 leaves) and per leaf a dual vector of its LP (quadratic: with the tangent points);
@@ -35,11 +36,10 @@ import time
 import numpy as np
 
 from ..exceptions import InputError, SizeError
+from ._patterns_1d import QP_MAX_UNDECIDED, TANGENT_OFFSETS
 from .result import ContinuousResult
 
 LOSSES = ("absolute", "quadratic", "hinge")
-TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
-QP_MAX_UNDECIDED = 24
 MAX_PAIRS = 100_000
 MAX_POINTS_ND = 2_000
 SPLIT_SLACK = 2  # split at the relaxation's own threshold unless farther than width/2 from the middle
@@ -94,15 +94,6 @@ def risk(arch, loss_name, X, Y, params) -> float:
     return float(np.mean(get_loss(loss_name).evaluate(out, np.asarray(Y, dtype=np.float64))))
 
 
-def _fast_risk(loss, xs, ys, s, u, c):
-    out = c + sum(s[j] * np.maximum(s[j] * (u[j, 0] * xs + u[j, 1]), 0.0) for j in range(len(s)))
-    if loss == "absolute":
-        return float(np.mean(np.abs(out - ys)))
-    if loss == "quadratic":
-        return float(np.mean((out - ys) ** 2))
-    return float(np.mean(np.maximum(1.0 - ys * out, 0.0)))
-
-
 def root_combos(w):
     """Sign vectors sorted (+1 first) and orientations sorted within each sign group."""
     out = []
@@ -154,13 +145,13 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     progress : bool
         Print a line now and then.
     workers : int or None
-        Threads bounding nodes concurrently (default: every core).  n >= 2 inputs only: the
-        n = 1 search still runs in one thread.
+        Threads bounding nodes concurrently (default: every core).
     scheduler : str or None
-        A dask.distributed scheduler address: nodes are bounded on that cluster (n >= 2).
+        A dask.distributed scheduler address: nodes are bounded on that cluster.
     batch : int or None
         Open nodes expanded per synchronous batch (default: one per worker); for a fixed
-        batch the result does not depend on the workers or their timing (n >= 2).
+        batch the result (interval, network, proof) does not depend on the workers or their
+        timing, and ``batch=1`` is the serial best-first search.
 
     Returns
     -------
@@ -168,8 +159,6 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         ``method="patterns"``; ``proof`` is replayed by
         :func:`lptrain.continuous.check_patterns.verify`.
     """
-    from ._patterns_lp import NodeLP
-
     if not applies(arch, loss_name, reg) or (lam or 0.0) != 0.0:
         raise InputError("the pattern method covers 1-w-1 ReLU nets with absolute, quadratic "
                          "or hinge loss and no regularizer")
@@ -201,20 +190,31 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
                          t0, workers, scheduler, batch)
     perm = np.argsort(X[:, 0], kind="stable")
     xs, ys = X[perm, 0].copy(), Y[perm, 0].copy()
-    eng = NodeLP(xs, ys, w, loss_name, B)
-    quad = loss_name == "quadratic"
+    return _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, incumbent,
+                     progress, t0, workers, scheduler, batch)
 
+
+def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, incumbent,
+              progress, t0, workers, scheduler, batch):
+    """n = 1: threshold-window branching, nodes bounded in synchronous batches.
+
+    The driver keeps the heap, the tree, the incumbent and the proof; nodes are evaluated by
+    :class:`._patterns_1d.NodeWork` (on threads or a Dask cluster, :mod:`._parallel`), and
+    every decision that uses the incumbent is made here from the results in task order.  With
+    ``batch=1`` this is the plain serial best-first search.
+    """
+    from ._parallel import NodePool
+    from ._patterns_1d import NodeWork, prune_level
+
+    D = len(xs)
+    w = arch.widths[1]
+    quad = loss_name == "quadratic"
     best = {"obj": np.inf, "params": None}
 
     def offer(params):
         val = risk(arch, loss_name, X, Y, params)
         if val < best["obj"]:
             best["obj"], best["params"] = val, params
-        return val
-
-    def offer_u(s, u, c):
-        if _fast_risk(loss_name, xs, ys, s, u, c) < best["obj"]:
-            offer(split_params(arch, s, u, c, B))
 
     if incumbent is not None:
         inc = np.asarray(incumbent, dtype=np.float64).reshape(-1)
@@ -222,161 +222,129 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             offer(inc)
     offer(np.zeros(arch.n_params))
 
-    def tol():
-        return max(abs_gap, gap * abs(best["obj"]))
+    def stop_level():
+        return best["obj"] - 0.5 * max(abs_gap, gap * abs(best["obj"]))
 
     tree = {}
     counter = itertools.count()
     heap = []
-    stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0}
+    stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0, "lps": 0, "retries": 0,
+             "batches": 0}
+    pool = NodePool(NodeWork, (xs, ys, w, loss_name, B), workers=workers, scheduler=scheduler)
+    k_batch = pool.workers if batch is None else max(1, int(batch))
+    work = pool.local()  # the driver's engines: what a task skipped but the driver needs
 
-    if quad:
-        from ._patterns_lp import CompactQP
-
-        engq = NodeLP(xs, ys, w, loss_name, B, tangents=TANGENTS)
-        cqp = CompactQP(eng)
-        cert_basis = [None]
-
-    def certify(lp, x, y, node):
-        """(bound, dual, tangents) of a leaf.
-
-        Quadratic loss: the LP with r^2 >= max_k (2 tau_k r - tau_k^2) for tau in
-        r + TANGENT_OFFSETS, r the QP's residuals (or the tangent LP already solved).
-        """
-        if not quad:
-            bound, y = eng.ns_bound(lp, y, eng.cost, 0.0)
-            return bound - 1e-9 * (1.0 + abs(bound)), y, None
-        s, o, klo, khi, r, tan = node
-        if lp is None:
-            tan = r[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
-            lp = engq.build(s, o, klo, khi, tan)
-            ok, obj, _, y, nb = engq.solve(lp, cert_basis[0])
-            if not ok:
-                ok, obj, _, y, nb = engq.solve(lp, None)
-            if ok:
-                cert_basis[0] = nb
-        bound, y = engq.ns_bound(lp, y, engq.cost, 0.0)
-        return bound - 1e-9 * (1.0 + abs(bound)), y, tan
-
-    def make_leaf(nid, lp, x, y, node):
-        bound, y, t = certify(lp, x, y, node)
-        nz = np.nonzero(y)[0]
-        tree[nid] = {"kind": "leaf", "bound": bound, "yi": nz.astype(np.int32), "yv": y[nz],
-                     "t": t}
-
-    def solve_lp(e, lp, basis):
-        ok, obj, x, yd, nb = e.solve(lp, basis)
-        if not ok:
-            ok, obj, x, yd, nb = e.solve(lp, None)
-            stats["retries"] = stats.get("retries", 0) + 1
-        if not ok:
-            raise RuntimeError(f"node relaxation not solved to optimality: {e.h.getModelStatus()}")
-        return obj, x, yd, nb
-
-    def relax(s, o, klo, khi, basis, t_in, use_qp):
-        """Solve the node relaxation: (obj, x, dual, basis, lp, residuals, tangents)."""
-        if use_qp:
-            ok, obj, x = cqp.solve(s, o, klo, khi)
-            if not ok:
-                lp = eng.build(s, o, klo, khi)
-                obj, x, yd, nb = solve_lp(eng, lp, None)
-            return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None
-        if quad:
-            # many undecided pairs: the tangent LP around the parent's residuals (a valid bound)
-            tan = t_in[:, None] + np.asarray(TANGENT_OFFSETS)[None, :]
-            lp = engq.build(s, o, klo, khi, tan)
-            obj, x, yd, nb = solve_lp(engq, lp, basis)
-            return obj, x, yd, nb, lp, x[eng.io : eng.io + D] - ys, tan
-        lp = eng.build(s, o, klo, khi)
-        obj, x, yd, nb = solve_lp(eng, lp, basis)
-        return obj, x, yd, nb, lp, None, None
-
-    def process(nid, s, o, klo, khi, depth, basis, t_in):
-        use_qp = quad and sum(b - a for a, b in zip(klo, khi)) <= QP_MAX_UNDECIDED
+    def take(nid, node, depth, t_in, res):
+        """Replay one node's evaluation against the current incumbent (task order)."""
+        s, o, klo, khi = node
+        stats["lps"] += res["lps"]
+        stats["retries"] += res["retries"]
+        stages = res["stages"]
+        i = 0
         while True:
-            obj, x, yd, nb, lp, r, tan = relax(s, o, klo, khi, basis, t_in, use_qp)
+            st = stages[i]
             stats["nodes"] += 1
-            u = x[: 2 * w].reshape(w, 2)
-            c = x[eng.ic]
-            offer_u(s, u, c)
-            t = u[eng.jj, 0] * xs[eng.rr] + u[eng.jj, 1]
-            g = x[eng.ig : eng.ig + w * D]
-            sv = np.asarray(s, dtype=np.float64)[eng.jj]
-            viol = np.abs(g - sv * np.maximum(sv * t, 0.0))
-            # the QP value is certified by a tangent LP a little below it
-            pruned = obj >= best["obj"] - (0.5 if use_qp else 0.9) * tol()
-            exact = viol.max() <= 1e-9
-            if quad and exact and not pruned and not use_qp:
-                use_qp = True  # a realised tangent-LP point is not the node's optimum
-                continue
-            break
-        node = (s, o, klo, khi, r, tan)
-        if pruned or exact:
-            make_leaf(nid, lp, x, yd, node)
-            stats["exact" if exact and not pruned else "pruned"] += 1
+            if st["risk"] < best["obj"]:
+                offer(split_params(arch, s, st["u"], st["c"], B))
+            pruned = st["obj"] >= prune_level(best["obj"], gap, abs_gap, st["use_qp"])
+            if not (quad and st["exact"] and not pruned and not st["use_qp"]):
+                break
+            i += 1
+            if i == len(stages):  # the task judged the QP not needed: solve it here
+                more = work.evaluate(s, o, klo, khi, None, st["tbasis"], None, True, best["obj"],
+                                     gap, abs_gap)
+                stats["lps"] += more["lps"]
+                stats["retries"] += more["retries"]
+                stages = stages + more["stages"]
+        if pruned or st["exact"]:
+            cert = st.get("cert")
+            if cert is None:
+                cert = work.certify_qp(s, o, klo, khi, st["r"], st["tbasis"])
+                stats["lps"] += 1
+            tree[nid] = cert
+            stats["exact" if st["exact"] and not pruned else "pruned"] += 1
             return
         tree[nid] = {"kind": "open"}
-        # small heap entries: the LP and its dual are rebuilt if the node ends open
-        per_unit = np.bincount(eng.jj, weights=viol, minlength=w)
-        heapq.heappush(heap, (obj, -depth, nid, s, o, klo, khi, x[: 2 * w].copy(), per_unit, nb, r,
-                              t_in, use_qp))
+        heapq.heappush(heap, (st["obj"], -depth, nid, s, o, klo, khi, st["u"], st["per_unit"],
+                              st["basis"], st["tbasis"], st["r"], t_in, st["use_qp"]))
 
-    roots = []
-    for s, o in root_combos(w):
-        nid = next(counter)
-        roots.append(nid)
-        klo, khi = propagate(s, o, (0,) * w, (D,) * w)
-        process(nid, s, o, klo, khi, 0, None, np.zeros(D))
+    def args(task, inc):
+        _, node, _, basis, tb, t_in = task
+        use_qp = quad and sum(b - a for a, b in zip(node[2], node[3])) <= QP_MAX_UNDECIDED
+        return (*node, basis, tb, t_in, use_qp, inc, gap, abs_gap)
+
+    def run(tasks):
+        """Bound ``tasks`` = [(nid, (s, o, klo, khi), depth, basis, tbasis, t_in)] concurrently.
+
+        A task sees the incumbent at the batch's start (one worker: the current one, so it
+        skips exactly the work the search will not need); the result is the same either way.
+        """
+        stats["batches"] += 1
+        if pool.serial:
+            for task in tasks:
+                take(task[0], task[1], task[2], task[5], work.evaluate(*args(task, best["obj"])))
+            return
+        inc = best["obj"]
+        for task, res in zip(tasks, pool.map("evaluate", [args(t, inc) for t in tasks])):
+            take(task[0], task[1], task[2], task[5], res)
 
     status = "optimal"
-    last_print = time.perf_counter()
-    while heap:
-        if heap[0][0] >= best["obj"] - 0.5 * tol():
-            break
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
-            status = "time_limit"
-            break
-        obj, negd, nid, s, o, klo, khi, x, per_unit, nb, r, t_in, use_qp = heapq.heappop(heap)
-        # branch: the unit with the largest relaxation error, split its window
-        widths = np.asarray(khi) - np.asarray(klo)
-        per_unit = np.where(widths > 0, per_unit, -1.0)
-        j = int(np.argmax(per_unit))
-        if per_unit[j] <= 0:
-            j = int(np.argmax(widths))
-        mid = (klo[j] + khi[j] - 1) // 2
-        u = x[2 * j : 2 * j + 2]
-        ranks = np.arange(klo[j], khi[j])
-        act = s[j] * (u[0] * xs[ranks] + u[1]) > 0
-        k_lp = klo[j] + int(np.sum(~act)) if o[j] > 0 else klo[j] + int(np.sum(act))
-        m = min(max(k_lp, klo[j]), khi[j] - 1)
-        if abs(m - mid) > max(1, (khi[j] - klo[j]) // SPLIT_SLACK):
-            m = mid
-        kids = []
-        for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
-            a, b = list(klo), list(khi)
-            a[j], b[j] = lo_, hi_
-            prop = propagate(s, o, a, b)
-            cid = next(counter)
-            kids.append(cid)
-            if prop is None:
-                tree[cid] = {"kind": "empty"}
-                stats["empty"] += 1
-            else:
-                process(cid, s, o, prop[0], prop[1], -negd + 1, nb, r)
-        tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
-        if progress and time.perf_counter() - last_print > 5:
-            last_print = time.perf_counter()
-            print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
-                  f"lb {heap[0][0] if heap else obj:.8g} obj {best['obj']:.8g}", flush=True)
-    for item in heap:
-        _, _, nid, s, o, klo, khi, _, _, nb, _, t_in, use_qp = item
-        obj, x, yd, nb, lp, r, tan = relax(s, o, klo, khi, nb, t_in, use_qp)
-        make_leaf(nid, lp, x, yd, (s, o, klo, khi, r, tan))
-    heap.clear()
+    combos = root_combos(w)
+    roots = []
+    try:
+        tasks = []
+        for s, o in combos:
+            nid = next(counter)
+            roots.append(nid)
+            klo, khi = propagate(s, o, (0,) * w, (D,) * w)
+            tasks.append((nid, (s, o, klo, khi), 0, None, None, np.zeros(D)))
+        run(tasks)
+        last_print = time.perf_counter()
+        while heap:
+            if heap[0][0] >= stop_level():
+                break
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                status = "time_limit"
+                break
+            tasks = []
+            for _ in range(k_batch):
+                if not heap or heap[0][0] >= stop_level():
+                    break
+                _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
+                j, m = _split(xs, s, o, klo, khi, u, per_unit)
+                kids = []
+                for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
+                    a, b = list(klo), list(khi)
+                    a[j], b[j] = lo_, hi_
+                    prop = propagate(s, o, a, b)
+                    cid = next(counter)
+                    kids.append(cid)
+                    if prop is None:
+                        tree[cid] = {"kind": "empty"}
+                        stats["empty"] += 1
+                    else:
+                        tasks.append((cid, (s, o, prop[0], prop[1]), -negd + 1, nb, tb, r))
+                tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
+            run(tasks)
+            if progress and time.perf_counter() - last_print > 5:
+                last_print = time.perf_counter()
+                print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
+                      f"lb {heap[0][0] if heap else best['obj']:.8g} obj {best['obj']:.8g}",
+                      flush=True)
+        items = sorted(heap, key=lambda it: it[2])
+        heap.clear()
+        closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
+                                    for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
+                                    in items])
+        for item, (cert, lps) in zip(items, closed):
+            tree[item[2]] = cert
+            stats["lps"] += lps
+    finally:
+        pool.close()
 
     leaf_bounds = [nd["bound"] for nd in tree.values() if nd["kind"] == "leaf"]
     lower = min(min(leaf_bounds) if leaf_bounds else np.inf, best["obj"])
-    proof = _encode_proof(tree, roots, root_combos(w), perm, loss_name, B, D, w, lower)
+    proof = _encode_proof(tree, roots, combos, perm, loss_name, B, D, w, lower)
     obj = best["obj"]
     if status == "optimal" and obj - lower > max(abs_gap, gap * abs(obj)) * (1 + 1e-9):
         status = "time_limit"
@@ -384,10 +352,28 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         status=status, objective=float(obj), lower_bound=float(lower),
         params=np.asarray(best["params"], dtype=np.float64), nodes=stats["nodes"],
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
-        info={"lps": eng.lps + (engq.lps + cqp.qps if quad else 0), "pruned": stats["pruned"],
-              "exact_leaves": stats["exact"], "retries": stats.get("retries", 0),
-              "empty_children": stats["empty"], "roots": len(roots)},
+        info={"lps": stats["lps"], "pruned": stats["pruned"], "exact_leaves": stats["exact"],
+              "retries": stats["retries"], "empty_children": stats["empty"], "roots": len(roots),
+              "workers": pool.workers, "batch": k_batch, "batches": stats["batches"]},
     )
+
+
+def _split(xs, s, o, klo, khi, u, per_unit):
+    """Branching: (unit, m) -- the unit with the largest relaxation error, its window split at
+    the relaxation's own threshold unless that is far from the middle."""
+    widths = np.asarray(khi) - np.asarray(klo)
+    per_unit = np.where(widths > 0, per_unit, -1.0)
+    j = int(np.argmax(per_unit))
+    if per_unit[j] <= 0:
+        j = int(np.argmax(widths))
+    mid = (klo[j] + khi[j] - 1) // 2
+    ranks = np.arange(klo[j], khi[j])
+    act = s[j] * (u[j, 0] * xs[ranks] + u[j, 1]) > 0
+    k_lp = klo[j] + int(np.sum(~act)) if o[j] > 0 else klo[j] + int(np.sum(act))
+    m = min(max(k_lp, klo[j]), khi[j] - 1)
+    if abs(m - mid) > max(1, (khi[j] - klo[j]) // SPLIT_SLACK):
+        m = mid
+    return j, m
 
 
 def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress, t0,
