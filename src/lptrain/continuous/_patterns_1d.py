@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._parallel import picklable_bases
+from ._patterns_lp import solve_warm
 
 TANGENT_OFFSETS = (-3e-2, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 3e-2)
 QP_MAX_UNDECIDED = 24
@@ -59,17 +60,6 @@ class NodeWork:
     def _count(self):
         return self.eng.lps + (self.engq.lps + self.cqp.qps if self.quad else 0)
 
-    @staticmethod
-    def _solve(e, lp, basis):
-        ok, obj, x, yd, nb = e.solve(lp, basis)
-        retries = 0
-        if not ok:
-            ok, obj, x, yd, nb = e.solve(lp, None)
-            retries = 1
-        if not ok:
-            raise RuntimeError(f"node relaxation not solved to optimality: {e.h.getModelStatus()}")
-        return obj, x, yd, nb, retries
-
     def _relax(self, s, o, klo, khi, basis, t_in, use_qp):
         """(obj, x, dual, basis, lp, residuals, tangents, retries) of the node relaxation."""
         eng, D, ys = self.eng, self.D, self.ys
@@ -77,16 +67,16 @@ class NodeWork:
             ok, obj, x = self.cqp.solve(s, o, klo, khi)
             retries = 0
             if not ok:
-                obj, x, _, _, retries = self._solve(eng, eng.build(s, o, klo, khi), None)
+                obj, x, _, _, retries = solve_warm(eng, eng.build(s, o, klo, khi), None)
             return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None, retries
         if self.quad:
             # many undecided pairs: the tangent LP around the parent's residuals (a valid bound)
             tan = t_in[:, None] + self.offs[None, :]
             lp = self.engq.build(s, o, klo, khi, tan)
-            obj, x, yd, nb, rt = self._solve(self.engq, lp, basis)
+            obj, x, yd, nb, rt = solve_warm(self.engq, lp, basis)
             return obj, x, yd, nb, lp, x[eng.io : eng.io + D] - ys, tan, rt
         lp = eng.build(s, o, klo, khi)
-        obj, x, yd, nb, rt = self._solve(eng, lp, basis)
+        obj, x, yd, nb, rt = solve_warm(eng, lp, basis)
         return obj, x, yd, nb, lp, None, None, rt
 
     def _cert(self, lp, yd, tan):

@@ -43,6 +43,19 @@ def clip_square(B2, normals):
     return np.asarray(poly + [(0.0, 0.0)])
 
 
+def solve_warm(eng, lp, basis):
+    """``eng.solve(lp, basis)``, once more from scratch if the warm start fails:
+    (obj, x, dual, basis, retries); RuntimeError if the LP is not solved to optimality."""
+    ok, obj, x, yd, nb = eng.solve(lp, basis)
+    retries = 0
+    if not ok:
+        ok, obj, x, yd, nb = eng.solve(lp, None)
+        retries = 1
+    if not ok:
+        raise RuntimeError(f"node relaxation not solved to optimality: {eng.h.getModelStatus()}")
+    return obj, x, yd, nb, retries
+
+
 class NodeLP:
     """Builds and solves node relaxations for one data set (sorted by x) and width w."""
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..solvers.highs import quiet_highs
 from ._parallel import pack_basis, unpack_basis
+from ._patterns_lp import solve_warm
 
 INF = np.inf
 PAD = 1e-12
@@ -471,17 +472,6 @@ class NodeWork:
         self.offs = np.asarray(TANGENT_OFFSETS)
         self.ys, self.w = ys, w
 
-    def _solve(self, lp, basis):
-        eng = self.eng
-        ok, obj, x, yd, nb = eng.solve(lp, basis)
-        retries = 0
-        if not ok:
-            ok, obj, x, yd, nb = eng.solve(lp, None)
-            retries = 1
-        if not ok:
-            raise RuntimeError(f"node relaxation not solved: {eng.h.getModelStatus()}")
-        return obj, x, yd, nb, retries
-
     def evaluate(self, s, st, basis, r_in, rounds, tol):
         """Bound one node.  Returns a dict: obj, U, c, cert (the leaf certificate), basis,
         branch (the undecided pair with the largest relaxation error, -1 if none), exact
@@ -514,7 +504,7 @@ class NodeWork:
 
         if not quad:
             lp = eng.build(s, st)
-            obj, x, yd, nb, retries = self._solve(lp, basis)
+            obj, x, yd, nb, retries = solve_warm(self.eng, lp, basis)
             viol = violation(x)
         else:
             r = r_in
@@ -523,7 +513,7 @@ class NodeWork:
             while True:
                 tan = r[:, None] + self.offs[None, :]
                 lp = eng.build(s, st, tan)
-                obj, x, yd, nb, rt = self._solve(lp, basis)
+                obj, x, yd, nb, rt = solve_warm(self.eng, lp, basis)
                 retries += rt
                 basis = nb
                 k += 1
