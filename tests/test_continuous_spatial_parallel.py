@@ -20,7 +20,8 @@ from lptrain.network import Network
 
 # small problems the search closes to the gap in a second or two (no time limit: deterministic)
 CASES = [("1-1-1", "relu", "absolute", None, 5, 1),
-         ("1-1-1", "tanh", "quadratic", "l2", 4, 2)]
+         ("1-1-1", "tanh", "quadratic", "l2", 3, 2),
+         ("1-1-1", "tanh", "hinge", "l1", 4, 2)]
 
 
 def _problem(spec, act, loss, reg, D, seed):
@@ -28,6 +29,8 @@ def _problem(spec, act, loss, reg, D, seed):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (D, arch.n_inputs))
     y = rng.uniform(-1, 1, (D, 1))
+    if loss == "hinge":
+        y = np.where(y > 0, 1.0, -1.0)
     return arch, loss, x, y, reg, (0.01 if reg else 0.0)
 
 
