@@ -542,8 +542,10 @@ def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=
     certify : bool
         Replay the proof independently (``certificate`` in the report).
     workers, scheduler : int, str or None
-        ``patterns``: threads bounding nodes concurrently (default every core), or a
-        dask.distributed scheduler address to bound them on that cluster.
+        Threads bounding the search's nodes concurrently (default every core; the pattern
+        search's node LPs, the spatial search's box relaxations), or a dask.distributed
+        scheduler address to bound them on that cluster (default ``LPTRAIN_SCHEDULER``
+        from the environment unless ``workers`` is given).
 
     Returns
     -------
@@ -609,7 +611,8 @@ def suggest_box(params) -> float:
 
 
 def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
-        time_limit=None, proof=None, method="auto", certify=True, progress=False) -> GapResult:
+        time_limit=None, proof=None, method="auto", certify=True, progress=False, workers=None,
+        scheduler=None) -> GapResult:
     """How far a network is from the best one of its architecture: loss - certified lower bound.
 
     Parameters
@@ -623,7 +626,8 @@ def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
     box : float or None
         B (default 1).  When the network's own parameters leave it, the report says so under
         ``box_warning`` and offers ``suggested_box``, the box that contains them.
-    gap, abs_gap, time_limit, proof, method, reg, lam : as for :func:`train_continuous`.
+    gap, abs_gap, time_limit, proof, method, reg, lam, workers, scheduler : as for
+        :func:`train_continuous`.
 
     Returns
     -------
@@ -684,7 +688,7 @@ def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
     own_loss = _risk(arch, loss, X, Y, imp.params, reg, float(lam))
     res = solve_continuous(arch, loss, X, Y, box=B, reg=reg, lam=lam, gap=gap, abs_gap=abs_gap,
                            time_limit=time_limit, incumbent=np.clip(imp.params, -B, B),
-                           progress=progress, method=method)
+                           progress=progress, method=method, workers=workers, scheduler=scheduler)
     cert = check_continuous(res, arch, loss, X, Y, box=B, reg=reg, lam=lam) if certify else None
     rep = continuous_report(res, cert, arch, loss, B, reg, lam, len(X))
     rep.gap = own_loss - float(res.lower_bound)

@@ -118,9 +118,16 @@ def _solve_args(p):
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="shard the scan over a dask.distributed cluster (implies --solver dask; "
                         "default from LPTRAIN_SCHEDULER); with --continuous: bound the search's "
-                        "nodes on that cluster")
+                        "nodes (patterns and spatial) on that cluster")
     p.add_argument("--workers", type=positive_int, help="with --solver dask and no scheduler: a LocalCluster of K workers; "
                    "with --continuous: K threads bounding nodes (default every core)")
+
+
+def _parallel_args(p):
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="bound the search's nodes (patterns and spatial) on this dask.distributed "
+                        "cluster (default from LPTRAIN_SCHEDULER unless --workers is given)")
+    p.add_argument("--workers", type=positive_int, help="K threads bounding nodes (default every core)")
 
 
 def _continuous_args(p, box_default=1.0):
@@ -175,6 +182,7 @@ def build_parser():
     gp.add_argument("--reg", choices=["l1", "l2"], help="regularizer R(phi) (App. B)")
     gp.add_argument("--lam", type=nonneg_float, default=0.0, help="regularization weight")
     _continuous_args(gp, box_default=None)
+    _parallel_args(gp)
     gp.add_argument("--model-out", metavar="PATH", help="write the best network found (JSON) to PATH")
     _common(gp)
 
@@ -535,7 +543,7 @@ def cmd_gap(args):
         r = api.gap(_as_network(imp), table[:, :n], table[:, n:], loss=args.loss, box=args.box,
                     reg=args.reg, lam=args.lam, gap=args.gap, abs_gap=args.abs_gap,
                     time_limit=args.time_limit, proof=args.proof, method=args.method,
-                    progress=_progress(args))
+                    progress=_progress(args), workers=args.workers, scheduler=args.scheduler)
     rep = r.report
     for w in rep.get("warnings", []):
         print(f"lptrain: warning: {w}", file=sys.stderr)

@@ -12,6 +12,7 @@ code apart from the search replays.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 
@@ -122,9 +123,12 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
         A network to start from (e.g. the grid optimum).
     method : {"auto", "patterns", "spatial"}
     workers : int or None
-        ``patterns``: threads bounding nodes concurrently (default: every core).
+        Threads bounding nodes concurrently (default: every core): the pattern search's
+        nodes, the spatial search's LP relaxations.
     scheduler : str or None
-        ``patterns``: a dask.distributed scheduler address; nodes are bounded on that cluster.
+        A dask.distributed scheduler address; nodes are bounded on that cluster (default
+        ``LPTRAIN_SCHEDULER`` from the environment, as the grid ``dask`` solver, unless
+        ``workers`` is given; unset or empty: threads on this machine).
 
     Returns
     -------
@@ -137,6 +141,8 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
         if incumbent.shape != (arch.n_params,) or not np.all(np.isfinite(incumbent)):
             raise InputError(f"incumbent must be {arch.n_params} finite numbers")
     which = choose_method(arch, loss, reg, method)
+    if scheduler is None and workers is None:
+        scheduler = os.environ.get("LPTRAIN_SCHEDULER") or None
     kw = dict(box=float(box), reg=reg, lam=float(lam), gap=float(gap), abs_gap=float(abs_gap),
               time_limit=time_limit, incumbent=incumbent, progress=progress)
     if which == "patterns":
@@ -144,7 +150,7 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     else:
         from . import spatial
 
-        res = spatial.solve(arch, loss, X, Y, **kw)
+        res = spatial.solve(arch, loss, X, Y, workers=workers, scheduler=scheduler, **kw)
     res.requested_gap, res.requested_abs_gap = float(gap), float(abs_gap)
     return res
 

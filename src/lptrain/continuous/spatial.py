@@ -12,7 +12,14 @@ splits the box whose bound is lowest at its midpoint, along the parameter that c
 the relaxation's error at its solution (else the one whose split raises the smaller child's
 interval bound most).  The incumbent comes from local descent (scipy) from the box centre and
 random points, from the centres of the boxes and the relaxation's solutions, and from descents
-started in the most promising boxes.
+started in the most promising boxes (each time the tree's size doubles).
+
+The relaxations are solved concurrently (:mod:`._parallel`, the design of the pattern
+search): every step pops the ``batch`` best open boxes, chooses their splits, and bounds the
+children's relaxations on ``workers`` threads (HiGHS releases the GIL while it solves) or on
+the Dask cluster at ``scheduler``, each task a pure function of the data and its box
+(:class:`BoxWork`); the results are taken back in task order, so for one ``batch`` the tree,
+the interval and the proof do not depend on which worker ran what, or when.
 
 Stops when ``objective - lower_bound <= max(abs_gap, gap * |objective|)`` (``optimal``) or at
 the time limit (``time_limit``), with the interval proven so far (anytime).
@@ -25,7 +32,9 @@ which :mod:`lptrain.continuous.check_spatial` replays with outward rounding.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import json
 import sys
 import time
 
@@ -36,11 +45,12 @@ from ..evaluation import regularizer
 from ..exceptions import InputError, SizeError
 from ..losses import get_loss
 from .result import ContinuousResult
-from .spatial_lp import Relaxation
+from .spatial_lp import Relaxation, _new_highs
 
 MONOTONE = ("relu", "leaky_relu", "elu", "tanh", "identity")
 BATCH = 32
 LP_BATCH = 4
+DESCENT_NODES = 128
 MIN_WIDTH = 1e-12
 MAX_OPEN = 2_000_000
 WORK_CHUNK = 2_000_000
@@ -166,6 +176,47 @@ class _Risk:
         return out
 
 
+class BoxWork:
+    """One worker's engines for a problem: bounds a box by the LP relaxation.
+
+    Built from the data alone (the architecture as its JSON description, so that the engine
+    cache of :mod:`._parallel` tells problems apart and a Dask worker can rebuild it);
+    :meth:`bound` is a pure function of its box, so the search does not depend on which
+    thread or process ran it.
+    """
+
+    def __init__(self, arch_json, loss_name, X, Y, reg, lam):
+        from ..arch import Architecture
+
+        arch = Architecture.from_dict(json.loads(arch_json))
+        reg = reg or None
+        self.N = arch.n_params
+        self.bounder = _Bounder(arch, loss_name, X, Y, reg, lam)
+        self.relax = Relaxation(arch, loss_name, X, Y, reg, lam)
+
+    def bound(self, lo, hi):
+        """``(value, multipliers, point, dim)`` for the box [lo, hi].
+
+        ``value``: the relaxation's Lagrangian bound (-inf when it failed); ``multipliers``:
+        its dual (n_rows,) or None; ``point``: the relaxation's parameters clipped to the box
+        (a candidate network) or None; ``dim``: the parameter whose width causes most of the
+        relaxation's error at its solution, or -1.
+        """
+        enc = {}
+        self.bounder.outputs(lo[None], hi[None], keep=enc)
+        e = {k: tuple(a[0] for a in v) for k, v in enc.items()}
+        self.relax.last_x = None
+        val, y = self.relax.bound(lo, hi, e)
+        x = self.relax.last_x
+        point, dim = None, -1
+        if x is not None:
+            point = np.clip(x[: self.N], lo, hi)
+            sc = self.relax.branch_scores(x, lo, hi)
+            if np.max(sc) > 0:
+                dim = int(np.argmax(sc))
+        return float(val), y, point, dim
+
+
 def _output_only_biases(arch):
     """Parameters used only as biases of output nodes."""
     outs = set(arch.outputs)
@@ -217,8 +268,8 @@ def branch_batch(N, batch, memory):
 
 
 def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_gap=1e-6,
-          time_limit=None, incumbent=None, progress=False, batch=BATCH, seed=0,
-          max_open=MAX_OPEN, lp=True, memory=2 << 30) -> ContinuousResult:
+          time_limit=None, incumbent=None, progress=False, batch=None, seed=0,
+          max_open=MAX_OPEN, lp=True, memory=2 << 30, workers=None, scheduler=None) -> ContinuousResult:
     """Certified interval for the continuous ERM over [-box, box]^N by spatial branch-and-bound.
 
     Parameters
@@ -242,16 +293,29 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     memory : int
         Bytes for the open boxes and the stored multipliers; the search stops (status
         ``time_limit``, with the interval proven) before it would exceed them.
+    workers : int or None
+        Threads solving the boxes' relaxations concurrently (default: every core).
+    scheduler : str or None
+        A dask.distributed scheduler address: the relaxations are solved on that cluster.
+    batch : int or None
+        Open boxes split per synchronous step (default: 32 without the relaxation; with it
+        4, or half the workers when more); for a fixed batch the result does not depend on
+        the workers or their timing (without a time limit).
 
     Returns
     -------
     ContinuousResult
         ``method="spatial"``; ``proof`` holds the search tree and its leaf bounds.
     """
+    from ._parallel import check_workers
+
     t0 = time.perf_counter()
     ok, why = supports(arch, loss_name, reg)
     if not ok:
         raise InputError(f"spatial branch-and-bound: {why}")
+    workers = check_workers(workers)
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
+        raise InputError(f"batch={batch!r}: expected a positive integer")
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     N = arch.n_params
@@ -259,7 +323,6 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     if branch_batch(N, 1, memory) < 1:
         raise SizeError(f"spatial branch-and-bound: {N:,} parameters need {32 * N * N / 2**30:.3g} GiB "
                         f"per strong-branching step (memory {memory / 2**30:.3g} GiB); use fewer parameters")
-    batch = branch_batch(N, batch, memory)
     bounder = _Bounder(arch, loss_name, X, Y, reg, lam)
     risk = _Risk(arch, loss_name, X, Y, reg, lam)
     rng = np.random.default_rng(seed)
@@ -292,152 +355,161 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     relax = Relaxation(arch, loss_name, X, Y, reg, lam) if lp else None
     if relax is not None and not relax.applies():
         relax = None
-    mult = {}
-    row_count = relax.n_rows if relax is not None else 0
-    prefer_dim = {}
-    lp_points = []
-    lp_solves = 0
+    pool = None
     if relax is not None:
-        batch = min(batch, LP_BATCH)
-    branchable = np.ones(N, dtype=bool)
-    if relax is not None:  # output biases are exact in the relaxation: split them last
-        for k in _output_only_biases(arch):
-            branchable[k] = False
+        from ._parallel import NodePool
 
-    def lp_bound(cid, lo, hi, enc, interval_lb):
-        nonlocal lp_solves
-        lp_solves += 1
-        val, y = relax.bound(lo, hi, enc)
-        if relax.last_x is not None:
-            lp_points.append(np.clip(relax.last_x[:N], lo, hi))
-            sc = relax.branch_scores(relax.last_x, lo, hi)
-            if np.max(sc) > 0:
-                prefer_dim[cid] = int(np.argmax(sc))
-        if y is not None and np.isfinite(val) and np.all(np.isfinite(y)) and val > interval_lb:
-            mult[cid] = y
-            return val
-        return interval_lb
-
-    root_lo, root_hi = np.full(N, -B), np.full(N, B)
-    lb0 = float(bounder.bounds(root_lo[None], root_hi[None])[0])
-    if relax is not None and (deadline is None or time.perf_counter() < deadline):
-        enc = {}
-        bounder.outputs(root_lo[None], root_hi[None], keep=enc)
-        lb0 = lp_bound(0, root_lo, root_hi, {k: tuple(a[0] for a in v) for k, v in enc.items()}, lb0)
-    boxes = {0: (root_lo, root_hi)}
-    bound = {0: lb0}
-    heap = [(lb0, 0)]
-    stuck = []
-    split_parent, split_dim, split_value = [], [], []
-    evaluated = 1
-    status = "time_limit"
-    reason = ""
-    last_show = 0.0
-    last_descent = time.perf_counter()
+        _new_highs()  # HiGHS's banner, swallowed once before any thread starts
+        pool = NodePool(BoxWork, (json.dumps(arch.dag_dict(), sort_keys=True), loss_name, X, Y,
+                                  reg or "", float(lam)), workers=workers, scheduler=scheduler)
+        workers = pool.workers
+    if batch is None:
+        batch = BATCH if relax is None else max(LP_BATCH, -(-workers // 2))
+    batch = branch_batch(N, batch, memory)
     descents = len(starts)
+    with contextlib.ExitStack() as stack:
+        if pool is not None:
+            stack.callback(pool.close)
+        mult = {}
+        row_count = relax.n_rows if relax is not None else 0
+        prefer_dim = {}
+        lp_points = []
+        lp_solves = 0
+        branchable = np.ones(N, dtype=bool)
+        if relax is not None:  # output biases are exact in the relaxation: split them last
+            for k in _output_only_biases(arch):
+                branchable[k] = False
 
-    def tol():
-        return max(abs_gap, gap * abs(ub))
+        def lp_bounds(cids, los, his, interval_lbs):
+            """The children's bounds: their relaxations, solved by the pool, taken in task order."""
+            nonlocal lp_solves
+            out = []
+            for cid, lo, hi, ilb, (val, y, point, dim) in zip(
+                    cids, los, his, interval_lbs, pool.map("bound", [(lo, hi) for lo, hi in zip(los, his)])):
+                lp_solves += 1
+                if point is not None:
+                    lp_points.append(point)
+                    if dim >= 0:
+                        prefer_dim[cid] = dim
+                if y is not None and np.isfinite(val) and np.all(np.isfinite(y)) and val > ilb:
+                    mult[cid] = y
+                    out.append(val)
+                else:
+                    out.append(ilb)
+            return out
 
-    while True:
-        if not heap:
-            status = "optimal" if not stuck else "time_limit"
-            reason = "" if not stuck else "boxes too small to split"
-            break
-        if heap[0][0] >= ub - tol():
-            status = "optimal"
-            break
-        now = time.perf_counter()
-        if deadline is not None and now >= deadline:
-            reason = "time limit"
-            break
-        if len(heap) > max_open or len(boxes) * 16 * N + len(mult) * 8 * row_count > memory:
-            reason = f"memory limit ({len(boxes):,} boxes)"
-            break
-        if show and now - last_show > 0.5:
-            lbg = min(heap[0][0], min((bound[i] for i in stuck), default=np.inf))
-            sys.stderr.write(f"\rspatial b&b: {2 * len(split_parent) + 1:,} nodes, "
-                             f"lower {lbg:.6g}, best {ub:.6g}, gap {ub - lbg:.3g}   ")
-            sys.stderr.flush()
-            last_show = now
-        ids = []
-        while heap and len(ids) < batch and heap[0][0] < ub - tol():
-            _, i = heapq.heappop(heap)
-            lo, hi = boxes[i]
-            if np.max(hi - lo) <= MIN_WIDTH:
-                stuck.append(i)
+        root_lo, root_hi = np.full(N, -B), np.full(N, B)
+        lb0 = float(bounder.bounds(root_lo[None], root_hi[None])[0])
+        if relax is not None and (deadline is None or time.perf_counter() < deadline):
+            lb0 = lp_bounds([0], [root_lo], [root_hi], [lb0])[0]
+        boxes = {0: (root_lo, root_hi)}
+        bound = {0: lb0}
+        heap = [(lb0, 0)]
+        stuck = []
+        split_parent, split_dim, split_value = [], [], []
+        evaluated = 1
+        status = "time_limit"
+        reason = ""
+        last_show = 0.0
+        next_descent = DESCENT_NODES
+
+        def tol():
+            return max(abs_gap, gap * abs(ub))
+
+        while True:
+            if not heap:
+                status = "optimal" if not stuck else "time_limit"
+                reason = "" if not stuck else "boxes too small to split"
+                break
+            if heap[0][0] >= ub - tol():
+                status = "optimal"
+                break
+            now = time.perf_counter()
+            if deadline is not None and now >= deadline:
+                reason = "time limit"
+                break
+            if len(heap) > max_open or len(boxes) * 16 * N + len(mult) * 8 * row_count > memory:
+                reason = f"memory limit ({len(boxes):,} boxes)"
+                break
+            if show and now - last_show > 0.5:
+                lbg = min(heap[0][0], min((bound[i] for i in stuck), default=np.inf))
+                sys.stderr.write(f"\rspatial b&b: {2 * len(split_parent) + 1:,} nodes, "
+                                 f"lower {lbg:.6g}, best {ub:.6g}, gap {ub - lbg:.3g}   ")
+                sys.stderr.flush()
+                last_show = now
+            ids = []
+            while heap and len(ids) < batch and heap[0][0] < ub - tol():
+                _, i = heapq.heappop(heap)
+                lo, hi = boxes[i]
+                if np.max(hi - lo) <= MIN_WIDTH:
+                    stuck.append(i)
+                    continue
+                ids.append(i)
+            if not ids:
                 continue
-            ids.append(i)
-        if not ids:
-            continue
-        lo = np.stack([boxes[i][0] for i in ids])
-        hi = np.stack([boxes[i][1] for i in ids])
-        k = len(ids)
-        mid = 0.5 * (lo + hi)
-        # strong branching: bound both halves along every dimension
-        clo = np.repeat(lo[:, None, None, :], 2, 2).repeat(N, 1)  # (k, N, 2, N)
-        chi = np.repeat(hi[:, None, None, :], 2, 2).repeat(N, 1)
-        dims = np.arange(N)
-        chi[:, dims, 0, dims] = mid
-        clo[:, dims, 1, dims] = mid
-        lbs = bounder.bounds(clo.reshape(-1, N), chi.reshape(-1, N)).reshape(k, N, 2)
-        evaluated += 2 * k * N
-        width = hi - lo
-        score = np.minimum(lbs[..., 0], lbs[..., 1]) + 1e-9 * width / max(B, 1e-300)
-        ok = width > MIN_WIDTH
-        prefer = ok & branchable[None, :]
-        ok = np.where(prefer.any(axis=1, keepdims=True), prefer, ok)
-        score = np.where(ok, score, -np.inf)
-        best = np.argmax(score, axis=1)
-        for r, i in enumerate(ids):
-            d = prefer_dim.pop(i, None)
-            if d is not None and width[r, d] > MIN_WIDTH and np.isfinite(lbs[r, d]).all():
-                best[r] = d
-        if relax is not None:
-            r_idx = np.arange(k)
-            blo, bhi = clo[r_idx, best].reshape(-1, N), chi[r_idx, best].reshape(-1, N)
-            lbs_b = lbs[r_idx, best].reshape(-1)
-            todo = np.flatnonzero(lbs_b < ub - tol())
-            if len(todo):
-                enc = {}
-                bounder.outputs(blo[todo], bhi[todo], keep=enc)
-                for q, c in enumerate(todo):
-                    e = {kk: tuple(a[q] for a in v) for kk, v in enc.items()}
-                    cid = 2 * (len(split_parent) + c // 2) + 1 + c % 2
-                    lbs_b[c] = lp_bound(cid, blo[c], bhi[c], e, lbs_b[c])
-            lbs[r_idx, best] = lbs_b.reshape(k, 2)
-        for r, i in enumerate(ids):
-            d = int(best[r])
-            split_parent.append(i)
-            split_dim.append(d)
-            split_value.append(float(mid[r, d]))
-            base = 2 * len(split_parent) - 1
-            del boxes[i]
-            mult.pop(i, None)
-            for h in (0, 1):
-                cid = base + h
-                blo, bhi = clo[r, d, h].copy(), chi[r, d, h].copy()
-                boxes[cid] = (blo, bhi)
-                bound[cid] = float(lbs[r, d, h])
-                heapq.heappush(heap, (bound[cid], cid))
-        # upper bounds: the centres of the new boxes, and now and then a local descent
-        cen = 0.5 * (clo[np.arange(k), best] + chi[np.arange(k), best]).reshape(-1, N)
-        if lp_points:
-            cen = np.vstack([cen] + lp_points)
-            lp_points.clear()
-        vals = risk(cen)
-        j = int(np.argmin(vals))
-        if vals[j] < ub:
-            ub, ub_x = float(vals[j]), cen[j].copy()
-        now = time.perf_counter()
-        if heap and now - last_descent > max(2.0, 0.5 * (now - t0)):
-            i = heap[0][1]
-            x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100, polish=True,
-                                 deadline=deadline)
-            descents += 1
-            if f < ub:
-                ub, ub_x = f, x
-            last_descent = time.perf_counter()
+            lo = np.stack([boxes[i][0] for i in ids])
+            hi = np.stack([boxes[i][1] for i in ids])
+            k = len(ids)
+            mid = 0.5 * (lo + hi)
+            # strong branching: bound both halves along every dimension
+            clo = np.repeat(lo[:, None, None, :], 2, 2).repeat(N, 1)  # (k, N, 2, N)
+            chi = np.repeat(hi[:, None, None, :], 2, 2).repeat(N, 1)
+            dims = np.arange(N)
+            chi[:, dims, 0, dims] = mid
+            clo[:, dims, 1, dims] = mid
+            lbs = bounder.bounds(clo.reshape(-1, N), chi.reshape(-1, N)).reshape(k, N, 2)
+            evaluated += 2 * k * N
+            width = hi - lo
+            score = np.minimum(lbs[..., 0], lbs[..., 1]) + 1e-9 * width / max(B, 1e-300)
+            ok = width > MIN_WIDTH
+            prefer = ok & branchable[None, :]
+            ok = np.where(prefer.any(axis=1, keepdims=True), prefer, ok)
+            score = np.where(ok, score, -np.inf)
+            best = np.argmax(score, axis=1)
+            for r, i in enumerate(ids):
+                d = prefer_dim.pop(i, None)
+                if d is not None and width[r, d] > MIN_WIDTH and np.isfinite(lbs[r, d]).all():
+                    best[r] = d
+            if relax is not None:
+                r_idx = np.arange(k)
+                blo, bhi = clo[r_idx, best].reshape(-1, N), chi[r_idx, best].reshape(-1, N)
+                lbs_b = lbs[r_idx, best].reshape(-1)
+                todo = np.flatnonzero(lbs_b < ub - tol())
+                if len(todo):
+                    cids = [2 * (len(split_parent) + c // 2) + 1 + c % 2 for c in todo]
+                    lbs_b[todo] = lp_bounds(cids, blo[todo], bhi[todo], lbs_b[todo])
+                lbs[r_idx, best] = lbs_b.reshape(k, 2)
+            for r, i in enumerate(ids):
+                d = int(best[r])
+                split_parent.append(i)
+                split_dim.append(d)
+                split_value.append(float(mid[r, d]))
+                base = 2 * len(split_parent) - 1
+                del boxes[i]
+                mult.pop(i, None)
+                for h in (0, 1):
+                    cid = base + h
+                    blo, bhi = clo[r, d, h].copy(), chi[r, d, h].copy()
+                    boxes[cid] = (blo, bhi)
+                    bound[cid] = float(lbs[r, d, h])
+                    heapq.heappush(heap, (bound[cid], cid))
+            # upper bounds: the centres of the new boxes, and now and then a local descent
+            cen = 0.5 * (clo[np.arange(k), best] + chi[np.arange(k), best]).reshape(-1, N)
+            if lp_points:
+                cen = np.vstack([cen] + lp_points)
+                lp_points.clear()
+            vals = risk(cen)
+            j = int(np.argmin(vals))
+            if vals[j] < ub:
+                ub, ub_x = float(vals[j]), cen[j].copy()
+            if heap and 2 * len(split_parent) + 1 >= next_descent:  # by the tree's size: deterministic
+                i = heap[0][1]
+                x, f = local_descent(risk, 0.5 * (boxes[i][0] + boxes[i][1]), B, maxiter=100, polish=True,
+                                     deadline=deadline)
+                descents += 1
+                if f < ub:
+                    ub, ub_x = f, x
+                next_descent *= 2
 
     if show:
         sys.stderr.write("\r" + " " * 90 + "\r")
@@ -467,7 +539,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     info = {"boxes_bounded": int(evaluated), "leaves": int(len(leaf_ids)),
             "local_descents": int(descents), "stop_reason": reason, "lp_solves": int(lp_solves),
             "lp_leaves": int(len(mult)),
-            "float_margin": FLOAT_MARGIN}
+            "float_margin": FLOAT_MARGIN, "workers": int(workers), "batch": int(batch)}
     return ContinuousResult(status=status, objective=objective, lower_bound=lower,
                             params=np.asarray(ub_x, dtype=np.float64),
                             nodes=2 * len(split_parent) + 1,

@@ -94,6 +94,10 @@ class Relaxation:
         self.V, self.R = lv, lr
         self.n_vars = self.N + self.D * lv
         self.n_rows = self.D * lr
+        self.last_x = None
+        self._coo = None     # the constraint matrix's (rows, columns): the same for every box
+        self._csc = {}       # its CSC layout, with the first cuts or without: (indptr, indices, inverse)
+        self._idx = {}       # per-point row and column indices
 
     def applies(self):
         return self.loss in ("absolute", "quadratic", "hinge")
@@ -114,8 +118,21 @@ class Relaxation:
         """
         D, N, V, R = self.D, self.N, self.V, self.R
         dd = np.arange(D)
-        col = lambda key: N + dd * V + self.var[key]  # noqa: E731
-        row = lambda r: dd * R + r  # noqa: E731
+        idx = self._idx
+
+        def col(key):
+            c = idx.get(("c", key))
+            if c is None:
+                c = idx[("c", key)] = N + dd * V + self.var[key]
+            return c
+
+        def row(r):
+            c = idx.get(("r", r))
+            if c is None:
+                c = idx[("r", r)] = dd * R + r
+            return c
+
+        first = self._coo is None  # the layout does not depend on the box: indices built once
         ri, ci, vals = [], [], []
         rlo = np.full(self.n_rows, -np.inf)
         rhi = np.full(self.n_rows, np.inf)
@@ -127,9 +144,10 @@ class Relaxation:
         const = 0.0
 
         def put(r, c, v):
-            ri.append(np.broadcast_to(r, (D,)))
-            ci.append(np.broadcast_to(c, (D,)))
-            vals.append(np.broadcast_to(np.asarray(v, dtype=float), (D,)))
+            if first:
+                ri.append(np.broadcast_to(r, (D,)))
+                ci.append(np.broadcast_to(c, (D,)))
+            vals.append(v)
 
         def geq(r, b):
             rlo[row(r)] = b
@@ -211,8 +229,25 @@ class Relaxation:
             quad[:N] += self.lam
         elif self.reg == "l1" and self.lam:
             l1[:N] = self.lam
-        return (np.concatenate(ri), np.concatenate(ci), np.concatenate(vals), rlo, rhi, clo, chi,
-                cost, quad, l1, const)
+        if first:
+            self._coo = (np.concatenate(ri), np.concatenate(ci))
+        val = np.empty((len(vals), D))
+        for k, v in enumerate(vals):
+            val[k] = v
+        return (self._coo[0], self._coo[1], val.ravel(), rlo, rhi, clo, chi, cost, quad, l1, const)
+
+    def _matrix(self, name, ri, ci, vals, shape):
+        """CSC (data, indices, indptr) of the COO entries (duplicates summed); the layout is
+        computed once per ``name`` and reused, since it does not depend on the box."""
+        lay = self._csc.get(name)
+        if lay is None:
+            keys = ci.astype(np.int64) * shape[0] + ri
+            uniq, inv = np.unique(keys, return_inverse=True)
+            indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+            np.cumsum(np.bincount(uniq // shape[0], minlength=shape[1]), out=indptr[1:])
+            lay = self._csc[name] = (indptr, (uniq % shape[0]).astype(np.int32), inv.ravel(), len(uniq))
+        indptr, indices, inv, nnz = lay
+        return np.bincount(inv, weights=vals, minlength=nnz), indices, indptr
 
     @staticmethod
     def act_rows(name, pl, pu):
@@ -261,10 +296,8 @@ class Relaxation:
         raise the bound over the cut LP's value.
         """
         import highspy
-        from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
         (ri, ci, vals, rlo, rhi, clo, chi, cost, quad, l1, const) = self.assemble(lo, hi, enc)
-        A = csc_matrix((vals, (ri, ci)), shape=(self.n_rows, self.n_vars))
         qi = np.flatnonzero(quad)
         nq = len(qi)
         nv = self.n_vars + nq
@@ -285,17 +318,18 @@ class Relaxation:
         first = [ql + f * (qh - ql) for f in np.linspace(0.0, 1.0, KELLEY_FIRST)] if nq else []
         if nq:
             cc, cv, cb, k = cuts(first)
-            C = csr_matrix((cv, cc, np.arange(0, 2 * k + 1, 2)), shape=(k, nv))
-            Afull = vstack([hstack([A, csc_matrix((self.n_rows, nq))]), C]).tocsc()
+            fr = np.concatenate([ri, self.n_rows + np.repeat(np.arange(k), 2)])
+            data, indices, indptr = self._matrix("cuts", fr, np.concatenate([ci, cc]),
+                                                 np.concatenate([vals, cv]), (self.n_rows + k, nv))
         else:
-            Afull = A
+            data, indices, indptr = self._matrix("plain", ri, ci, vals, (self.n_rows, nv))
         h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("time_limit", LP_TIME)
         h.setOptionValue("presolve", "off")
         lp = highspy.HighsLp()
-        nr = Afull.shape[0]
+        nr = self.n_rows + (k if nq else 0)
         lp.num_col_, lp.num_row_ = nv, nr
         lp.col_cost_ = np.concatenate([cost, quad[qi]])
         lp.col_lower_ = np.concatenate([clo, np.zeros(nq)])
@@ -304,9 +338,9 @@ class Relaxation:
         ru = np.concatenate([np.where(np.isfinite(rhi), rhi, inf), np.full(nr - self.n_rows, inf)])
         lp.row_lower_, lp.row_upper_ = rl, ru
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = Afull.indptr
-        lp.a_matrix_.index_ = Afull.indices
-        lp.a_matrix_.value_ = Afull.data
+        lp.a_matrix_.start_ = indptr
+        lp.a_matrix_.index_ = indices
+        lp.a_matrix_.value_ = data
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = nv, nr
         lp.offset_ = const
         h.passModel(lp)
@@ -331,7 +365,7 @@ class Relaxation:
             return -np.inf, None
         y = np.asarray(sol.row_dual, dtype=float)[: self.n_rows]
         y = np.where(np.isfinite(rhi), y, np.maximum(y, 0.0))  # >= rows: y >= 0
-        g = cost - A.T @ y
+        g = cost - np.bincount(ci, weights=vals * y[ri], minlength=self.n_vars)
         b = np.where(np.isfinite(rlo), rlo, 0.0)
         val = const + float(y @ b) + float(separable_min(g, quad, l1, clo, chi).sum())
         self.last_x = np.asarray(sol.col_value, dtype=float)[: self.n_vars] if sol.value_valid else None
