@@ -284,6 +284,10 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
             lbs[sel] = np.maximum(lbs[sel], lag)
         if nonneg:
             lbs = np.maximum(lbs, 0.0)
+        nan = np.flatnonzero(np.isnan(lbs))
+        if len(nan):
+            return False, (f"leaf {a + int(nan[0])}: its replayed bound is not a number (the interval "
+                           "evaluation overflowed: 0 times infinity)"), None
         bad = np.flatnonzero(lbs < lower_bound)
         if len(bad):
             k = a + int(bad[0])
