@@ -51,3 +51,46 @@ def test_spatial_replay_refuses_leaves_whose_bound_is_nan():
         ok, why, _ = check_spatial.verify(proof, arch, "quadratic", X, Y, box=B, reg=None, lam=0.0,
                                           lower_bound=1e9)
     assert not ok and "not a number" in why
+
+
+def _onnx_chain(tmp_path, bias_node):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    W1 = np.array([[0.5], [-0.7]], dtype=np.float32)
+    W2 = np.array([[0.8, -0.6]], dtype=np.float32)
+    b2 = np.array([0.1], dtype=np.float32)
+    nodes = [bias_node(helper),
+             helper.make_node("Gemm", ["x", "W1", "b1c"], ["h"], transB=1),
+             helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["r", "W2", "b2"], ["y"], transB=1)]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
+                          [numpy_helper.from_array(W1, "W1"), numpy_helper.from_array(W2, "W2"),
+                           numpy_helper.from_array(b2, "b2")])
+    path = tmp_path / "net.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+def test_onnx_gemm_bias_from_a_constant_node_with_value_floats(tmp_path):
+    """R7-3: a Constant node with ``value_floats`` (not ``value``) was skipped, so the Gemm
+    read its bias as zeros: ``gap`` reported the loss of another network."""
+    from lptrain.continuous.importers import import_network
+
+    path = _onnx_chain(tmp_path, lambda h: h.make_node("Constant", [], ["b1c"], value_floats=[0.3, 0.2]))
+    imp = import_network(str(path))
+    x = np.linspace(-1, 1, 7)
+    want = 0.8 * np.maximum(0.5 * x + 0.3, 0) - 0.6 * np.maximum(-0.7 * x + 0.2, 0) + 0.1
+    got = imp.arch.predict(x[:, None], imp.params)[:, 0]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_onnx_gemm_bias_that_is_not_a_constant_is_refused(tmp_path):
+    from lptrain.continuous.importers import import_network
+    from lptrain.exceptions import InputError
+
+    # the Gemm's bias names a tensor nothing defines (before: silently zeros)
+    path = _onnx_chain(tmp_path, lambda h: h.make_node("Constant", [], ["other"], value_floats=[0.3, 0.2]))
+    with pytest.raises(InputError, match="not a constant"):
+        import_network(str(path))
