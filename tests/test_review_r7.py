@@ -94,3 +94,49 @@ def test_onnx_gemm_bias_that_is_not_a_constant_is_refused(tmp_path):
     path = _onnx_chain(tmp_path, lambda h: h.make_node("Constant", [], ["other"], value_floats=[0.3, 0.2]))
     with pytest.raises(InputError, match="not a constant"):
         import_network(str(path))
+
+
+def test_spatial_replay_refuses_relaxation_leaves_for_cross_entropy():
+    """R7-4: the replay's Lagrangian objective is the absolute, hinge or (otherwise) quadratic
+    loss; a leaf marked as a relaxation leaf under cross-entropy was bounded by the squared
+    error, which exceeds the cross-entropy near one-hot targets.  A crafted proof certified
+    0.690 where a network of the box reaches 0.683."""
+    from scipy.optimize import minimize
+
+    from lptrain.continuous import check_spatial
+    from lptrain.continuous.result import ContinuousResult
+
+    arch = Architecture.layered([1, 1, 2], "relu")
+    names, N, B = list(arch.param_names), arch.n_params, 0.1
+    X, Y = np.array([[-1.0], [1.0]]), np.eye(2)
+    rows = 14  # relaxation rows per point of this 1-1-2 net (none for the loss)
+
+    def ce(p):
+        return check_spatial.risk(arch, "cross_entropy", X, Y, np.clip(p, -B, B))
+
+    rng = np.random.default_rng(0)
+    true_min = min(minimize(ce, rng.uniform(-B, B, N), method="L-BFGS-B", bounds=[(-B, B)] * N).fun
+                   for _ in range(10))
+    q = np.zeros(N)
+    q[names.index("b2[1]")], q[names.index("b2[2]")] = -0.09, 0.09
+    # isolate a tiny box around q (an interval leaf); every other leaf is a "relaxation" leaf
+    parent, dim, val, leaves, cur = [], [], [], [], 0
+    for k in range(N):
+        for cut in (q[k] - 1e-3, q[k] + 1e-3):
+            kid = len(parent)
+            parent.append(cur), dim.append(k), val.append(cut)
+            lo_id, hi_id = 2 * kid + 1, 2 * kid + 2
+            leaves.append(lo_id if cut < q[k] else hi_id)
+            cur = hi_id if cut < q[k] else lo_id
+    proof = {"format": "lptrain-spatial-proof", "version": 1, "box": B,
+             "split_parent": np.array(parent), "split_dim": np.array(dim), "split_value": np.array(val),
+             "leaf_id": np.array(leaves + [cur]), "leaf_bound": np.zeros(len(leaves) + 1),
+             "leaf_kind": np.array([1] * len(leaves) + [0]),
+             "leaf_multipliers": np.zeros((len(leaves), 2 * rows))}
+    lb = 0.5 * (true_min + ce(q))
+    assert lb > true_min + 1e-3  # a false claim
+    res = ContinuousResult(status="time_limit", objective=ce(q), lower_bound=lb, params=q, nodes=1,
+                           solve_seconds=0.0, method="spatial", proof=proof, requested_gap=1e-4,
+                           requested_abs_gap=1e-6)
+    cert = check_continuous(res, arch, "cross_entropy", X, Y, box=B)
+    assert not cert.valid, cert.reason

@@ -410,6 +410,8 @@ def _min_separable(g, q, l1, lo, hi):
 
 def lagrangian_floor(arch, loss, X, Y, reg, lam, lo, hi, mult):
     """Rigorous lower bounds of the risk on leaves (L, N) from stored multipliers (L, D*R)."""
+    if loss not in ("absolute", "quadratic", "hinge"):
+        raise ValueError(f"the relaxation covers the absolute, quadratic and hinge losses, not {loss!r}")
     spec = _spec(arch)
     inputs = {nm: i for i, nm in enumerate(arch.input_names)}
     L, N = lo.shape
