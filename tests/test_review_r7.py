@@ -22,12 +22,12 @@ def _solve_and_check(spec, loss, x, y, box=1.0, **kw):
 @pytest.mark.xfail(strict=True, reason="R7-1: n=1 quadratic with large |x| or large box: the search "
                    "claims leaf bounds its own replay does not reach and stops at once with "
                    "status time_limit (certificate_failed)")
-@pytest.mark.parametrize("scale, box", [(1e3, 1.0), (1.0, 30.0)])
-def test_quadratic_large_coefficients_certify(scale, box):
+@pytest.mark.parametrize("n, scale, box", [(1, 1e3, 1.0), (1, 1.0, 30.0), (2, 1.0, 30.0)])
+def test_quadratic_large_coefficients_certify(n, scale, box):
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (8, 1)) * scale
-    y = rng.uniform(-1, 1, (8, 1))
-    res, cert = _solve_and_check("1-2-1", "quadratic", x, y, box=box, time_limit=60)
+    x = rng.uniform(-1, 1, (8 if n == 1 else 10, n)) * scale
+    y = rng.uniform(-1, 1, (len(x), 1))
+    res, cert = _solve_and_check(f"{n}-2-1", "quadratic", x, y, box=box, time_limit=60)
     assert cert.valid, cert.reason
     assert res.status == "optimal"
 
