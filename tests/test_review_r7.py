@@ -140,3 +140,19 @@ def test_spatial_replay_refuses_relaxation_leaves_for_cross_entropy():
                            requested_abs_gap=1e-6)
     cert = check_continuous(res, arch, "cross_entropy", X, Y, box=B)
     assert not cert.valid, cert.reason
+
+
+def test_cli_does_not_call_a_failed_bound_certified(tmp_path, monkeypatch, capsys):
+    """R7-5: with the certificate INVALID the text output still said 'certified lower bound'."""
+    from lptrain import cli
+    from lptrain.continuous import check_patterns
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, 8)
+    data = tmp_path / "d.csv"
+    np.savetxt(data, np.column_stack([x, np.abs(x)]), delimiter=",", header="x,y", comments="")
+    monkeypatch.setattr(check_patterns, "verify", lambda *a, **k: (False, "forced failure"))
+    rc = cli.main(["train", str(data), "--arch", "1-1-1", "--loss", "absolute", "--continuous"])
+    out = capsys.readouterr().out
+    assert rc != 0 and "INVALID" in out
+    assert "certified lower bound" not in out and "NOT certified" in out
