@@ -503,7 +503,9 @@ def _print_continuous(rep, out):
     cert = "not checked" if not c else ("valid" if c["valid"] else f"INVALID ({c['reason']})")
     print(f"status: {rep['status']}   method: {rep['method']}   box: [-{rep['box']:g}, {rep['box']:g}]", file=out)
     print(f"objective (risk of the network returned, original data): {rep['objective']:.10g}", file=out)
-    print(f"certified lower bound over the box:                       {rep['lower_bound']:.10g}", file=out)
+    lb_label = ("certified lower bound over the box:      " if c and c["valid"] else
+                "lower bound claimed (NOT certified):     ")
+    print(f"{lb_label}                 {rep['lower_bound']:.10g}", file=out)
     print(f"gap: {rep['objective'] - rep['lower_bound']:.3g}   nodes: {rep['nodes']:,}   "
           f"solve {rep['solve_seconds']:.3g} s, check {rep['check_seconds'] or 0:.3g} s", file=out)
     print(f"certificate: {cert}" + (f" ({c['method']})" if c else ""), file=out)
@@ -549,7 +551,8 @@ def cmd_gap(args):
         print(f"lptrain: warning: {w}", file=sys.stderr)
     print(f"network {args.model}: {rep['architecture']}, {rep['loss']} loss, {rep['samples']} points")
     print(f"loss of the network:                    {r.loss:.10g}")
-    print(f"certified lower bound (best in the box): {r.lower_bound:.10g}")
+    certified = r.certificate is not None and r.certificate.valid
+    print(f"{'certified' if certified else 'NOT certified'} lower bound (best in the box): {r.lower_bound:.10g}")
     print(f"gap = loss - lower bound:                {r.gap:.6g}"
           + (f" ({100 * r.gap / r.loss:.3g} % of its loss)" if r.loss > 0 else ""))
     _print_continuous(rep, sys.stdout)

@@ -284,6 +284,10 @@ def verify(proof, arch, loss, X, Y, *, box, reg, lam, lower_bound, params=None, 
             lbs[sel] = np.maximum(lbs[sel], lag)
         if nonneg:
             lbs = np.maximum(lbs, 0.0)
+        nan = np.flatnonzero(np.isnan(lbs))
+        if len(nan):
+            return False, (f"leaf {a + int(nan[0])}: its replayed bound is not a number (the interval "
+                           "evaluation overflowed: 0 times infinity)"), None
         bad = np.flatnonzero(lbs < lower_bound)
         if len(bad):
             k = a + int(bad[0])
@@ -406,6 +410,8 @@ def _min_separable(g, q, l1, lo, hi):
 
 def lagrangian_floor(arch, loss, X, Y, reg, lam, lo, hi, mult):
     """Rigorous lower bounds of the risk on leaves (L, N) from stored multipliers (L, D*R)."""
+    if loss not in ("absolute", "quadratic", "hinge"):
+        raise ValueError(f"the relaxation covers the absolute, quadratic and hinge losses, not {loss!r}")
     spec = _spec(arch)
     inputs = {nm: i for i, nm in enumerate(arch.input_names)}
     L, N = lo.shape

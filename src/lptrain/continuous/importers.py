@@ -138,6 +138,8 @@ def from_onnx(path) -> Imported:
             for a in nd.attribute:
                 if a.name == "value":
                     init[nd.output[0]] = numpy_helper.to_array(a.t).astype(np.float64)
+                elif a.name in ("value_float", "value_floats", "value_int", "value_ints"):
+                    init[nd.output[0]] = np.asarray(onnx.helper.get_attribute_value(a), dtype=np.float64)
     layers = []
     pending = None  # a MatMul waiting for its Add
     acts = {"Relu": "relu", "Tanh": "tanh", "Elu": "elu", "LeakyRelu": "leaky_relu"}
@@ -165,10 +167,16 @@ def from_onnx(path) -> Imported:
                 raise InputError(f"{path}: Gemm weights are not constants")
             W = W if attrs.get("transB", 0) else W.T
             W = W * float(attrs.get("alpha", 1.0))
-            b = init.get(nd.input[2], np.zeros(W.shape[0])) if len(nd.input) > 2 and nd.input[2] else np.zeros(W.shape[0])
+            b = np.zeros(W.shape[0])
+            if len(nd.input) > 2 and nd.input[2]:
+                b = init.get(nd.input[2])
+                if b is None:
+                    raise InputError(f"{path}: Gemm bias {nd.input[2]!r} is not a constant")
             b = np.asarray(b * float(attrs.get("beta", 1.0)))
             if b.ndim == 2 and b.shape[0] == 1:
                 b = b[0]
+            if b.size not in (1, W.shape[0]) or b.ndim > 1:
+                raise InputError(f"{path}: Gemm bias of shape {b.shape} for {W.shape[0]} units")
             b = np.broadcast_to(b, (W.shape[0],)).copy()
             layers.append([W, b, None])
         elif op == "MatMul":
@@ -188,6 +196,8 @@ def from_onnx(path) -> Imported:
             b = np.asarray(b)
             if b.ndim == 2 and b.shape[0] == 1:
                 b = b[0]
+            if b.size not in (1, pending[1].size) or b.ndim > 1:
+                raise InputError(f"{path}: bias of shape {b.shape} for {pending[1].size} units")
             pending[1] = np.broadcast_to(b, pending[1].shape).copy()
             pending = None
         elif op in acts:
