@@ -260,3 +260,35 @@ def test_every_solution_carries_nominal_evaluations():
     bx = np.array([[0.0], [1.0], [1.0], [0.0]])
     res = api.train_bnn(make_dataset(np.column_stack([bx, 1 - bx]), 1), "1-1-1")
     assert res.solution.nominal_evaluations == res.report.nominal_evaluations == 4 * 2 ** 4
+
+
+def test_failed_replay_writes_no_proof_nor_model(tmp_path, capsys, monkeypatch):
+    """As for the model: a proof whose independent replay failed is not written (CLI warns)."""
+    import lptrain.continuous as cont
+
+    x, y = data()
+    csv, proof, model = tmp_path / "d.csv", tmp_path / "p.npz", tmp_path / "m.json"
+    csv.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x[:, 0], y[:, 0])))
+    monkeypatch.setattr(cont, "check_continuous",
+                        lambda res, *a, **k: ContinuousCertificate(False, "patterns-replay", "tampered"))
+    rc = main(["train", str(csv), "--arch", "1-2-1", "--loss", "absolute", "--continuous",
+               "--time-limit", "5", "--proof", str(proof), "--model", str(model)])
+    err = capsys.readouterr().err
+    assert rc != 0 and not proof.exists() and not model.exists()
+    assert f"{proof} not written" in err
+    monkeypatch.undo()
+    r = api.train_continuous(make_dataset(np.hstack([x, y]), 1), Architecture.parse("1-2-1"),
+                             loss="absolute", time_limit=5, proof=str(proof))
+    assert r.report["proof"] == str(proof) and proof.exists()
+
+
+def test_zero_weight_regularizer_is_the_unregularized_problem():
+    """reg='l1' with lam=0 is the plain risk: the exact pattern method applies."""
+    from lptrain.continuous import solve_continuous
+
+    x, y = data()
+    arch = Architecture.parse("1-2-1")
+    a = solve_continuous(arch, "absolute", x, y, reg="l1", lam=0.0, time_limit=10)
+    b = solve_continuous(arch, "absolute", x, y, time_limit=10)
+    assert a.method == b.method == "patterns" and a.lower_bound == b.lower_bound
+    assert check_continuous(a, arch, "absolute", x, y, reg="l1", lam=0.0).valid

@@ -554,7 +554,7 @@ def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=
         :class:`~lptrain.report.ContinuousReport`: status, objective, lower_bound, gap, params,
         param_names, nodes, solve_seconds, check_seconds, certificate, box, method, ...).
     """
-    from .continuous import check_continuous, save_proof, solve_continuous
+    from .continuous import check_continuous, solve_continuous
 
     arch = architecture(arch, activation)
     if dataset.x.shape[1] != arch.n_inputs or dataset.y.shape[1] != arch.n_outputs:
@@ -567,14 +567,26 @@ def train_continuous(dataset, arch, *, loss="quadratic", activation="relu", reg=
                            progress=progress, method=method, workers=workers, scheduler=scheduler)
     cert = check_continuous(res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam) if certify else None
     report = continuous_report(res, cert, arch, loss, box, reg, lam, dataset.samples)
-    if proof is not None:
-        save_proof(proof, res, arch, loss, dataset.x, dataset.y, box=box, reg=reg, lam=lam)
-        report.extra["proof"] = str(proof)
+    _write_proof(proof, res, cert, report, arch, loss, dataset.x, dataset.y, box, reg, lam)
     net = Network(arch, res.params, dataset.scaling,
                   info={"loss": loss, "continuous": True, "objective": float(res.objective),
                         "lower_bound": float(res.lower_bound), "box": float(box), "reg": reg,
                         "lam": float(lam)})
     return ContinuousTrainResult(net, res, cert, report)
+
+
+def _write_proof(path, res, cert, report, arch, loss, X, Y, box, reg, lam):
+    """Write the proof file unless the independent replay rejected it (as for the model):
+    ``report.extra["proof"]`` is the path written, or None."""
+    from .continuous import save_proof
+
+    if path is None:
+        return
+    if cert is not None and not cert.valid:
+        report.extra["proof"] = None
+        return
+    save_proof(path, res, arch, loss, X, Y, box=box, reg=reg, lam=lam)
+    report.extra["proof"] = str(path)
 
 
 class BoxWarning(UserWarning):
@@ -637,7 +649,7 @@ def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
         and the full ``report`` (a :class:`~lptrain.report.ContinuousReport`; its ``gap`` is
         this gap, the best network's own interval is under ``best_gap``).
     """
-    from .continuous import check_continuous, save_proof, solve_continuous
+    from .continuous import check_continuous, solve_continuous
     from .continuous.check_spatial import risk as _risk
     from .continuous.importers import import_network
 
@@ -695,9 +707,7 @@ def gap(net, X, y, *, loss=None, box=None, reg=None, lam=0.0, gap=1e-4, abs_gap=
     rep.extra.update({"loss_of_network": own_loss, "best_gap": float(res.objective - res.lower_bound),
                       "network_source": imp.source, "architecture": arch.describe(),
                       "warnings": warnings, **report_extra})
-    if proof is not None:
-        save_proof(proof, res, arch, loss, X, Y, box=B, reg=reg, lam=lam)
-        rep.extra["proof"] = str(proof)
+    _write_proof(proof, res, cert, rep, arch, loss, X, Y, B, reg, lam)
     best = Network(arch, res.params, imp.scaling,
                    info={"loss": loss, "continuous": True, "objective": float(res.objective),
                          "lower_bound": float(res.lower_bound), "box": B})

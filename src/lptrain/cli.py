@@ -436,6 +436,12 @@ def _save_model(path, network, rep):
     rep["model"] = path
 
 
+def _proof_written(path, rep):
+    """Say on stderr when the proof was not written (its replay failed, as for the model)."""
+    if path and rep.get("proof") is None:
+        print(f"lptrain: warning: {path} not written: the certificate check failed", file=sys.stderr)
+
+
 def _finish(args, res):
     _save_model(args.model, res.network, res.report)
     rep = res.report.to_dict()
@@ -526,6 +532,7 @@ def _train_continuous(args):
                                workers=args.workers, scheduler=args.scheduler)
     rep = res.report
     _save_model(args.model, res.network, rep)
+    _proof_written(args.proof, rep)
     _print_continuous(rep, sys.stdout)
     print("network:")
     print(res.network.describe())
@@ -557,6 +564,7 @@ def cmd_gap(args):
           + (f" ({100 * r.gap / r.loss:.3g} % of its loss)" if r.loss > 0 else ""))
     _print_continuous(rep, sys.stdout)
     _save_model(args.model_out, r.best, rep)
+    _proof_written(args.proof, rep)
     _write_json(args.json, rep)
     c = rep.get("certificate")
     return 0 if (c is None or c["valid"]) else 1

@@ -83,7 +83,7 @@ def _validate(arch, loss, X, Y, box, reg, lam, gap=0.0, abs_gap=0.0, time_limit=
                          f"the architecture needs {arch.n_inputs} and {arch.n_outputs}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
         raise InputError("data contain NaN or infinite values")
-    return X, Y
+    return X, Y, (reg if lam else None)  # a weight of 0: the unregularized problem (patterns apply)
 
 
 def choose_method(arch, loss, reg=None, method="auto") -> str:
@@ -135,7 +135,7 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     ContinuousResult
         With ``requested_gap`` and ``requested_abs_gap`` set to ``gap`` and ``abs_gap``.
     """
-    X, Y = _validate(arch, loss, X, Y, box, reg, lam, gap, abs_gap, time_limit)
+    X, Y, reg = _validate(arch, loss, X, Y, box, reg, lam, gap, abs_gap, time_limit)
     if incumbent is not None:
         incumbent = np.asarray(incumbent, dtype=np.float64)
         if incumbent.shape != (arch.n_params,) or not np.all(np.isfinite(incumbent)):
@@ -171,7 +171,7 @@ def check_continuous(result: ContinuousResult, arch, loss, X, Y, *, box=1.0, reg
     from . import check_spatial
 
     t0 = time.perf_counter()
-    X, Y = _validate(arch, loss, X, Y, box, reg, lam)
+    X, Y, reg = _validate(arch, loss, X, Y, box, reg, lam)
     p = np.asarray(result.params, dtype=np.float64)
     if p.shape != (arch.n_params,) or not np.all(np.isfinite(p)):
         return ContinuousCertificate(False, str(result.method), "params have the wrong shape or are not finite")
