@@ -181,3 +181,18 @@ def test_spatial_quadratic_box_30_certifies():
     res = solve_continuous(arch, "quadratic", x, y, box=30.0, time_limit=6, method="spatial")
     cert = check_continuous(res, arch, "quadratic", x, y, box=30.0)
     assert cert.valid, cert.reason
+
+
+def test_demo_does_not_call_a_failed_bound_certified(tmp_path, monkeypatch, capsys):
+    import json
+
+    from lptrain import cli
+    from lptrain.continuous import check_patterns
+
+    monkeypatch.setattr(check_patterns, "verify", lambda *a, **k: (False, "forced failure"))
+    cli.main(["demo", "--json", str(tmp_path / "d.json")])
+    assert json.loads((tmp_path / "d.json").read_text())["continuous"]["status"] == "certificate_failed"
+    out = capsys.readouterr().out
+    tail = out[out.index("continuous optimum"):]
+    assert "NOT certified" in tail and "certified lower bound" not in tail
+    assert "at most" not in tail
