@@ -19,9 +19,6 @@ def _solve_and_check(spec, loss, x, y, box=1.0, **kw):
     return res, cert
 
 
-@pytest.mark.xfail(strict=True, reason="R7-1: n=1 quadratic with large |x| or large box: the search "
-                   "claims leaf bounds its own replay does not reach and stops at once with "
-                   "status time_limit (certificate_failed)")
 @pytest.mark.parametrize("n, scale, box", [(1, 1e3, 1.0), (1, 1.0, 30.0), (2, 1.0, 30.0)])
 def test_quadratic_large_coefficients_certify(n, scale, box):
     rng = np.random.default_rng(0)

@@ -204,7 +204,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
     ``batch=1`` this is the plain serial best-first search.
     """
     from ._parallel import NodePool
-    from ._patterns_1d import NodeWork, prune_level
+    from ._patterns_1d import NodeWork, close_level, prune_level
 
     D = len(xs)
     w = arch.widths[1]
@@ -229,7 +229,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
     counter = itertools.count()
     heap = []
     stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0, "lps": 0, "retries": 0,
-             "batches": 0}
+             "batches": 0, "short": 0}
     pool = NodePool(NodeWork, (xs, ys, w, loss_name, B), workers=workers, scheduler=scheduler)
     k_batch = pool.workers if batch is None else max(1, int(batch))
     work = pool.local()  # the driver's engines: what a task skipped but the driver needs
@@ -261,6 +261,14 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             if cert is None:
                 cert = work.certify_qp(s, o, klo, khi, st["r"], st["tbasis"])
                 stats["lps"] += 1
+            if cert["bound"] < close_level(best["obj"], gap, abs_gap) and klo != khi:
+                # the certificate falls short of the level the node was closed at: branch it
+                stats["short"] += 1
+                tree[nid] = {"kind": "open"}
+                heapq.heappush(heap, (cert["bound"], -depth, nid, s, o, klo, khi, st["u"],
+                                      st["per_unit"], st["basis"], st["tbasis"], st["r"], t_in,
+                                      st["use_qp"]))
+                return
             tree[nid] = cert
             stats["exact" if st["exact"] and not pruned else "pruned"] += 1
             return
@@ -354,7 +362,8 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
         info={"lps": stats["lps"], "pruned": stats["pruned"], "exact_leaves": stats["exact"],
               "retries": stats["retries"], "empty_children": stats["empty"], "roots": len(roots),
-              "workers": pool.workers, "batch": k_batch, "batches": stats["batches"]},
+              "workers": pool.workers, "batch": k_batch, "batches": stats["batches"],
+              "short_certificates": stats["short"]},
     )
 
 
