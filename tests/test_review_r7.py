@@ -169,8 +169,6 @@ def test_nd_quadratic_with_repeated_points_closes():
     assert res.status == "optimal"
 
 
-@pytest.mark.xfail(strict=True, reason="R7-1 (spatial): at box 30 a relaxation leaf claims 0.349782, "
-                   "its rigorous replay gives 0.349750 (certificate_failed)")
 def test_spatial_quadratic_box_30_certifies():
     rng = np.random.default_rng(0)
     x, y = rng.uniform(-1, 1, (6, 1)), rng.uniform(-1, 1, (6, 1))
