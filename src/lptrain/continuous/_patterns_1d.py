@@ -73,11 +73,15 @@ class NodeWork:
             ok, obj, x = self.cqp.solve(s, o, klo, khi)
             retries = 0
             if not ok:
-                obj, x, _, _, retries = solve_warm(eng, eng.build(s, o, klo, khi), None)
-            return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None, retries
+                ok, obj, x, _, _ = eng.solve(eng.build(s, o, klo, khi), None)
+                retries = 1
+            if ok:
+                return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None, retries
+            # HiGHS's QP fails on some badly scaled nodes (|x| ~ 1e3): the tangent LP bounds it
+            basis = None
         if self.quad:
             # many undecided pairs: the tangent LP around the parent's residuals (a valid bound)
-            tan = t_in[:, None] + self.offs[None, :]
+            tan = (np.zeros(D) if t_in is None else t_in)[:, None] + self.offs[None, :]
             lp = self.engq.build(s, o, klo, khi, tan)
             obj, x, yd, nb, rt = solve_warm(self.engq, lp, basis)
             return obj, x, yd, nb, lp, x[eng.io : eng.io + D] - ys, tan, rt
@@ -142,6 +146,7 @@ class NodeWork:
             pruned = obj >= prune_level(min(inc, risk), gap, abs_gap, use_qp)
             if self.quad and exact and not pruned and not use_qp:
                 use_qp = True  # a realised tangent-LP point is not the node's optimum
+                t_in = r
                 continue
             break
         if "cert" not in st and (pruned or exact):

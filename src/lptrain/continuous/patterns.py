@@ -251,7 +251,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
                 break
             i += 1
             if i == len(stages):  # the task judged the QP not needed: solve it here
-                more = work.evaluate(s, o, klo, khi, None, st["tbasis"], None, True, best["obj"],
+                more = work.evaluate(s, o, klo, khi, None, st["tbasis"], st["r"], True, best["obj"],
                                      gap, abs_gap)
                 stats["lps"] += more["lps"]
                 stats["retries"] += more["retries"]
