@@ -91,7 +91,7 @@ class NodeWork:
 
     def _cert(self, lp, yd, tan, obj):
         """The leaf certificate from a solved LP (objective ``obj``): its dual, bound by
-        Neumaier-Shcherbina less a rounding allowance (:meth:`._patterns_lp.NodeLP.certificate`)."""
+        Neumaier-Shcherbina less a rounding allowance (:func:`._lp_claim.certificate`)."""
         e = self.engq if self.quad else self.eng
         bound, y = e.certificate(lp, yd, obj)
         nz = np.nonzero(y)[0]
@@ -157,6 +157,8 @@ class NodeWork:
         """Leaf certificate of a node left open (time limit, or bounded above the gap)."""
         n0 = self._count()
         obj, _, yd, _, lp, r, tan, _ = self._relax(s, o, klo, khi, basis, t_in, use_qp)
-        cert = self._cert(lp, yd, tan, obj) if lp is not None else self.certify_qp(s, o, klo, khi, r,
-                                                                               tbasis)
+        if lp is not None:
+            cert = self._cert(lp, yd, tan, obj)
+        else:
+            cert = self.certify_qp(s, o, klo, khi, r, tbasis)
         return cert, self._count() - n0

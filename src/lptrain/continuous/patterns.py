@@ -22,6 +22,11 @@ network.  Hidden units are interchangeable: signs sorted (+ first), orientations
 within a sign, thresholds nondecreasing within a (sign, orientation) group.  Nodes are
 bounded in synchronous batches, concurrently (:mod:`._parallel`, :mod:`._patterns_1d`).
 
+A leaf claims the Neumaier-Shcherbina bound of its LP's dual less an estimate of what the
+checker's rigorous replay loses to rounding (:mod:`._lp_claim`; large with a large box or data
+far from 0), and a node is closed only when that claim reaches ``incumbent - 0.95 tol``
+(else it is branched), so the final interval meets the tolerance.
+
 The proof (``result.proof``) lists the search tree (splits, symmetry-empty children and
 leaves) and per leaf a dual vector of its LP (quadratic: with the tangent points);
 :func:`lptrain.continuous.check_patterns.verify` replays it independently and rigorously.
