@@ -313,45 +313,56 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             tasks.append((nid, (s, o, klo, khi), 0, None, None, np.zeros(D)))
         run(tasks)
         last_print = time.perf_counter()
-        while heap:
-            if heap[0][0] >= stop_level():
-                break
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                status = "time_limit"
-                break
-            tasks = []
-            for _ in range(k_batch):
-                if not heap or heap[0][0] >= stop_level():
+        while True:
+            while heap:
+                if heap[0][0] >= stop_level():
                     break
-                _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
-                j, m = _split(xs, s, o, klo, khi, u, per_unit)
-                kids = []
-                for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
-                    a, b = list(klo), list(khi)
-                    a[j], b[j] = lo_, hi_
-                    prop = propagate(s, o, a, b)
-                    cid = next(counter)
-                    kids.append(cid)
-                    if prop is None:
-                        tree[cid] = {"kind": "empty"}
-                        stats["empty"] += 1
-                    else:
-                        tasks.append((cid, (s, o, prop[0], prop[1]), -negd + 1, nb, tb, r))
-                tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
-            run(tasks)
-            if progress and time.perf_counter() - last_print > 5:
-                last_print = time.perf_counter()
-                print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
-                      f"lb {heap[0][0] if heap else best['obj']:.8g} obj {best['obj']:.8g}",
-                      flush=True)
-        items = sorted(heap, key=lambda it: it[2])
-        heap.clear()
-        closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
-                                    for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
-                                    in items])
-        for item, (cert, lps) in zip(items, closed):
-            tree[item[2]] = cert
-            stats["lps"] += lps
+                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                    status = "time_limit"
+                    break
+                tasks = []
+                for _ in range(k_batch):
+                    if not heap or heap[0][0] >= stop_level():
+                        break
+                    _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
+                    j, m = _split(xs, s, o, klo, khi, u, per_unit)
+                    kids = []
+                    for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
+                        a, b = list(klo), list(khi)
+                        a[j], b[j] = lo_, hi_
+                        prop = propagate(s, o, a, b)
+                        cid = next(counter)
+                        kids.append(cid)
+                        if prop is None:
+                            tree[cid] = {"kind": "empty"}
+                            stats["empty"] += 1
+                        else:
+                            tasks.append((cid, (s, o, prop[0], prop[1]), -negd + 1, nb, tb, r))
+                    tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
+                run(tasks)
+                if progress and time.perf_counter() - last_print > 5:
+                    last_print = time.perf_counter()
+                    print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
+                          f"lb {heap[0][0] if heap else best['obj']:.8g} obj {best['obj']:.8g}",
+                          flush=True)
+            # open nodes left (bounded at or above the stop level): their certificates; one
+            # that falls short of the close level (HiGHS's QP value can be too high on badly
+            # scaled nodes) goes back to be branched
+            items = sorted(heap, key=lambda it: it[2])
+            heap.clear()
+            closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
+                                        for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
+                                        in items])
+            for item, (cert, lps) in zip(items, closed):
+                stats["lps"] += lps
+                if status == "optimal" and item[5] != item[6] and \
+                        cert["bound"] < close_level(best["obj"], gap, abs_gap):
+                    stats["short"] += 1
+                    heapq.heappush(heap, (cert["bound"], *item[1:]))
+                else:
+                    tree[item[2]] = cert
+            if not heap:
+                break
     finally:
         pool.close()
 
