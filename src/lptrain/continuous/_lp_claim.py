@@ -25,18 +25,31 @@ TIGHT_DUAL_TOL = 1e-10
 ROW_FACTOR = 64.0  # relative perturbation of a row's terms the replay may see (range bounds, rhs)
 
 
-def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, row_cols_skip=None):
-    """Conservative lower bound of the LP optimum from the dual ``y``: (claim, raw bound).
+def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, loss_cols=None):
+    """Conservative lower bound of the LP optimum from the dual ``y``: (claim, plain bound, y).
 
     Parameters
     ----------
     cost : (ncol,) objective; values, rows, cols : the matrix as triplets (duplicates add up).
     y : (nrow,) the dual, already >= 0 on the inequality rows.
     row_lo : (nrow,) right-hand sides; col_lo, col_hi : finite column bounds.
-    row_cols_skip : optional bool (ncol,): columns whose bound is not charged to the rows
-        (the loss columns, whose coefficients the replay takes exactly).
+    loss_cols : optional bool (ncol,): the loss columns e >= 0 (positive cost, positive
+        coefficients, each of their rows an inequality with one of them).  Their bound is not
+        charged to the rows (the replay takes their coefficients exactly), and their reduced
+        cost is kept at least twice its rounding error: at a basic e (reduced cost 0) the
+        replay would charge the error times e's bound, ~1e9 with a large box, so the duals
+        of e's rows are scaled down by a relative ~1e-14 instead.
     """
     ncol = len(cost)
+    y = y.copy()
+    if loss_cols is not None:
+        sel = loss_cols[cols]
+        er, ec, ev = rows[sel], cols[sel], values[sel]
+        S = np.bincount(ec, weights=ev * y[er], minlength=ncol)
+        k = np.bincount(ec, minlength=ncol)
+        target = cost - 2.0 * (4.0 * (k + 4) * U * (np.abs(cost) + S) + 8.0 * U * np.abs(cost)) * 2.0
+        f = np.where((S > target) & (S > 0), np.maximum(target, 0.0) / np.where(S > 0, S, 1.0), 1.0)
+        y[er] *= f[ec]
     ay = values * y[rows]
     r = cost - np.bincount(cols, weights=ay, minlength=ncol)
     mag = np.abs(cost) + np.bincount(cols, weights=np.abs(ay), minlength=ncol)
@@ -45,15 +58,15 @@ def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, row_cols_sk
     r1, r2 = r - err, r + err
     terms = np.minimum(np.minimum(col_lo * r1, col_hi * r1), np.minimum(col_lo * r2, col_hi * r2))
     bnd = np.maximum(np.abs(col_lo), np.abs(col_hi))
-    if row_cols_skip is not None:
-        bnd = np.where(row_cols_skip, 0.0, bnd)
+    if loss_cols is not None:
+        bnd = np.where(loss_cols, 0.0, bnd)
     rowmag = np.bincount(rows, weights=np.abs(values) * bnd[cols], minlength=nrow)
     ry = row_lo * y
     raw = float(terms.sum()) + float(ry.sum())
     allow = ROW_FACTOR * U * float(np.abs(y) @ (np.abs(row_lo) + rowmag))
     allow += 4.0 * U * (float(np.abs(terms).sum()) + float(np.abs(ry).sum()) + abs(raw))
     plain = float(np.minimum(col_lo * r, col_hi * r).sum()) + float(ry.sum())
-    return raw - allow - 1e-12 * (1.0 + abs(raw)), plain
+    return raw - allow - 1e-12 * (1.0 + abs(raw)), plain, y
 
 
 def certificate(eng, lp, yd, obj):

@@ -284,11 +284,10 @@ class NodeLP:
         values, row_lo, col_lo, col_hi = lp
         ge = np.isinf(self.row_hi0)
         y = np.where(ge, np.maximum(y, 0.0), y)
-        skip = np.zeros(self.ncol, dtype=bool)
-        skip[self.ie :] = True
-        c, plain = claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
-                         self.nrow, skip)
-        return c, plain, y
+        loss_cols = np.zeros(self.ncol, dtype=bool)
+        loss_cols[self.ie :] = True
+        return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
+                     self.nrow, loss_cols)
 
     def certificate(self, lp, yd, obj):
         """(claim, y) for the LP just solved (:func:`._lp_claim.certificate`)."""

@@ -388,11 +388,10 @@ class NodeLPnd:
         values, row_lo, col_lo, col_hi = lp
         ge = np.isinf(self.row_hi0)
         y = np.where(ge, np.maximum(y, 0.0), y)
-        skip = np.zeros(self.ncol, dtype=bool)
-        skip[self.ie :] = True
-        c, plain = claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
-                         self.nrow, skip)
-        return c, plain, y
+        loss_cols = np.zeros(self.ncol, dtype=bool)
+        loss_cols[self.ie :] = True
+        return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
+                     self.nrow, loss_cols)
 
 
 class PatternQP:
@@ -631,8 +630,9 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
                 stats["exact" if res["exact"] and not pruned else "pruned"] += 1
                 continue
             tree[nid] = {"kind": "open"}
-            heapq.heappush(heap, (obj, -depth, nid, s, st, res["branch"], res["basis"], res["r"],
-                                  res["cert"]))
+            # keyed by what its certificate proves: the nodes left open at the end close with it
+            heapq.heappush(heap, (min(obj, res["cert"]["bound"]), -depth, nid, s, st, res["branch"],
+                                  res["basis"], res["r"], res["cert"]))
 
     status = "optimal"
     try:
