@@ -22,10 +22,12 @@ import numpy as np
 
 U = 2.0 ** -53
 TIGHT_DUAL_TOL = 1e-10
-ROW_FACTOR = 64.0  # relative perturbation of a row's terms the replay may see (range bounds, rhs)
+ROW_FACTOR = 64.0  # relative perturbation (in u) of a row's terms the replay may see (rhs)
+RANGE_FACTOR = 8192.0  # the same for rows and bounds the replay derives from its own ranges
 
 
-def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, loss_cols=None):
+def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, loss_cols=None,
+          range_rows=None):
     """Conservative lower bound of the LP optimum from the dual ``y``: (claim, plain bound, y).
 
     Parameters
@@ -39,6 +41,10 @@ def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, loss_cols=N
         cost is kept at least twice its rounding error: at a basic e (reduced cost 0) the
         replay would charge the error times e's bound, ~1e9 with a large box, so the duals
         of e's rows are scaled down by a relative ~1e-14 instead.
+    range_rows : optional slice of the rows whose coefficients come from the ranges [l, h]
+        of u.z (the ReLU triangles): the replay derives them by weak duality with error
+        bars, a relative ~1e-13 off at |x| ~ 1e3, and charged RANGE_FACTOR u of their terms.
+        Every column's bound is charged the same relative amount (the ranges bound g).
     """
     ncol = len(cost)
     y = y.copy()
@@ -63,7 +69,11 @@ def claim(cost, values, rows, cols, y, row_lo, col_lo, col_hi, nrow, loss_cols=N
     rowmag = np.bincount(rows, weights=np.abs(values) * bnd[cols], minlength=nrow)
     ry = row_lo * y
     raw = float(terms.sum()) + float(ry.sum())
-    allow = ROW_FACTOR * U * float(np.abs(y) @ (np.abs(row_lo) + rowmag))
+    rel = np.full(nrow, ROW_FACTOR)
+    if range_rows is not None:
+        rel[range_rows] = RANGE_FACTOR
+    allow = U * float((rel * np.abs(y)) @ (np.abs(row_lo) + rowmag))
+    allow += RANGE_FACTOR * U * float((np.abs(r) * np.where(r > 0, np.abs(col_lo), np.abs(col_hi))).sum())
     allow += 4.0 * U * (float(np.abs(terms).sum()) + float(np.abs(ry).sum()) + abs(raw))
     plain = float(np.minimum(col_lo * r, col_hi * r).sum()) + float(ry.sum())
     return raw - allow - 1e-12 * (1.0 + abs(raw)), plain, y

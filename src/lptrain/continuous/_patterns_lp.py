@@ -287,7 +287,7 @@ class NodeLP:
         loss_cols = np.zeros(self.ncol, dtype=bool)
         loss_cols[self.ie :] = True
         return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
-                     self.nrow, loss_cols)
+                     self.nrow, loss_cols, slice(self.r_pair, self.r_loss))
 
     def certificate(self, lp, yd, obj):
         """(claim, y) for the LP just solved (:func:`._lp_claim.certificate`)."""

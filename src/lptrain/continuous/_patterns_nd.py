@@ -391,7 +391,7 @@ class NodeLPnd:
         loss_cols = np.zeros(self.ncol, dtype=bool)
         loss_cols[self.ie :] = True
         return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
-                     self.nrow, loss_cols)
+                     self.nrow, loss_cols, slice(self.r_pair, self.r_loss))
 
 
 class PatternQP:
