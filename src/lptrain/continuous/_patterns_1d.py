@@ -5,7 +5,9 @@ by its relaxation: the LP (absolute, hinge loss); for the quadratic loss the com
 few pairs are undecided, else the LP with r^2 replaced by the maximum of tangents around the
 parent's residuals (warm-started from the parent's basis).  The relaxed solution is read back
 as a network (a candidate incumbent), and a leaf's bound is certified by a dual vector of its
-LP (quadratic: of the tangent LP around the QP's residuals).
+LP (quadratic: of the tangent LP around the QP's residuals), claimed less an estimate of what
+the checker's rigorous replay loses (:mod:`._lp_claim`).  A node whose QP HiGHS cannot solve
+(badly scaled, |x| ~ 1e4) is bounded by the tangent LP instead.
 
 :class:`NodeWork` does this as a pure function of the data and the task, so the search
 (:func:`lptrain.continuous.patterns.solve`) may run nodes on any thread or Dask worker
