@@ -19,9 +19,6 @@ def _solve_and_check(spec, loss, x, y, box=1.0, **kw):
     return res, cert
 
 
-@pytest.mark.xfail(strict=True, reason="R7-1: n=1 quadratic with large |x| or large box: the search "
-                   "claims leaf bounds its own replay does not reach and stops at once with "
-                   "status time_limit (certificate_failed)")
 @pytest.mark.parametrize("n, scale, box", [(1, 1e3, 1.0), (1, 1.0, 30.0), (2, 1.0, 30.0)])
 def test_quadratic_large_coefficients_certify(n, scale, box):
     rng = np.random.default_rng(0)
@@ -172,8 +169,6 @@ def test_nd_quadratic_with_repeated_points_closes():
     assert res.status == "optimal"
 
 
-@pytest.mark.xfail(strict=True, reason="R7-1 (spatial): at box 30 a relaxation leaf claims 0.349782, "
-                   "its rigorous replay gives 0.349750 (certificate_failed)")
 def test_spatial_quadratic_box_30_certifies():
     rng = np.random.default_rng(0)
     x, y = rng.uniform(-1, 1, (6, 1)), rng.uniform(-1, 1, (6, 1))

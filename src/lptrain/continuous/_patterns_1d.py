@@ -5,7 +5,9 @@ by its relaxation: the LP (absolute, hinge loss); for the quadratic loss the com
 few pairs are undecided, else the LP with r^2 replaced by the maximum of tangents around the
 parent's residuals (warm-started from the parent's basis).  The relaxed solution is read back
 as a network (a candidate incumbent), and a leaf's bound is certified by a dual vector of its
-LP (quadratic: of the tangent LP around the QP's residuals).
+LP (quadratic: of the tangent LP around the QP's residuals), claimed less an estimate of what
+the checker's rigorous replay loses (:mod:`._lp_claim`).  A node whose QP HiGHS cannot solve
+(badly scaled, |x| ~ 1e4) is bounded by the tangent LP instead.
 
 :class:`NodeWork` does this as a pure function of the data and the task, so the search
 (:func:`lptrain.continuous.patterns.solve`) may run nodes on any thread or Dask worker
@@ -41,6 +43,12 @@ def prune_level(inc, gap, abs_gap, use_qp):
     return inc - (0.5 if use_qp else 0.9) * max(abs_gap, gap * abs(inc))
 
 
+def close_level(inc, gap, abs_gap):
+    """A leaf is closed only with a certified bound at least this (the final interval then
+    meets the tolerance); a pruned node whose certificate falls short is branched instead."""
+    return inc - 0.95 * max(abs_gap, gap * abs(inc))
+
+
 class NodeWork:
     """One worker's engines for a sorted 1-D data set: evaluates nodes (relaxations, leaf
     certificates).  Every method is a pure function of the data and its arguments."""
@@ -67,11 +75,15 @@ class NodeWork:
             ok, obj, x = self.cqp.solve(s, o, klo, khi)
             retries = 0
             if not ok:
-                obj, x, _, _, retries = solve_warm(eng, eng.build(s, o, klo, khi), None)
-            return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None, retries
+                ok, obj, x, _, _ = eng.solve(eng.build(s, o, klo, khi), None)
+                retries = 1
+            if ok:
+                return obj, x, None, None, None, x[eng.io : eng.io + D] - ys, None, retries
+            # HiGHS's QP fails on some badly scaled nodes (|x| ~ 1e3): the tangent LP bounds it
+            basis = None
         if self.quad:
             # many undecided pairs: the tangent LP around the parent's residuals (a valid bound)
-            tan = t_in[:, None] + self.offs[None, :]
+            tan = (np.zeros(D) if t_in is None else t_in)[:, None] + self.offs[None, :]
             lp = self.engq.build(s, o, klo, khi, tan)
             obj, x, yd, nb, rt = solve_warm(self.engq, lp, basis)
             return obj, x, yd, nb, lp, x[eng.io : eng.io + D] - ys, tan, rt
@@ -79,10 +91,11 @@ class NodeWork:
         obj, x, yd, nb, rt = solve_warm(eng, lp, basis)
         return obj, x, yd, nb, lp, None, None, rt
 
-    def _cert(self, lp, yd, tan):
-        """The leaf certificate from a solved LP: its dual, bound by Neumaier-Shcherbina."""
+    def _cert(self, lp, yd, tan, obj):
+        """The leaf certificate from a solved LP (objective ``obj``): its dual, bound by
+        Neumaier-Shcherbina less a rounding allowance (:func:`._lp_claim.certificate`)."""
         e = self.engq if self.quad else self.eng
-        bound, y = e.ns_bound(lp, yd, e.cost, 0.0)
+        bound, y = e.certificate(lp, yd, obj)
         nz = np.nonzero(y)[0]
         return {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
                 "yi": nz.astype(np.int32), "yv": y[nz], "t": tan}
@@ -94,10 +107,10 @@ class NodeWork:
         e = self.engq
         tan = r[:, None] + self.offs[None, :]
         lp = e.build(s, o, klo, khi, tan)
-        ok, _, _, yd, _ = e.solve(lp, tbasis)
+        ok, obj, _, yd, _ = e.solve(lp, tbasis)
         if not ok:
-            _, _, _, yd, _ = e.solve(lp, None)
-        return self._cert(lp, yd, tan)
+            _, obj, _, yd, _ = e.solve(lp, None)
+        return self._cert(lp, yd, tan, obj)
 
     def evaluate(self, s, o, klo, khi, basis, tbasis, t_in, use_qp, inc, gap, abs_gap):
         """Bound one node: a dict with ``stages`` (one per relaxation solved), lps, retries.
@@ -130,11 +143,12 @@ class NodeWork:
                   "per_unit": np.bincount(eng.jj, weights=viol, minlength=w), "use_qp": use_qp,
                   "basis": nb, "tbasis": tbasis, "r": r}
             if lp is not None:
-                st["cert"] = self._cert(lp, yd, tan)
+                st["cert"] = self._cert(lp, yd, tan, obj)
             stages.append(st)
             pruned = obj >= prune_level(min(inc, risk), gap, abs_gap, use_qp)
             if self.quad and exact and not pruned and not use_qp:
                 use_qp = True  # a realised tangent-LP point is not the node's optimum
+                t_in = r
                 continue
             break
         if "cert" not in st and (pruned or exact):
@@ -144,7 +158,9 @@ class NodeWork:
     def close(self, s, o, klo, khi, basis, tbasis, t_in, use_qp):
         """Leaf certificate of a node left open (time limit, or bounded above the gap)."""
         n0 = self._count()
-        _, _, yd, _, lp, r, tan, _ = self._relax(s, o, klo, khi, basis, t_in, use_qp)
-        cert = self._cert(lp, yd, tan) if lp is not None else self.certify_qp(s, o, klo, khi, r,
-                                                                               tbasis)
+        obj, _, yd, _, lp, r, tan, _ = self._relax(s, o, klo, khi, basis, t_in, use_qp)
+        if lp is not None:
+            cert = self._cert(lp, yd, tan, obj)
+        else:
+            cert = self.certify_qp(s, o, klo, khi, r, tbasis)
         return cert, self._count() - n0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..solvers.highs import quiet_highs
+from ._lp_claim import certificate, claim
 
 INF = np.inf
 PAD = 1e-12
@@ -277,14 +278,20 @@ class NodeLP:
         nb = None if quad else h.getBasis()
         return ok, obj, x, yd, nb
 
-    def ns_bound(self, lp, y, lin_cost, const):
-        """Neumaier-Shcherbina bound from a dual vector (floating point, for the search)."""
+    def ns_bound(self, lp, y):
+        """Neumaier-Shcherbina bound from a dual vector: (claim, plain bound, y) --
+        the claim less the rounding a rigorous replay may lose (:func:`._lp_claim.claim`)."""
         values, row_lo, col_lo, col_hi = lp
         ge = np.isinf(self.row_hi0)
         y = np.where(ge, np.maximum(y, 0.0), y)
-        aty = np.bincount(self.cols, weights=values * y[self.rows], minlength=self.ncol)
-        r = lin_cost - aty
-        return const + float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
+        loss_cols = np.zeros(self.ncol, dtype=bool)
+        loss_cols[self.ie :] = True
+        return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
+                     self.nrow, loss_cols, slice(self.r_pair, self.r_loss))
+
+    def certificate(self, lp, yd, obj):
+        """(claim, y) for the LP just solved (:func:`._lp_claim.certificate`)."""
+        return certificate(self, lp, yd, obj)
 
 
 class CompactQP:

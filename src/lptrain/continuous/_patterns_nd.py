@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from ..solvers.highs import quiet_highs
+from ._lp_claim import certificate, claim
 from ._parallel import pack_basis, unpack_basis
 from ._patterns_lp import solve_warm
 
@@ -382,13 +383,15 @@ class NodeLPnd:
         return ok, obj, x, yd, nb
 
     def ns_bound(self, lp, y):
-        """Neumaier-Shcherbina bound from a dual vector (floating point, for the search)."""
+        """Neumaier-Shcherbina bound from a dual vector: (claim, plain bound, y), the claim
+        less the rounding a rigorous replay may lose (:func:`._lp_claim.claim`)."""
         values, row_lo, col_lo, col_hi = lp
         ge = np.isinf(self.row_hi0)
         y = np.where(ge, np.maximum(y, 0.0), y)
-        aty = np.bincount(self.cols, weights=values * y[self.rows], minlength=self.ncol)
-        r = self.cost - aty
-        return float(row_lo @ y) + float(np.minimum(col_lo * r, col_hi * r).sum()), y
+        loss_cols = np.zeros(self.ncol, dtype=bool)
+        loss_cols[self.ie :] = True
+        return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
+                     self.nrow, loss_cols, slice(self.r_pair, self.r_loss))
 
 
 class PatternQP:
@@ -531,7 +534,7 @@ class NodeWork:
         else:
             und = np.nonzero(st.ravel() == 0)[0]
             branch = int(und[0]) if und.size else -1
-        bound, y = eng.ns_bound(lp, yd)
+        bound, y = certificate(eng, lp, yd, obj)
         nz = np.nonzero(y)[0]
         cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
                 "yi": nz.astype(np.int32), "yv": y[nz], "t": tan, "mult": eng.last_mult}
@@ -571,7 +574,8 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     tree = {}
     counter = itertools.count()
     heap = []
-    stats = {"nodes": 0, "pruned": 0, "exact": 0, "lps": 0, "retries": 0, "batches": 0}
+    stats = {"nodes": 0, "pruned": 0, "exact": 0, "lps": 0, "retries": 0, "batches": 0,
+             "short": 0}
 
     pool = NodePool(NodeWork, (X, ys, w, loss, B, tri), workers=workers, scheduler=scheduler)
     k_batch = pool.workers if batch is None else max(1, int(batch))
@@ -616,13 +620,19 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             if obj < best() - tol():
                 polish(s, res["U"], res["c"])
             pruned = obj >= best() - 0.9 * tol()
-            if pruned or res["exact"] or res["decided"]:
+            if (pruned or res["exact"]) and not res["decided"] and \
+                    res["cert"]["bound"] < best() - 0.95 * tol():
+                obj = res["cert"]["bound"]  # its certificate falls short: branch it instead
+                stats["short"] += 1
+                pruned = False
+            elif pruned or res["exact"] or res["decided"]:
                 tree[nid] = res["cert"]
                 stats["exact" if res["exact"] and not pruned else "pruned"] += 1
                 continue
             tree[nid] = {"kind": "open"}
-            heapq.heappush(heap, (obj, -depth, nid, s, st, res["branch"], res["basis"], res["r"],
-                                  res["cert"]))
+            # keyed by what its certificate proves: the nodes left open at the end close with it
+            heapq.heappush(heap, (min(obj, res["cert"]["bound"]), -depth, nid, s, st, res["branch"],
+                                  res["basis"], res["r"], res["cert"]))
 
     status = "optimal"
     try:
@@ -669,7 +679,7 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     info = {"lps": stats["lps"], "pruned": stats["pruned"],
             "exact_leaves": stats["exact"], "retries": stats["retries"],
             "roots": len(roots), "workers": pool.workers, "batch": k_batch,
-            "batches": stats["batches"]}
+            "batches": stats["batches"], "short_certificates": stats["short"]}
     return status, lower, stats["nodes"], proof, info
 
 

@@ -22,6 +22,11 @@ network.  Hidden units are interchangeable: signs sorted (+ first), orientations
 within a sign, thresholds nondecreasing within a (sign, orientation) group.  Nodes are
 bounded in synchronous batches, concurrently (:mod:`._parallel`, :mod:`._patterns_1d`).
 
+A leaf claims the Neumaier-Shcherbina bound of its LP's dual less an estimate of what the
+checker's rigorous replay loses to rounding (:mod:`._lp_claim`; large with a large box or data
+far from 0), and a node is closed only when that claim reaches ``incumbent - 0.95 tol``
+(else it is branched), so the final interval meets the tolerance.
+
 The proof (``result.proof``) lists the search tree (splits, symmetry-empty children and
 leaves) and per leaf a dual vector of its LP (quadratic: with the tangent points);
 :func:`lptrain.continuous.check_patterns.verify` replays it independently and rigorously.
@@ -204,7 +209,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
     ``batch=1`` this is the plain serial best-first search.
     """
     from ._parallel import NodePool
-    from ._patterns_1d import NodeWork, prune_level
+    from ._patterns_1d import NodeWork, close_level, prune_level
 
     D = len(xs)
     w = arch.widths[1]
@@ -229,7 +234,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
     counter = itertools.count()
     heap = []
     stats = {"nodes": 0, "pruned": 0, "exact": 0, "empty": 0, "lps": 0, "retries": 0,
-             "batches": 0}
+             "batches": 0, "short": 0}
     pool = NodePool(NodeWork, (xs, ys, w, loss_name, B), workers=workers, scheduler=scheduler)
     k_batch = pool.workers if batch is None else max(1, int(batch))
     work = pool.local()  # the driver's engines: what a task skipped but the driver needs
@@ -251,7 +256,7 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
                 break
             i += 1
             if i == len(stages):  # the task judged the QP not needed: solve it here
-                more = work.evaluate(s, o, klo, khi, None, st["tbasis"], None, True, best["obj"],
+                more = work.evaluate(s, o, klo, khi, None, st["tbasis"], st["r"], True, best["obj"],
                                      gap, abs_gap)
                 stats["lps"] += more["lps"]
                 stats["retries"] += more["retries"]
@@ -261,6 +266,14 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             if cert is None:
                 cert = work.certify_qp(s, o, klo, khi, st["r"], st["tbasis"])
                 stats["lps"] += 1
+            if cert["bound"] < close_level(best["obj"], gap, abs_gap) and klo != khi:
+                # the certificate falls short of the level the node was closed at: branch it
+                stats["short"] += 1
+                tree[nid] = {"kind": "open"}
+                heapq.heappush(heap, (cert["bound"], -depth, nid, s, o, klo, khi, st["u"],
+                                      st["per_unit"], st["basis"], st["tbasis"], st["r"], t_in,
+                                      st["use_qp"]))
+                return
             tree[nid] = cert
             stats["exact" if st["exact"] and not pruned else "pruned"] += 1
             return
@@ -300,45 +313,56 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
             tasks.append((nid, (s, o, klo, khi), 0, None, None, np.zeros(D)))
         run(tasks)
         last_print = time.perf_counter()
-        while heap:
-            if heap[0][0] >= stop_level():
-                break
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                status = "time_limit"
-                break
-            tasks = []
-            for _ in range(k_batch):
-                if not heap or heap[0][0] >= stop_level():
+        while True:
+            while heap:
+                if heap[0][0] >= stop_level():
                     break
-                _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
-                j, m = _split(xs, s, o, klo, khi, u, per_unit)
-                kids = []
-                for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
-                    a, b = list(klo), list(khi)
-                    a[j], b[j] = lo_, hi_
-                    prop = propagate(s, o, a, b)
-                    cid = next(counter)
-                    kids.append(cid)
-                    if prop is None:
-                        tree[cid] = {"kind": "empty"}
-                        stats["empty"] += 1
-                    else:
-                        tasks.append((cid, (s, o, prop[0], prop[1]), -negd + 1, nb, tb, r))
-                tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
-            run(tasks)
-            if progress and time.perf_counter() - last_print > 5:
-                last_print = time.perf_counter()
-                print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
-                      f"lb {heap[0][0] if heap else best['obj']:.8g} obj {best['obj']:.8g}",
-                      flush=True)
-        items = sorted(heap, key=lambda it: it[2])
-        heap.clear()
-        closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
-                                    for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
-                                    in items])
-        for item, (cert, lps) in zip(items, closed):
-            tree[item[2]] = cert
-            stats["lps"] += lps
+                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                    status = "time_limit"
+                    break
+                tasks = []
+                for _ in range(k_batch):
+                    if not heap or heap[0][0] >= stop_level():
+                        break
+                    _, negd, nid, s, o, klo, khi, u, per_unit, nb, tb, r, _, _ = heapq.heappop(heap)
+                    j, m = _split(xs, s, o, klo, khi, u, per_unit)
+                    kids = []
+                    for lo_, hi_ in ((klo[j], m), (m + 1, khi[j])):
+                        a, b = list(klo), list(khi)
+                        a[j], b[j] = lo_, hi_
+                        prop = propagate(s, o, a, b)
+                        cid = next(counter)
+                        kids.append(cid)
+                        if prop is None:
+                            tree[cid] = {"kind": "empty"}
+                            stats["empty"] += 1
+                        else:
+                            tasks.append((cid, (s, o, prop[0], prop[1]), -negd + 1, nb, tb, r))
+                    tree[nid] = {"kind": "split", "unit": j, "m": m, "kids": kids}
+                run(tasks)
+                if progress and time.perf_counter() - last_print > 5:
+                    last_print = time.perf_counter()
+                    print(f"[patterns] nodes {stats['nodes']} open {len(heap)} "
+                          f"lb {heap[0][0] if heap else best['obj']:.8g} obj {best['obj']:.8g}",
+                          flush=True)
+            # open nodes left (bounded at or above the stop level): their certificates; one
+            # that falls short of the close level (HiGHS's QP value can be too high on badly
+            # scaled nodes) goes back to be branched
+            items = sorted(heap, key=lambda it: it[2])
+            heap.clear()
+            closed = pool.map("close", [(s, o, klo, khi, nb, tb, t_in, use_qp)
+                                        for _, _, _, s, o, klo, khi, _, _, nb, tb, _, t_in, use_qp
+                                        in items])
+            for item, (cert, lps) in zip(items, closed):
+                stats["lps"] += lps
+                if status == "optimal" and item[5] != item[6] and \
+                        cert["bound"] < close_level(best["obj"], gap, abs_gap):
+                    stats["short"] += 1
+                    heapq.heappush(heap, (cert["bound"], *item[1:]))
+                else:
+                    tree[item[2]] = cert
+            if not heap:
+                break
     finally:
         pool.close()
 
@@ -354,7 +378,8 @@ def _solve_1d(arch, loss_name, X, Y, xs, ys, perm, B, gap, abs_gap, time_limit, 
         solve_seconds=time.perf_counter() - t0, method="patterns", proof=proof,
         info={"lps": stats["lps"], "pruned": stats["pruned"], "exact_leaves": stats["exact"],
               "retries": stats["retries"], "empty_children": stats["empty"], "roots": len(roots),
-              "workers": pool.workers, "batch": k_batch, "batches": stats["batches"]},
+              "workers": pool.workers, "batch": k_batch, "batches": stats["batches"],
+              "short_certificates": stats["short"]},
     )
 
 

@@ -367,9 +367,33 @@ class Relaxation:
         y = np.where(np.isfinite(rhi), y, np.maximum(y, 0.0))  # >= rows: y >= 0
         g = cost - np.bincount(ci, weights=vals * y[ri], minlength=self.n_vars)
         b = np.where(np.isfinite(rlo), rlo, 0.0)
-        val = const + float(y @ b) + float(separable_min(g, quad, l1, clo, chi).sum())
+        mn = separable_min(g, quad, l1, clo, chi)
+        val = const + float(y @ b) + float(mn.sum())
+        val -= self.rounding_allowance(ri, ci, vals, y, b, cost, quad, l1, clo, chi, mn, const)
         self.last_x = np.asarray(sol.col_value, dtype=float)[: self.n_vars] if sol.value_valid else None
         return val, y
+
+    def rounding_allowance(self, ri, ci, vals, y, b, cost, quad, l1, clo, chi, mn, const):
+        """What a rigorous replay of the multipliers ``y`` may lose against this module's
+        floating-point value (search side, conservative estimate).
+
+        The replay bounds its rounding a priori: a gamma_K factor on the magnitude of every
+        term, |y b|, |y a| times the variable's bound and q M^2 for the quadratic terms, with
+        K the number of terms; and it loosens the rows it rebuilds from its own outward
+        enclosures.  With a large box those magnitudes reach 1e8 and the loss is no longer
+        negligible (relative 1e-4); claiming the plain value is refused.  Twice the same
+        estimate is charged here, and every row's terms, relative 128 eps.
+        """
+        eps = np.finfo(np.float64).eps
+        M = np.maximum(np.abs(clo), np.abs(chi))
+        ay = np.abs(vals * y[ri])
+        sabs = np.bincount(ci, weights=ay, minlength=self.n_vars)
+        mag = float(np.abs(y * b).sum()) + abs(const)
+        mag += float((np.abs(mn) + (sabs + np.abs(cost)) * M + quad * M * M + l1 * (M * M + M)).sum())
+        K = len(vals) + 2 * self.n_rows + self.n_vars + 4 * self.D + 4 * self.N + 16
+        rowmag = np.bincount(ri, weights=np.abs(vals) * M[ci], minlength=self.n_rows)
+        rows = float(np.abs(y) @ (1.0 + np.abs(b) + rowmag))
+        return 2.0 * (K + 16) * eps * mag + 128.0 * eps * rows
 
     def branch_scores(self, x, lo, hi):
         """Per parameter: how much of the relaxation's error at its solution x the parameter's
