@@ -22,6 +22,7 @@ import numpy as np
 from ..exceptions import InputError
 
 _LOCAL = threading.local()
+CONNECT_TIMEOUT = 20  # seconds to reach a scheduler, and for it to have a worker
 
 
 def default_workers() -> int:
@@ -39,6 +40,12 @@ def check_workers(workers):
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise InputError(f"workers={workers!r}: expected a positive integer")
     return int(workers)
+
+
+def check_scheduler(scheduler):
+    """``scheduler`` is None or a string (an address; empty: none); InputError otherwise."""
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InputError(f"scheduler={scheduler!r}: expected a dask scheduler address (a string)")
 
 
 def token(*arrays_and_values) -> str:
@@ -121,6 +128,7 @@ class NodePool:
         self.key = token(*[a for a in args if isinstance(a, (np.ndarray, str, int, float))])
         self.client = None
         self.executor = None
+        check_scheduler(scheduler)
         if scheduler:
             try:
                 from distributed import Client
@@ -131,12 +139,20 @@ class NodePool:
             for name in ("distributed", "tornado", "asyncio"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
             try:
-                self.client = Client(scheduler, timeout=20)
-            except OSError as e:
+                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, ValueError, TypeError) as e:  # unreachable, or not an address
                 raise InputError(f"cannot reach the dask scheduler at {scheduler} ({e})") from None
-            info = self.client.scheduler_info()["workers"]
-            self.workers = max(1, sum(int(v.get("nthreads", 1)) for v in info.values()))
-            self.remote_args = self.client.scatter(list(args), broadcast=True)
+            try:
+                try:
+                    self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+                except (OSError, TimeoutError):
+                    raise InputError(f"the dask scheduler at {scheduler} has no workers") from None
+                info = self.client.scheduler_info()["workers"]
+                self.workers = max(1, sum(int(v.get("nthreads", 1)) for v in info.values()))
+                self.remote_args = self.client.scatter(list(args), broadcast=True)
+            except BaseException:
+                self.close()
+                raise
         else:
             self.workers = check_workers(workers)
             if self.workers > 1:

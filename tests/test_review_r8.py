@@ -1,0 +1,72 @@
+"""Review r8: the parallel continuous searches' scheduler handling, determinism, threads.
+
+Regression tests for what the review found (REVIEW-R8.md); each is small.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from lptrain.arch import Architecture
+from lptrain.cli import main
+from lptrain.continuous import _parallel, solve_continuous
+from lptrain.exceptions import InputError
+
+X4 = np.array([[0.1], [0.5], [-0.4], [0.9]])
+Y4 = np.array([[0.2], [0.3], [0.1], [-0.2]])
+
+
+@pytest.mark.parametrize("method", ["patterns", "spatial"])
+@pytest.mark.parametrize("scheduler", [0, 5, ["tcp://a:1"], b"tcp://a:1"])
+def test_scheduler_not_a_string_is_refused(method, scheduler):
+    with pytest.raises(InputError, match="scheduler="):
+        solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method=method,
+                         scheduler=scheduler)
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://[::1", "http://x:8786"])
+def test_bad_scheduler_address_is_one_clean_line(address, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    data = tmp_path / "d.csv"
+    np.savetxt(data, np.hstack([X4, Y4]), delimiter=",")
+    out = tmp_path / "o.json"
+    monkeypatch.setenv("LPTRAIN_SCHEDULER", address)
+    code = main(["train", str(data), "--arch", "1-1-1", "--loss", "absolute", "--continuous",
+                 "--json", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and not out.exists()
+    assert err.startswith("lptrain: error: cannot reach the dask scheduler") and "\n" not in err
+    # the grid's dask solver reads the same variable
+    code = main(["train", str(data), "--arch", "1-1-1", "--bits", "1", "--solver", "dask"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("lptrain: error: cannot reach the dask scheduler")
+
+
+def test_scheduler_without_workers_is_refused_and_closed(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(_parallel, "CONNECT_TIMEOUT", 2)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as c:
+        closed = []
+        real_close = distributed.Client.close
+
+        def spy(self, *a, **k):
+            closed.append(self)
+            return real_close(self, *a, **k)
+
+        monkeypatch.setattr(distributed.Client, "close", spy)
+        with pytest.raises(InputError, match="has no workers"):
+            solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method="patterns",
+                             scheduler=c.scheduler_address)
+        assert closed  # the client was closed, not leaked
+
+
+def _node_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("lptrain-node")]
+
+
+@pytest.mark.parametrize("method", ["patterns", "spatial"])
+def test_no_node_threads_left(method):
+    solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method=method, workers=3,
+                     gap=3e-2, abs_gap=1e-3)
+    assert not _node_threads()
