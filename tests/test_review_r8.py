@@ -70,3 +70,31 @@ def test_no_node_threads_left(method):
     solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method=method, workers=3,
                      gap=3e-2, abs_gap=1e-3)
     assert not _node_threads()
+
+
+def test_pickled_basis_keeps_its_flags():
+    import copy
+    import pickle
+
+    highspy = pytest.importorskip("highspy")
+    _parallel.picklable_bases()
+    _parallel.picklable_bases()  # twice: harmless
+    b = highspy.HighsBasis()  # not valid: an empty basis from no solve
+    assert not b.valid
+    for r in (pickle.loads(pickle.dumps(b)), copy.deepcopy(b)):
+        assert r.valid == b.valid and r.alien == b.alien and list(r.col_status) == list(b.col_status)
+    st = highspy.HighsBasisStatus
+    b.col_status, b.row_status = [st.kBasic, st.kLower, st.kUpper], [st.kNonbasic, st.kZero]
+    b.valid, b.alien = True, False
+    r = pickle.loads(pickle.dumps(b))
+    assert (r.valid, r.alien) == (True, False)
+    assert list(r.col_status) == list(b.col_status) and list(r.row_status) == list(b.row_status)
+
+
+@pytest.mark.parametrize("batch", [0, -1, 2.5, "2", True])
+def test_pattern_batch_refused_like_spatial(batch):
+    from lptrain.continuous import patterns, spatial
+
+    for mod in (patterns, spatial):
+        with pytest.raises(InputError, match="batch="):
+            mod.solve(Architecture.parse("1-1-1"), "absolute", X4, Y4, batch=batch)

@@ -91,20 +91,25 @@ def unpack_basis(hs, p):
     return b
 
 
-def _basis_from(p):
+def _basis_from(p, valid=True, alien=False):
     import highspy
 
-    return unpack_basis(highspy, p)
+    b = unpack_basis(highspy, p)
+    b.valid, b.alien = bool(valid), bool(alien)
+    return b
 
 
 def picklable_bases():
     """Let HiGHS bases pickle (as :func:`pack_basis` arrays): a warm start then travels to a
-    Dask worker as data, while threads share the object as it is (no conversion)."""
+    Dask worker as data, while threads share the object as it is (no conversion).  The
+    registration is process-wide, so a basis keeps its ``valid`` and ``alien`` flags (an
+    invalid one stays invalid)."""
     import copyreg
 
     import highspy
 
-    copyreg.pickle(highspy.HighsBasis, lambda b: (_basis_from, (pack_basis(b),)))
+    copyreg.pickle(highspy.HighsBasis,
+                   lambda b: (_basis_from, (pack_basis(b), bool(b.valid), bool(b.alien))))
 
 
 def _remote(key, factory, args, method, task):
