@@ -98,3 +98,28 @@ def test_pattern_batch_refused_like_spatial(batch):
     for mod in (patterns, spatial):
         with pytest.raises(InputError, match="batch="):
             mod.solve(Architecture.parse("1-1-1"), "absolute", X4, Y4, batch=batch)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="spatial_lp stops each box's LP at LP_TIME = 1 s of wall clock: at "
+                   "D ~ 800 (1-3-1 tanh quadratic, 2-4-1 relu absolute) every LP hits it, and the bound, "
+                   "the branching dimension and so the tree depend on load and on the number of threads "
+                   "(REVIEW-R8.md, R8-3)")
+def test_box_bound_does_not_depend_on_the_wall_clock(monkeypatch):
+    import json
+
+    from lptrain.continuous import spatial_lp
+    from lptrain.continuous.spatial import BoxWork
+
+    made = []
+    real = spatial_lp._new_highs
+
+    def record():
+        h = real()
+        made.append(h)
+        return h
+
+    monkeypatch.setattr(spatial_lp, "_new_highs", record)
+    arch = Architecture.parse("1-1-1", "tanh")
+    bw = BoxWork(json.dumps(arch.dag_dict(), sort_keys=True), "quadratic", X4, Y4, "", 0.0)
+    bw.bound(np.full(4, -1.0), np.full(4, 1.0))
+    assert made and all(h.getOptionValue("time_limit") == np.inf for h in made)
