@@ -123,3 +123,18 @@ def test_box_bound_does_not_depend_on_the_wall_clock(monkeypatch):
     bw = BoxWork(json.dumps(arch.dag_dict(), sort_keys=True), "quadratic", X4, Y4, "", 0.0)
     bw.bound(np.full(4, -1.0), np.full(4, 1.0))
     assert made and all(h.getOptionValue("time_limit") == np.inf for h in made)
+
+
+def test_engine_key_names_the_factory_and_every_argument():
+    class A:
+        def __init__(self, *args):
+            self.args = args
+
+    class B(A):
+        pass
+
+    x = np.arange(3.0)
+    keys = {_parallel.NodePool(f, args, workers=1).key
+            for f, args in [(A, (x, 1)), (B, (x, 1)), (A, (x, 1.0)), (A, (x.astype(np.int64), 1)),
+                            (A, (x, 1, None)), (A, (x, 1, (2, 3)))]}
+    assert len(keys) == 6

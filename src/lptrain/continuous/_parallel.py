@@ -53,10 +53,10 @@ def token(*arrays_and_values) -> str:
     h = hashlib.sha256()
     for a in arrays_and_values:
         if isinstance(a, np.ndarray):
-            h.update(str(a.shape).encode())
+            h.update(f"array {a.dtype.str} {a.shape}:".encode())
             h.update(np.ascontiguousarray(a).tobytes())
         else:
-            h.update(repr(a).encode())
+            h.update(f"{type(a).__name__} {a!r}:".encode())
     return h.hexdigest()
 
 
@@ -130,7 +130,7 @@ class NodePool:
 
     def __init__(self, factory, args, *, workers=None, scheduler=None):
         self.factory, self.args = factory, args
-        self.key = token(*[a for a in args if isinstance(a, (np.ndarray, str, int, float))])
+        self.key = token(f"{factory.__module__}.{factory.__qualname__}", *args)
         self.client = None
         self.executor = None
         check_scheduler(scheduler)
