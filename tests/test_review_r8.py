@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lptrain.arch import Architecture
 from lptrain.cli import main
@@ -138,3 +140,40 @@ def test_engine_key_names_the_factory_and_every_argument():
             for f, args in [(A, (x, 1)), (B, (x, 1)), (A, (x, 1.0)), (A, (x.astype(np.int64), 1)),
                             (A, (x, 1, None)), (A, (x, 1, (2, 3)))]}
     assert len(keys) == 6
+
+
+def _same_search(a, b):
+    assert (a.status, a.objective, a.lower_bound, a.nodes) == (b.status, b.objective, b.lower_bound, b.nodes)
+    assert np.array_equal(a.params, b.params) and set(a.proof) == set(b.proof)
+    for k, v in a.proof.items():
+        assert np.array_equal(np.asarray(v), np.asarray(b.proof[k])), k
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 2), w=st.integers(1, 2),
+       loss=st.sampled_from(["absolute", "quadratic", "hinge"]), batch=st.integers(1, 3),
+       dup=st.booleans())
+def test_patterns_threads_replay_the_serial_batches(seed, n, w, loss, batch, dup):
+    """For one batch the search on 3 threads is the search in the calling thread; both replay
+    valid, and neither lower bound exceeds the loss of random networks of the box."""
+    from lptrain.continuous import check_continuous, patterns
+    from lptrain.losses import get_loss
+
+    rng = np.random.default_rng(seed)
+    D = int(rng.integers(1, 7 if n == 1 else 5))
+    x = rng.uniform(-1, 1, (D, n))
+    y = rng.uniform(-1, 1, (D, 1))
+    if dup and D > 1:
+        x[1] = x[0]
+    if loss == "hinge":
+        y = np.where(y > 0, 1.0, -1.0)
+    arch = Architecture.parse(f"{n}-{w}-1")
+    one = patterns.solve(arch, loss, x, y, workers=1, batch=batch)
+    three = patterns.solve(arch, loss, x, y, workers=3, batch=batch)
+    _same_search(one, three)
+    P = rng.uniform(-1, 1, (2000, arch.n_params))
+    ref = get_loss(loss).evaluate(arch.forward(x, P), y[None]).mean(axis=1).min()
+    one.requested_gap, one.requested_abs_gap = 1e-4, 1e-6
+    c = check_continuous(one, arch, loss, x, y)
+    assert c.valid, c.reason
+    assert one.lower_bound <= ref + 1e-12
