@@ -177,3 +177,10 @@ def test_patterns_threads_replay_the_serial_batches(seed, n, w, loss, batch, dup
     c = check_continuous(one, arch, loss, x, y)
     assert c.valid, c.reason
     assert one.lower_bound <= ref + 1e-12
+
+
+@pytest.mark.parametrize("method", ["patterns", "spatial"])
+def test_driver_thread_keeps_no_engine_after_a_solve(method):
+    solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method=method, workers=1,
+                     gap=3e-2, abs_gap=1e-3)
+    assert not getattr(_parallel._LOCAL, "cache", None)

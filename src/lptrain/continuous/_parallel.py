@@ -188,6 +188,10 @@ class NodePool:
             lambda t: getattr(engine(self.key, self.factory, self.args), method)(*t), tasks))
 
     def close(self):
+        """Stop the threads or the client; the calling thread drops its engine (the data)."""
+        cache = getattr(_LOCAL, "cache", None)
+        if cache:
+            cache.pop(self.key, None)
         if self.executor is not None:
             self.executor.shutdown(wait=True)
             self.executor = None
