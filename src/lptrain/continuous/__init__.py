@@ -143,6 +143,9 @@ def solve_continuous(arch, loss, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, 
     which = choose_method(arch, loss, reg, method)
     if scheduler is None and workers is None:
         scheduler = os.environ.get("LPTRAIN_SCHEDULER") or None
+    from ._parallel import check_scheduler
+
+    check_scheduler(scheduler)
     kw = dict(box=float(box), reg=reg, lam=float(lam), gap=float(gap), abs_gap=float(abs_gap),
               time_limit=time_limit, incumbent=incumbent, progress=progress)
     if which == "patterns":

@@ -22,6 +22,7 @@ import numpy as np
 from ..exceptions import InputError
 
 _LOCAL = threading.local()
+CONNECT_TIMEOUT = 20  # seconds to reach a scheduler, and for it to have a worker
 
 
 def default_workers() -> int:
@@ -41,15 +42,21 @@ def check_workers(workers):
     return int(workers)
 
 
+def check_scheduler(scheduler):
+    """``scheduler`` is None or a string (an address; empty: none); InputError otherwise."""
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InputError(f"scheduler={scheduler!r}: expected a dask scheduler address (a string)")
+
+
 def token(*arrays_and_values) -> str:
     """A key naming one data set and configuration (the worker-side engine cache's key)."""
     h = hashlib.sha256()
     for a in arrays_and_values:
         if isinstance(a, np.ndarray):
-            h.update(str(a.shape).encode())
+            h.update(f"array {a.dtype.str} {a.shape}:".encode())
             h.update(np.ascontiguousarray(a).tobytes())
         else:
-            h.update(repr(a).encode())
+            h.update(f"{type(a).__name__} {a!r}:".encode())
     return h.hexdigest()
 
 
@@ -84,20 +91,25 @@ def unpack_basis(hs, p):
     return b
 
 
-def _basis_from(p):
+def _basis_from(p, valid=True, alien=False):
     import highspy
 
-    return unpack_basis(highspy, p)
+    b = unpack_basis(highspy, p)
+    b.valid, b.alien = bool(valid), bool(alien)
+    return b
 
 
 def picklable_bases():
     """Let HiGHS bases pickle (as :func:`pack_basis` arrays): a warm start then travels to a
-    Dask worker as data, while threads share the object as it is (no conversion)."""
+    Dask worker as data, while threads share the object as it is (no conversion).  The
+    registration is process-wide, so a basis keeps its ``valid`` and ``alien`` flags (an
+    invalid one stays invalid)."""
     import copyreg
 
     import highspy
 
-    copyreg.pickle(highspy.HighsBasis, lambda b: (_basis_from, (pack_basis(b),)))
+    copyreg.pickle(highspy.HighsBasis,
+                   lambda b: (_basis_from, (pack_basis(b), bool(b.valid), bool(b.alien))))
 
 
 def _remote(key, factory, args, method, task):
@@ -118,9 +130,10 @@ class NodePool:
 
     def __init__(self, factory, args, *, workers=None, scheduler=None):
         self.factory, self.args = factory, args
-        self.key = token(*[a for a in args if isinstance(a, (np.ndarray, str, int, float))])
+        self.key = token(f"{factory.__module__}.{factory.__qualname__}", *args)
         self.client = None
         self.executor = None
+        check_scheduler(scheduler)
         if scheduler:
             try:
                 from distributed import Client
@@ -131,12 +144,20 @@ class NodePool:
             for name in ("distributed", "tornado", "asyncio"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
             try:
-                self.client = Client(scheduler, timeout=20)
-            except OSError as e:
+                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, ValueError, TypeError) as e:  # unreachable, or not an address
                 raise InputError(f"cannot reach the dask scheduler at {scheduler} ({e})") from None
-            info = self.client.scheduler_info()["workers"]
-            self.workers = max(1, sum(int(v.get("nthreads", 1)) for v in info.values()))
-            self.remote_args = self.client.scatter(list(args), broadcast=True)
+            try:
+                try:
+                    self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+                except (OSError, TimeoutError):
+                    raise InputError(f"the dask scheduler at {scheduler} has no workers") from None
+                info = self.client.scheduler_info()["workers"]
+                self.workers = max(1, sum(int(v.get("nthreads", 1)) for v in info.values()))
+                self.remote_args = self.client.scatter(list(args), broadcast=True)
+            except BaseException:
+                self.close()
+                raise
         else:
             self.workers = check_workers(workers)
             if self.workers > 1:
@@ -167,6 +188,10 @@ class NodePool:
             lambda t: getattr(engine(self.key, self.factory, self.args), method)(*t), tasks))
 
     def close(self):
+        """Stop the threads or the client; the calling thread drops its engine (the data)."""
+        cache = getattr(_LOCAL, "cache", None)
+        if cache:
+            cache.pop(self.key, None)
         if self.executor is not None:
             self.executor.shutdown(wait=True)
             self.executor = None

@@ -170,6 +170,8 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
     from ._parallel import check_workers
 
     check_workers(workers)
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
+        raise InputError(f"batch={batch!r}: expected a positive integer")
     t0 = time.perf_counter()
     n_in = arch.widths[0]
     X = np.asarray(X, dtype=np.float64).reshape(-1, n_in)

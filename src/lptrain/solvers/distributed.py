@@ -105,7 +105,7 @@ class DaskSolver(Solver):
         if address:
             try:
                 return Client(address, timeout=20), None
-            except OSError as e:
+            except (OSError, ValueError, TypeError) as e:  # unreachable, or not an address
                 raise InputError(f"cannot reach the dask scheduler at {address} ({e})") from None
         cluster = LocalCluster(n_workers=self.workers or 2, threads_per_worker=1, processes=True,
                                dashboard_address=None,
