@@ -27,7 +27,7 @@ import numpy as np
 
 from ..activations import LEAKY_SLOPE
 
-LP_TIME = 1.0
+LP_ITERATIONS_PER_ROW = 20  # a cap on simplex iterations per LP solve (not the clock: determinism)
 KELLEY_ROUNDS = 6
 KELLEY_TOL = 1e-7
 KELLEY_FIRST = 7
@@ -326,10 +326,12 @@ class Relaxation:
         h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
-        h.setOptionValue("time_limit", LP_TIME)
         h.setOptionValue("presolve", "off")
         lp = highspy.HighsLp()
         nr = self.n_rows + (k if nq else 0)
+        # every multiplier vector gives a valid bound: a capped solve only weakens it, and an
+        # iteration cap (unlike a time limit) gives the same bound under any load or thread count
+        h.setOptionValue("simplex_iteration_limit", int(LP_ITERATIONS_PER_ROW * (nr + nv) + 1000))
         lp.num_col_, lp.num_row_ = nv, nr
         lp.col_cost_ = np.concatenate([cost, quad[qi]])
         lp.col_lower_ = np.concatenate([clo, np.zeros(nq)])
