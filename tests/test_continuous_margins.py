@@ -149,3 +149,23 @@ def test_spatial_relaxation_leaves_certify_at_every_scale(k, box, seed):
     assert cert.valid, f"x*1e{k}, box {box}: {cert.reason}"
     ref = _random_box_risk(arch, "quadratic", x, y, box)
     assert res.lower_bound <= ref + 1e-9 * (1 + abs(ref))
+
+
+@pytest.mark.parametrize("box,loss", [(1e6, "quadratic"), (1e12, "quadratic"), (1e6, "absolute")])
+def test_huge_boxes_answer_or_refuse_in_one_line(box, loss):
+    """At boxes where HiGHS cannot solve the node LPs the search refuses (SolverError, one
+    line in the CLI), never an internal error nor a failed certificate."""
+    from lptrain.arch import Architecture
+    from lptrain.continuous import check_continuous, solve_continuous
+    from lptrain.exceptions import SolverError
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (8, 1))
+    y = np.clip(0.5 * np.maximum(x, 0) + rng.normal(0, 0.05, x.shape), -1, 1)
+    arch = Architecture.parse("1-2-1")
+    try:
+        res = solve_continuous(arch, loss, x, y, box=box, time_limit=10, workers=1)
+    except SolverError as e:
+        assert "smaller --box" in str(e)
+        return
+    assert check_continuous(res, arch, loss, x, y, box=box).valid

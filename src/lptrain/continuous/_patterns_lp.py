@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import SolverError
 from ..solvers.highs import quiet_highs
 from ._lp_claim import certificate, claim
 
@@ -46,14 +47,16 @@ def clip_square(B2, normals):
 
 def solve_warm(eng, lp, basis):
     """``eng.solve(lp, basis)``, once more from scratch if the warm start fails:
-    (obj, x, dual, basis, retries); RuntimeError if the LP is not solved to optimality."""
+    (obj, x, dual, basis, retries); SolverError if the LP is not solved to optimality."""
     ok, obj, x, yd, nb = eng.solve(lp, basis)
     retries = 0
     if not ok:
         ok, obj, x, yd, nb = eng.solve(lp, None)
         retries = 1
     if not ok:
-        raise RuntimeError(f"node relaxation not solved to optimality: {eng.h.getModelStatus()}")
+        raise SolverError(f"HiGHS could not solve a node relaxation ({eng.h.getModelStatus().name}): "
+                          "the LP is numerically out of reach, most likely from a very large box "
+                          "or data scale; try a smaller --box or rescale the data")
     return obj, x, yd, nb, retries
 
 
@@ -427,6 +430,8 @@ class CompactQP:
         z = np.asarray(h.getSolution().col_value)
         obj = float(h.getInfo().objective_function_value)
         x = np.zeros(f.ncol)
+        if len(z) < n or not np.all(np.isfinite(z)):  # no solution at all: the caller's LP instead
+            return False, obj, x
         x[: 2 * w + 1] = z[: 2 * w + 1]
         x[f.io : f.io + D] = M @ z
         x[f.ig : f.ig + w * D] = (E @ z).ravel()
