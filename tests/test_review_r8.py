@@ -185,3 +185,11 @@ def test_driver_thread_keeps_no_engine_after_a_solve(method):
     solve_continuous(Architecture.parse("1-1-1"), "absolute", X4, Y4, method=method, workers=1,
                      gap=3e-2, abs_gap=1e-3)
     assert not getattr(_parallel._LOCAL, "cache", None)
+
+
+def test_absurd_thread_counts_are_refused_in_one_line():
+    from lptrain.exceptions import InputError
+
+    with pytest.raises(InputError, match="at most 512 threads"):
+        _parallel.check_workers(10**6)
+    assert _parallel.check_workers(512) == 512

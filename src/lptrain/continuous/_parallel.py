@@ -33,12 +33,19 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+MAX_WORKERS = 512
+
+
 def check_workers(workers):
     """``workers`` as a positive int (None: every core); InputError otherwise."""
     if workers is None:
         return default_workers()
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise InputError(f"workers={workers!r}: expected a positive integer")
+    if workers > MAX_WORKERS:
+        raise InputError(f"workers={workers}: at most {MAX_WORKERS} threads (each holds its own copy of "
+                         f"the node LPs; this machine has {default_workers()} cores); for more, use a "
+                         "Dask cluster (scheduler=)")
     return int(workers)
 
 
