@@ -93,6 +93,28 @@ def _stack_mult(parts, nu):
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
 
 
+def copy_leaders(X):
+    """Per point the first index of the points with exactly the same coordinates.
+
+    Exact copies have the same z, so every unit treats them alike: a split decides all
+    copies of its point, and the node LP ties their contributions (g equal), which makes the
+    relaxation that of the data with the copies merged into weighted points.
+    """
+    D = X.shape[0]
+    lead = np.arange(D)
+    if D < 2:
+        return lead
+    order = np.lexsort(X.T[::-1])
+    Xo = X[order]
+    new = np.ones(D, dtype=bool)
+    new[1:] = np.any(Xo[1:] != Xo[:-1], axis=1)
+    grp = np.cumsum(new) - 1
+    first = np.full(grp[-1] + 1, D, dtype=np.int64)
+    np.minimum.at(first, grp, order)
+    lead[order] = first[grp]
+    return lead
+
+
 def hull_triangles(X, per_point=16, near=14):
     """Per point d up to ``per_point`` triples of other points whose triangle holds x_d.
 
@@ -112,10 +134,12 @@ def hull_triangles(X, per_point=16, near=14):
         P0, P1, P2 = X[tri[:, 0]], X[tri[:, 1]], X[tri[:, 2]]
         det = (P1[:, 0] - P0[:, 0]) * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * (P1[:, 1] - P0[:, 1])
         q = X[d] - P0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / det
-            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / det
-        ok = (np.abs(det) > 1e-9) & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            good = np.abs(det) > 1e-9  # collinear or repeated vertices: no triangle
+            safe = np.where(good, det, 1.0)
+            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / safe
+            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / safe
+            ok = good & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
         idx = np.nonzero(ok)[0]
         idx = idx[np.argsort(np.abs(det[idx]), kind="stable")][:per_point]
         out += [(d, *tri[i]) for i in idx]
@@ -141,6 +165,9 @@ class NodeLPnd:
         D, n = X.shape
         self.Z = np.hstack([X, np.ones((D, 1))])
         self.tri = np.zeros((0, 4), dtype=np.int64) if tri is None else tri
+        self.lead = copy_leaders(X)
+        self.copies = np.nonzero(self.lead != np.arange(D))[0]
+        C = len(self.copies)
         self.lam = hull_lambdas(self.Z, self.tri)
         T = len(self.tri)
         self.ys = ys
@@ -171,7 +198,8 @@ class NodeLPnd:
         self.r_loss = self.r_pair + 2 * P
         nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
         self.r_hull = self.r_loss + (0 if quad else nloss)
-        self.nrow = self.r_hull + w * T
+        self.r_copy = self.r_hull + w * T
+        self.nrow = self.r_copy + w * C
         rows, cols = [], []
         j = np.arange(w - 1)
         rows += [j, j]
@@ -205,6 +233,11 @@ class NodeLPnd:
                 rows.append(rh)
                 cols.append(self.ig + hj * D + self.tri[ht, q])
             self.hj = hj
+        if C:  # g_(j,d') - g_(j,lead(d')) = 0 for every copy d' (equal z, equal relu)
+            cj, cq = np.divmod(np.arange(w * C), C)
+            rc = self.r_copy + np.arange(w * C)
+            rows += [rc, rc]
+            cols += [self.ig + cj * D + self.copies[cq], self.ig + cj * D + self.lead[self.copies[cq]]]
         self.rows = np.concatenate(rows).astype(np.int64)
         self.cols = np.concatenate(cols).astype(np.int64)
         order = np.lexsort((self.rows, self.cols))
@@ -223,6 +256,7 @@ class NodeLPnd:
         self.row_lo0 = np.zeros(self.nrow)
         self.row_hi0 = np.full(self.nrow, INF)
         self.row_hi0[self.r_out : self.r_pair] = 0.0
+        self.row_hi0[self.r_copy :] = 0.0
         if quad:
             self.h.setOptionValue("qp_regularization_value", 1e-12)
             self.h.setOptionValue("qp_iteration_limit", 200_000)
@@ -327,6 +361,9 @@ class NodeLPnd:
             sh = S[self.hj]
             lam = np.tile(self.lam, (w, 1))
             vals += [-sh, sh * lam[:, 0], sh * lam[:, 1], sh * lam[:, 2]]
+        if len(self.copies):
+            nc = w * len(self.copies)
+            vals += [np.ones(nc), -np.ones(nc)]
         values = np.concatenate(vals)
         row_lo = self.row_lo0.copy()
         row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
@@ -405,24 +442,29 @@ class PatternQP:
         self.h.setOptionValue("random_seed", 0)
         self.qps = 0
 
-    def solve(self, s, st):
-        """(ok, U, c) of the best net with signs s and statuses st (all decided)."""
+    def solve(self, s, st, sym=False):
+        """(ok, U, c) of the best net with signs s and statuses st (all decided); ``sym``:
+        with the node LP's symmetry rows (u_j0 >= u_(j+1)0 within a sign), so that its
+        optimum is the decided node's exact optimum (tangents are centred on it)."""
         hs, h, Z, ys, w = self.hs, self.h, self.Z, self.ys, self.w
         D, nu = Z.shape
         n = w * nu + 1
         M = np.hstack([Z * (st[j] > 0)[:, None] for j in range(w)] + [np.ones((D, 1))])
-        A = np.zeros((w * D, n))
+        pairs = [j for j in range(w - 1) if sym and s[j] == s[j + 1]]
+        A = np.zeros((w * D + len(pairs), n))
         for j in range(w):
             A[j * D : (j + 1) * D, j * nu : (j + 1) * nu] = (s[j] * st[j])[:, None] * Z
+        for k, j in enumerate(pairs):
+            A[w * D + k, j * nu], A[w * D + k, (j + 1) * nu] = 1.0, -1.0
         model = hs.HighsLp()
-        model.num_col_, model.num_row_ = n, w * D
+        model.num_col_, model.num_row_ = n, A.shape[0]
         model.col_cost_ = -2.0 * (M.T @ ys) / D
         lo = np.full(n, -self.B * self.B)
         hi = -lo
         lo[-1], hi[-1] = -self.B, self.B
         model.col_lower_, model.col_upper_ = lo, hi
-        model.row_lower_ = np.zeros(w * D)
-        model.row_upper_ = np.full(w * D, INF)
+        model.row_lower_ = np.zeros(A.shape[0])
+        model.row_upper_ = np.full(A.shape[0], INF)
         model.offset_ = float(ys @ ys) / D
         nzr, nzc = np.nonzero(A.T)
         model.a_matrix_.format_ = hs.MatrixFormat.kColwise
@@ -490,7 +532,7 @@ class NodeWork:
         retries = 0
         tan = None
         if quad and decided:  # tangents around the exact optimum of the pattern
-            ok, U0, c0 = self.pqp.solve(s, st)
+            ok, U0, c0 = self.pqp.solve(s, st, sym=True)
             if ok:
                 r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
@@ -562,7 +604,9 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    tri = hull_triangles(X, per_point=10 if quad else 16)
+    lead = copy_leaders(X)
+    uniq = np.nonzero(lead == np.arange(D))[0]
+    tri = uniq[hull_triangles(X[uniq], per_point=10 if quad else 16)]
     nu = n + 1
 
     def tol():
@@ -644,10 +688,12 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             while heap and len(tasks) < 2 * k_batch and heap[0][0] < best() - 0.5 * tol():
                 obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
                 j, d = divmod(p, D)
+                d = int(lead[d])
+                grp = lead == d  # the split decides every copy of z_d
                 kids = []
                 for val in (1, -1):
                     st2 = st.copy()
-                    st2[j, d] = val
+                    st2[j, grp] = val
                     cid = next(counter)
                     kids.append(cid)
                     tasks.append((cid, s, st2, -negd + 1, nb, r))
