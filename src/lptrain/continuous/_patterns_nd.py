@@ -35,6 +35,7 @@ from ._patterns_lp import solve_warm
 
 INF = np.inf
 PAD = 1e-12
+QP_ITERATIONS = 20_000
 TANGENT_OFFSETS = (-3e-2, -1e-2, -3e-3, -1e-3, -3e-4, -1e-4, 0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2,
                    3e-2)
 
@@ -440,6 +441,7 @@ class PatternQP:
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("qp_iteration_limit", QP_ITERATIONS)  # degenerate QPs can cycle
         self.qps = 0
 
     def solve(self, s, st, sym=False):
