@@ -35,6 +35,7 @@ from ._patterns_lp import solve_warm
 
 INF = np.inf
 PAD = 1e-12
+EPS = 2.0 ** -53
 QP_ITERATIONS = 20_000
 TANGENT_OFFSETS = (-3e-2, -1e-2, -3e-3, -1e-3, -3e-4, -1e-4, 0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2,
                    3e-2)
@@ -83,7 +84,11 @@ def cone_bound(Zq, Wr, B2):
             nz = nz[np.argsort(-mu[nz], kind="stable")[:nu]]
         idx[q, : nz.size] = nz
         val[q, : nz.size] = mu[nz]
-        bound[q] = -B2 * np.abs(z - val[q, : nz.size] @ Wr[nz]).sum()
+        prod = val[q, : nz.size, None] * Wr[nz]
+        # with the rounding margin the checker's evaluation has (nearly parallel rows give
+        # multipliers ~1e12 whose cancellation error is far above the residual)
+        mag = np.abs(z).sum() + np.abs(prod).sum()
+        bound[q] = -B2 * (np.abs(z - prod.sum(axis=0)).sum() + 8 * (nu + 3) * EPS * mag) * (1 + 1e-14)
     return bound, idx, val
 
 
@@ -185,6 +190,9 @@ class NodeLPnd:
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
         self.h.setOptionValue("presolve", "off")
+        # HiGHS drops entries below 1e-9 by default: hull rows of nearly equal points have
+        # barycentric weights near 1e-9, and the dual must fit the LP as built here
+        self.h.setOptionValue("small_matrix_value", 1e-12)
         quad = self.quad = loss == "quadratic" and not tangents
         self.K = K = tangents
         nu = self.nu
@@ -497,6 +505,21 @@ class PatternQP:
         return True, z[:-1].reshape(w, nu), float(z[-1])
 
 
+def solve_node(eng, lp, basis):
+    """:func:`solve_warm`, then once more from scratch when the dual's bound falls far short
+    of the objective: a warm start on badly scaled rows (nearly equal points) can end
+    "optimal" at a wrong vertex, which would prune on a wrong value."""
+    obj, x, yd, nb, rt = solve_warm(eng, lp, basis)
+    if basis is not None:
+        bound = eng.ns_bound(lp, yd)[0]
+        if bound < obj - 1e-6 * (1.0 + abs(obj)):
+            ok, obj2, x2, yd2, nb2 = eng.solve(lp, None)
+            rt += 1
+            if ok and eng.ns_bound(lp, yd2)[0] > bound:
+                obj, x, yd, nb = obj2, x2, yd2, nb2
+    return obj, x, yd, nb, rt
+
+
 def root_signs(w):
     """Sign vectors sorted (+1 first)."""
     return [tuple([1] * p + [-1] * (w - p)) for p in range(w, -1, -1)]
@@ -548,7 +571,7 @@ class NodeWork:
 
         if not quad:
             lp = eng.build(s, st)
-            obj, x, yd, nb, retries = solve_warm(self.eng, lp, basis)
+            obj, x, yd, nb, retries = solve_node(self.eng, lp, basis)
             viol = violation(x)
         else:
             r = r_in
@@ -557,7 +580,7 @@ class NodeWork:
             while True:
                 tan = r[:, None] + self.offs[None, :]
                 lp = eng.build(s, st, tan)
-                obj, x, yd, nb, rt = solve_warm(self.eng, lp, basis)
+                obj, x, yd, nb, rt = solve_node(self.eng, lp, basis)
                 retries += rt
                 basis = nb
                 k += 1
