@@ -354,9 +354,13 @@ class NodeLPnd:
         # row B: undecided triangle, active -s (g - u.z) >= 0, inactive empty
         und, act = stf == 0, stf > 0
         beta = H - L
+        # a range thinner than ~1e-8 (nearly equal points): no triangle (its dual would be
+        # ~1 / beta, far beyond what rounding allows); g stays within [l, h] by its bounds
+        self.thin = thin = und & (beta <= 1e-8 * (1.0 + self.B2 * self.zn[self.rr]))
         lead = np.where(sp_ > 0, H, L)
         gB = np.where(und, np.where(sp_ > 0, -beta, beta), np.where(act, -sp_, 0.0))
         uB = np.where(und, lead, np.where(act, sp_, 0.0))
+        gB[thin], uB[thin] = 0.0, 0.0
         vals += [gB] + [uB * zr[:, i] for i in range(nu)]
         if self.quad:
             pass
@@ -375,7 +379,7 @@ class NodeLPnd:
             vals += [np.ones(nc), -np.ones(nc)]
         values = np.concatenate(vals)
         row_lo = self.row_lo0.copy()
-        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
+        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und & ~thin, H * L, 0.0)
         if self.K:
             row_lo[self.r_loss : self.r_hull] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
         col_lo = self.col_lo0.copy()
@@ -386,6 +390,12 @@ class NodeLPnd:
         col_lo[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, 0.0, lo_g))
         col_hi[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, hi_g, 0.0))
         return values, row_lo, col_lo, col_hi
+
+    def thin_rows(self):
+        """Rows of the last :meth:`build` left empty for a thin range (mask over the rows)."""
+        m = np.zeros(self.nrow, dtype=bool)
+        m[self.r_pair + 1 : self.r_loss : 2] = self.thin
+        return m
 
     def solve(self, lp, basis=None):
         """Solve the node LP (QP for the quadratic loss).  (ok, objective, x, row_dual, basis)."""
@@ -598,6 +608,7 @@ class NodeWork:
         else:
             und = np.nonzero(st.ravel() == 0)[0]
             branch = int(und[0]) if und.size else -1
+        yd = np.where(eng.thin_rows(), 0.0, yd)  # the checker's triangle there is not empty
         bound, y = eng.ns_bound(lp, yd)
         nz = np.nonzero(y)[0]
         cert = {"kind": "leaf", "bound": bound - 1e-9 * (1.0 + abs(bound)),
