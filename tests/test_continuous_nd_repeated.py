@@ -83,6 +83,12 @@ def _copies(X):
     return np.nonzero(lead != np.arange(len(X)))[0]
 
 
+def _tree_limit(arch, X):
+    """Copies are decided together: a path splits each (unit, distinct point) at most once."""
+    w, k = arch.widths[1], len(np.unique(X, axis=0))
+    return (w + 1) * (2 ** (w * k + 1) - 1)
+
+
 def _check(res, arch, loss, X, Y):
     ok, msg = check_patterns.verify(res.proof, arch, loss, X, Y, box=1.0, reg=None, lam=0.0,
                                     lower_bound=res.lower_bound, params=res.params,
@@ -131,7 +137,7 @@ def test_one_point_repeated_has_the_closed_form_optimum(n, loss):
         ref = np.mean(np.abs(y - np.median(y)))
     else:  # o in [-1, 1] is reachable; the hinge sum is convex and linear between +-1
         ref = 2.0 * min(np.sum(y > 0), np.sum(y < 0)) / len(y)
-    assert res.status == "optimal"
+    assert res.status == "optimal" and res.nodes <= _tree_limit(arch, X)
     assert res.lower_bound <= ref + 1e-12
     assert ref - 1e-12 <= res.objective <= ref + max(1e-6, 1e-4 * ref)
     _check(res, arch, loss, X, Y)
@@ -148,7 +154,7 @@ def test_repeated_points_against_enumeration(spec, k, copies, loss, seed):
     ref = _enumerate(X, Y[:, 0], arch.widths[1], loss)
     res = patterns.solve(arch, loss, X, Y, workers=1, time_limit=120)
     tol = 1e-8  # the reference's own accuracy
-    assert res.status == "optimal"
+    assert res.status == "optimal" and res.nodes <= _tree_limit(arch, X)
     assert res.lower_bound <= ref + tol
     assert ref - tol <= res.objective <= ref + max(1e-6, 1e-4 * ref) + tol
     _check(res, arch, loss, X, Y)
