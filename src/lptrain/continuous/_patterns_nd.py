@@ -12,7 +12,10 @@ the proof and evaluated rigorously by the checker); the latter is exact (0) when
 the cone of the decided rows, so a pair whose sign the others imply costs nothing.  A decided
 pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
 same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
-coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
+coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Exact copies
+of a point (equal rows of X) have equal z: a split decides the point and all its copies, and
+rows g_(j,d') = g_(j,d) tie their contributions, so repeated rows cost what one weighted point
+costs (without them a quadratic node with five copies of one point did not close).  Branching:
 the undecided pair with the largest relaxation error, best-first, children active first.
 Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
 residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).

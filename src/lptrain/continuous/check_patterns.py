@@ -735,7 +735,8 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     interchangeable, so every net has a permutation with signs sorted (+1 first) and u_j0
     nonincreasing within a sign group (row u_j0 - u_(j+1)0 >= 0).  A split of unit j at point
     d makes two children, first s_j u_j.z_d >= 0 (active: g = u_j.z_d), then <= 0 (inactive:
-    g = 0); every (u, c) lies in one of them.  Leaf LP (columns u_j in R^(n+1) j-major, c,
+    g = 0); every (u, c) lies in one of them.  The split decides d and every exact copy of it
+    (rows of X equal to x_d, found here; equal z, so the same half-space).  Leaf LP (columns u_j in R^(n+1) j-major, c,
     o_d, g_(j,d) j-major, e_d; rows: the w - 1 symmetry rows (empty across signs), D output
     equalities o_d - c - sum_j g_(j,d) = 0, two rows per pair (A: s_j (g - u_j.z_d) >= 0;
     B: undecided: the ReLU triangle over [l, h] as for n = 1, active: -s_j (g - u_j.z_d) >= 0,
@@ -743,7 +744,9 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     (d; e1, e2, e3) of ``proof["hull"]`` (inner) the sublinearity row
     s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B^2 ||z_d - sum_e lam_e z_e||_1 with lam >= 0 the
     barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
-    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
+    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0), then per unit j (outer) and copy d'
+    (inner, ascending: a point equal to an earlier one, d its first occurrence) the equality
+    g_(j,d') - g_(j,d) = 0.  g in [0, h] / [l, 0] (undecided, s = +1 /
     -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
     {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality: the best
     single decided row (found here), improved by the leaf's listed multipliers where they give
