@@ -148,7 +148,12 @@ def hull_triangles(X, per_point=16, near=14):
             safe = np.where(good, det, 1.0)
             l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / safe
             l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / safe
-            ok = good & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
+            l0 = 1.0 - l1 - l2
+            ok = good & (l1 >= 0) & (l2 >= 0) & (l0 >= 0)
+            # no weight in (0, 1e-7): HiGHS drops matrix entries below 1e-9, and the dual
+            # must fit the row as the checker builds it (x_d nearly on a vertex: near copies)
+            for lk in (l0, l1, l2):
+                ok &= (lk <= 0) | (lk >= 1e-7)
         idx = np.nonzero(ok)[0]
         idx = idx[np.argsort(np.abs(det[idx]), kind="stable")][:per_point]
         out += [(d, *tri[i]) for i in idx]
@@ -193,9 +198,6 @@ class NodeLPnd:
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
         self.h.setOptionValue("presolve", "off")
-        # HiGHS drops entries below 1e-9 by default: hull rows of nearly equal points have
-        # barycentric weights near 1e-9, and the dual must fit the LP as built here
-        self.h.setOptionValue("small_matrix_value", 1e-12)
         quad = self.quad = loss == "quadratic" and not tangents
         self.K = K = tangents
         nu = self.nu
