@@ -155,9 +155,6 @@ def test_cli_does_not_call_a_failed_bound_certified(tmp_path, monkeypatch, capsy
     assert "certified lower bound" not in out and "NOT certified" in out
 
 
-@pytest.mark.xfail(strict=True, reason="R7-6: n>=2 quadratic with repeated input points: the pair "
-                   "search splits each copy apart and does not close (5 copies of one point: "
-                   "thousands of nodes)")
 def test_nd_quadratic_with_repeated_points_closes():
     rng = np.random.default_rng(0)
     x = np.repeat(rng.uniform(-1, 1, (1, 2)), 5, axis=0)

@@ -46,13 +46,23 @@ def clip_square(B2, normals):
 
 
 def solve_warm(eng, lp, basis):
-    """``eng.solve(lp, basis)``, once more from scratch if the warm start fails:
-    (obj, x, dual, basis, retries); SolverError if the LP is not solved to optimality."""
+    """``eng.solve(lp, basis)``, once more from scratch if the warm start fails, then with
+    other scalings: (obj, x, dual, basis, retries); SolverError if the LP is not solved to optimality."""
     ok, obj, x, yd, nb = eng.solve(lp, basis)
     retries = 0
     if not ok:
         ok, obj, x, yd, nb = eng.solve(lp, None)
         retries = 1
+    if not ok:  # badly scaled rows (nearly equal points): HiGHS's other scalings
+        default = eng.h.getOptionValue("simplex_scale_strategy")
+        default = default[1] if isinstance(default, tuple) else default
+        for scale in (0, 4):
+            eng.h.setOptionValue("simplex_scale_strategy", scale)
+            ok, obj, x, yd, nb = eng.solve(lp, None)
+            retries += 1
+            if ok:
+                break
+        eng.h.setOptionValue("simplex_scale_strategy", default)
     if not ok:
         raise SolverError(f"HiGHS could not solve a node relaxation ({eng.h.getModelStatus().name}): "
                           "the LP is numerically out of reach, most likely from a very large box "

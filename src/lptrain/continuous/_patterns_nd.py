@@ -12,7 +12,10 @@ the proof and evaluated rigorously by the checker); the latter is exact (0) when
 the cone of the decided rows, so a pair whose sign the others imply costs nothing.  A decided
 pair is exact (g = u_j.z_d with the sign in the bounds of g, or g = 0).  Hidden units of the
 same sign are interchangeable: signs are sorted (+1 first) and, within a sign group, the first
-coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Branching:
+coordinate of u_j is nonincreasing (any net can be permuted so; a linear row).  Exact copies
+of a point (equal rows of X) have equal z: a split decides the point and all its copies, and
+rows g_(j,d') = g_(j,d) tie their contributions, so repeated rows cost what one weighted point
+costs (without them a quadratic node with five copies of one point did not close).  Branching:
 the undecided pair with the largest relaxation error, best-first, children active first.
 Quadratic loss: node bounds by the LP with r^2 replaced by the maximum of tangents around
 residuals re-centred for a few rounds (the QP on this layout is far slower in HiGHS).
@@ -36,6 +39,8 @@ from ._patterns_lp import solve_warm
 
 INF = np.inf
 PAD = 1e-12
+EPS = 2.0 ** -53
+QP_ITERATIONS = 20_000
 TANGENT_OFFSETS = (-3e-2, -1e-2, -3e-3, -1e-3, -3e-4, -1e-4, 0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2,
                    3e-2)
 
@@ -70,7 +75,6 @@ def cone_bound(Zq, Wr, B2):
     Q, nu = Zq.shape
     idx = np.full((Q, nu), -1, dtype=np.int64)
     val = np.zeros((Q, nu))
-    bound = np.empty(Q)
     At = np.ascontiguousarray(Wr.T)
     for q in range(Q):
         z = Zq[q]
@@ -83,7 +87,12 @@ def cone_bound(Zq, Wr, B2):
             nz = nz[np.argsort(-mu[nz], kind="stable")[:nu]]
         idx[q, : nz.size] = nz
         val[q, : nz.size] = mu[nz]
-        bound[q] = -B2 * np.abs(z - val[q, : nz.size] @ Wr[nz]).sum()
+    prod = val[:, :, None] * np.where(idx[:, :, None] >= 0, Wr[np.maximum(idx, 0)], 0.0)
+    # with the rounding margin the checker's evaluation has (nearly parallel rows give
+    # multipliers ~1e12 whose cancellation error is far above the residual)
+    mag = np.abs(Zq).sum(axis=1) + np.abs(prod).sum(axis=(1, 2))
+    res = np.abs(Zq - prod.sum(axis=1)).sum(axis=1)
+    bound = -B2 * (res + 8 * (nu + 3) * EPS * mag) * (1 + 1e-14)
     return bound, idx, val
 
 
@@ -92,6 +101,28 @@ def _stack_mult(parts, nu):
         return (np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros((0, nu), np.int64),
                 np.zeros((0, nu)))
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+
+def copy_leaders(X):
+    """Per point the first index of the points with exactly the same coordinates.
+
+    Exact copies have the same z, so every unit treats them alike: a split decides all
+    copies of its point, and the node LP ties their contributions (g equal), which makes the
+    relaxation that of the data with the copies merged into weighted points.
+    """
+    D = X.shape[0]
+    lead = np.arange(D)
+    if D < 2:
+        return lead
+    order = np.lexsort(X.T[::-1])
+    Xo = X[order]
+    new = np.ones(D, dtype=bool)
+    new[1:] = np.any(Xo[1:] != Xo[:-1], axis=1)
+    grp = np.cumsum(new) - 1
+    first = np.full(grp[-1] + 1, D, dtype=np.int64)
+    np.minimum.at(first, grp, order)
+    lead[order] = first[grp]
+    return lead
 
 
 def hull_triangles(X, per_point=16, near=14):
@@ -113,10 +144,17 @@ def hull_triangles(X, per_point=16, near=14):
         P0, P1, P2 = X[tri[:, 0]], X[tri[:, 1]], X[tri[:, 2]]
         det = (P1[:, 0] - P0[:, 0]) * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * (P1[:, 1] - P0[:, 1])
         q = X[d] - P0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / det
-            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / det
-        ok = (np.abs(det) > 1e-9) & (l1 >= 0) & (l2 >= 0) & (l1 + l2 <= 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            good = np.abs(det) > 1e-9  # collinear or repeated vertices: no triangle
+            safe = np.where(good, det, 1.0)
+            l1 = (q[:, 0] * (P2[:, 1] - P0[:, 1]) - (P2[:, 0] - P0[:, 0]) * q[:, 1]) / safe
+            l2 = ((P1[:, 0] - P0[:, 0]) * q[:, 1] - q[:, 0] * (P1[:, 1] - P0[:, 1])) / safe
+            l0 = 1.0 - l1 - l2
+            ok = good & (l1 >= 0) & (l2 >= 0) & (l0 >= 0)
+            # no weight in (0, 1e-7): HiGHS drops matrix entries below 1e-9, and the dual
+            # must fit the row as the checker builds it (x_d nearly on a vertex: near copies)
+            for lk in (l0, l1, l2):
+                ok &= (lk <= 0) | (lk >= 1e-7)
         idx = np.nonzero(ok)[0]
         idx = idx[np.argsort(np.abs(det[idx]), kind="stable")][:per_point]
         out += [(d, *tri[i]) for i in idx]
@@ -142,6 +180,9 @@ class NodeLPnd:
         D, n = X.shape
         self.Z = np.hstack([X, np.ones((D, 1))])
         self.tri = np.zeros((0, 4), dtype=np.int64) if tri is None else tri
+        self.lead = copy_leaders(X)
+        self.copies = np.nonzero(self.lead != np.arange(D))[0]
+        C = len(self.copies)
         self.lam = hull_lambdas(self.Z, self.tri)
         T = len(self.tri)
         self.ys = ys
@@ -172,7 +213,8 @@ class NodeLPnd:
         self.r_loss = self.r_pair + 2 * P
         nloss = {"absolute": 2 * D, "hinge": D}.get(loss, K * D)
         self.r_hull = self.r_loss + (0 if quad else nloss)
-        self.nrow = self.r_hull + w * T
+        self.r_copy = self.r_hull + w * T
+        self.nrow = self.r_copy + w * C
         rows, cols = [], []
         j = np.arange(w - 1)
         rows += [j, j]
@@ -206,6 +248,11 @@ class NodeLPnd:
                 rows.append(rh)
                 cols.append(self.ig + hj * D + self.tri[ht, q])
             self.hj = hj
+        if C:  # g_(j,d') - g_(j,lead(d')) = 0 for every copy d' (equal z, equal relu)
+            cj, cq = np.divmod(np.arange(w * C), C)
+            rc = self.r_copy + np.arange(w * C)
+            rows += [rc, rc]
+            cols += [self.ig + cj * D + self.copies[cq], self.ig + cj * D + self.lead[self.copies[cq]]]
         self.rows = np.concatenate(rows).astype(np.int64)
         self.cols = np.concatenate(cols).astype(np.int64)
         order = np.lexsort((self.rows, self.cols))
@@ -224,6 +271,7 @@ class NodeLPnd:
         self.row_lo0 = np.zeros(self.nrow)
         self.row_hi0 = np.full(self.nrow, INF)
         self.row_hi0[self.r_out : self.r_pair] = 0.0
+        self.row_hi0[self.r_copy :] = 0.0
         if quad:
             self.h.setOptionValue("qp_regularization_value", 1e-12)
             self.h.setOptionValue("qp_iteration_limit", 200_000)
@@ -312,9 +360,13 @@ class NodeLPnd:
         # row B: undecided triangle, active -s (g - u.z) >= 0, inactive empty
         und, act = stf == 0, stf > 0
         beta = H - L
+        # a range thinner than ~1e-8 (nearly equal points): no triangle (its dual would be
+        # ~1 / beta, far beyond what rounding allows); g stays within [l, h] by its bounds
+        self.thin = thin = und & (beta <= 1e-8 * (1.0 + self.B2 * self.zn[self.rr]))
         lead = np.where(sp_ > 0, H, L)
         gB = np.where(und, np.where(sp_ > 0, -beta, beta), np.where(act, -sp_, 0.0))
         uB = np.where(und, lead, np.where(act, sp_, 0.0))
+        gB[thin], uB[thin] = 0.0, 0.0
         vals += [gB] + [uB * zr[:, i] for i in range(nu)]
         if self.quad:
             pass
@@ -328,9 +380,12 @@ class NodeLPnd:
             sh = S[self.hj]
             lam = np.tile(self.lam, (w, 1))
             vals += [-sh, sh * lam[:, 0], sh * lam[:, 1], sh * lam[:, 2]]
+        if len(self.copies):
+            nc = w * len(self.copies)
+            vals += [np.ones(nc), -np.ones(nc)]
         values = np.concatenate(vals)
         row_lo = self.row_lo0.copy()
-        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und, H * L, 0.0)
+        row_lo[self.r_pair + 1 : self.r_loss : 2] = np.where(und & ~thin, H * L, 0.0)
         if self.K:
             row_lo[self.r_loss : self.r_hull] = (-2.0 * tan * self.ys[:, None] - tan * tan).ravel()
         col_lo = self.col_lo0.copy()
@@ -341,6 +396,12 @@ class NodeLPnd:
         col_lo[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, 0.0, lo_g))
         col_hi[self.ig : self.ie] = np.where(stf < 0, 0.0, np.where(sp_ > 0, hi_g, 0.0))
         return values, row_lo, col_lo, col_hi
+
+    def thin_rows(self):
+        """Rows of the last :meth:`build` left empty for a thin range (mask over the rows)."""
+        m = np.zeros(self.nrow, dtype=bool)
+        m[self.r_pair + 1 : self.r_loss : 2] = self.thin
+        return m
 
     def solve(self, lp, basis=None):
         """Solve the node LP (QP for the quadratic loss).  (ok, objective, x, row_dual, basis)."""
@@ -388,6 +449,7 @@ class NodeLPnd:
         values, row_lo, col_lo, col_hi = lp
         ge = np.isinf(self.row_hi0)
         y = np.where(ge, np.maximum(y, 0.0), y)
+        y = np.where(self.thin_rows(), 0.0, y)  # the checker's triangle there is not empty
         loss_cols = np.zeros(self.ncol, dtype=bool)
         loss_cols[self.ie :] = True
         return claim(self.cost, values, self.rows, self.cols, y, row_lo, col_lo, col_hi,
@@ -406,26 +468,32 @@ class PatternQP:
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("qp_iteration_limit", QP_ITERATIONS)  # degenerate QPs can cycle
         self.qps = 0
 
-    def solve(self, s, st):
-        """(ok, U, c) of the best net with signs s and statuses st (all decided)."""
+    def solve(self, s, st, sym=False):
+        """(ok, U, c) of the best net with signs s and statuses st (all decided); ``sym``:
+        with the node LP's symmetry rows (u_j0 >= u_(j+1)0 within a sign), so that its
+        optimum is the decided node's exact optimum (tangents are centred on it)."""
         hs, h, Z, ys, w = self.hs, self.h, self.Z, self.ys, self.w
         D, nu = Z.shape
         n = w * nu + 1
         M = np.hstack([Z * (st[j] > 0)[:, None] for j in range(w)] + [np.ones((D, 1))])
-        A = np.zeros((w * D, n))
+        pairs = [j for j in range(w - 1) if sym and s[j] == s[j + 1]]
+        A = np.zeros((w * D + len(pairs), n))
         for j in range(w):
             A[j * D : (j + 1) * D, j * nu : (j + 1) * nu] = (s[j] * st[j])[:, None] * Z
+        for k, j in enumerate(pairs):
+            A[w * D + k, j * nu], A[w * D + k, (j + 1) * nu] = 1.0, -1.0
         model = hs.HighsLp()
-        model.num_col_, model.num_row_ = n, w * D
+        model.num_col_, model.num_row_ = n, A.shape[0]
         model.col_cost_ = -2.0 * (M.T @ ys) / D
         lo = np.full(n, -self.B * self.B)
         hi = -lo
         lo[-1], hi[-1] = -self.B, self.B
         model.col_lower_, model.col_upper_ = lo, hi
-        model.row_lower_ = np.zeros(w * D)
-        model.row_upper_ = np.full(w * D, INF)
+        model.row_lower_ = np.zeros(A.shape[0])
+        model.row_upper_ = np.full(A.shape[0], INF)
         model.offset_ = float(ys @ ys) / D
         nzr, nzc = np.nonzero(A.T)
         model.a_matrix_.format_ = hs.MatrixFormat.kColwise
@@ -454,6 +522,21 @@ class PatternQP:
             return False, None, None
         z = np.asarray(h.getSolution().col_value)
         return True, z[:-1].reshape(w, nu), float(z[-1])
+
+
+def solve_node(eng, lp, basis):
+    """:func:`solve_warm`, then once more from scratch when the dual's bound falls far short
+    of the objective: a warm start on badly scaled rows (nearly equal points) can end
+    "optimal" at a wrong vertex, which would prune on a wrong value."""
+    obj, x, yd, nb, rt = solve_warm(eng, lp, basis)
+    if basis is not None:
+        bound = eng.ns_bound(lp, yd)[0]
+        if bound < obj - 1e-6 * (1.0 + abs(obj)):
+            ok, obj2, x2, yd2, nb2 = eng.solve(lp, None)
+            rt += 1
+            if ok and eng.ns_bound(lp, yd2)[0] > bound:
+                obj, x, yd, nb = obj2, x2, yd2, nb2
+    return obj, x, yd, nb, rt
 
 
 def root_signs(w):
@@ -493,7 +576,7 @@ class NodeWork:
         retries = 0
         tan = None
         if quad and decided:  # tangents around the exact optimum of the pattern
-            ok, U0, c0 = self.pqp.solve(s, st)
+            ok, U0, c0 = self.pqp.solve(s, st, sym=True)
             if ok:
                 r_in = c0 + sum(np.where(st[j] > 0, Z @ U0[j], 0.0) for j in range(w)) - ys
         sv = np.asarray(s, dtype=np.float64)[eng.jj]
@@ -507,7 +590,7 @@ class NodeWork:
 
         if not quad:
             lp = eng.build(s, st)
-            obj, x, yd, nb, retries = solve_warm(self.eng, lp, basis)
+            obj, x, yd, nb, retries = solve_node(self.eng, lp, basis)
             viol = violation(x)
         else:
             r = r_in
@@ -516,7 +599,7 @@ class NodeWork:
             while True:
                 tan = r[:, None] + self.offs[None, :]
                 lp = eng.build(s, st, tan)
-                obj, x, yd, nb, rt = solve_warm(self.eng, lp, basis)
+                obj, x, yd, nb, rt = solve_node(self.eng, lp, basis)
                 retries += rt
                 basis = nb
                 k += 1
@@ -565,7 +648,9 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
     D, n = X.shape
     ys = Y[:, 0]
     quad = loss == "quadratic"
-    tri = hull_triangles(X, per_point=10 if quad else 16)
+    lead = copy_leaders(X)
+    uniq = np.nonzero(lead == np.arange(D))[0]
+    tri = uniq[hull_triangles(X[uniq], per_point=10 if quad else 16)]
     nu = n + 1
 
     def tol():
@@ -654,10 +739,12 @@ def search(X, Y, w, loss, B, *, gap, abs_gap, time_limit, offer, best, progress=
             while heap and len(tasks) < 2 * k_batch and heap[0][0] < best() - 0.5 * tol():
                 obj, negd, nid, s, st, p, nb, r, _ = heapq.heappop(heap)
                 j, d = divmod(p, D)
+                d = int(lead[d])
+                grp = lead == d  # the split decides every copy of z_d
                 kids = []
                 for val in (1, -1):
                     st2 = st.copy()
-                    st2[j, d] = val
+                    st2[j, grp] = val
                     cid = next(counter)
                     kids.append(cid)
                     tasks.append((cid, s, st2, -negd + 1, nb, r))

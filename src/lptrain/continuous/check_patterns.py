@@ -541,6 +541,21 @@ def _nd_mult_bound(Zq, Wm, mu, B2):
     return -(norm * B2) * (1 + 4 * U)
 
 
+def _nd_copies(X):
+    """(copies, leaders): every point d' whose coordinates equal those of an earlier point,
+    and the first such point (found here by comparing the rows of X exactly)."""
+    D = X.shape[0]
+    first = {}
+    cp, ld = [], []
+    for d in range(D):
+        key = tuple(float(v) + 0.0 for v in X[d])  # + 0.0: -0.0 and 0.0 are the same z
+        e = first.setdefault(key, d)
+        if e != d:
+            cp.append(d)
+            ld.append(e)
+    return np.asarray(cp, dtype=np.int64), np.asarray(ld, dtype=np.int64)
+
+
 def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None, mult=None):
     """The documented leaf LP for n >= 2 inputs (see :func:`_verify_nd`); ``mult``: the
     leaf's range multipliers (pair, side, points, mu), already validated."""
@@ -690,6 +705,18 @@ def _nd_leaf_lp(X, ys, loss, B, w, signs, st, tan=None, hull=None, mult=None):
         rlo += (-slack[ht]).tolist()
         req += [False] * (w * T)
         row += w * T
+    cp, ld = _nd_copies(X)
+    if len(cp):
+        # copies: z_d' = z_d exactly, so g_(j,d') = g_(j,d) for every net
+        nc = w * len(cp)
+        cj = np.repeat(np.arange(w), len(cp))
+        rc = row + np.arange(nc)
+        R += [rc, rc]
+        C += [g_col + cj * D + np.tile(cp, w), g_col + cj * D + np.tile(ld, w)]
+        V += [np.ones(nc), -np.ones(nc)]
+        rlo += [0.0] * nc
+        req += [True] * nc
+        row += nc
     A = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
                       shape=(row, ncol))
     return (A, np.asarray(rlo, dtype=np.float64), np.asarray(req), col_lo, col_hi,
@@ -708,7 +735,8 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     interchangeable, so every net has a permutation with signs sorted (+1 first) and u_j0
     nonincreasing within a sign group (row u_j0 - u_(j+1)0 >= 0).  A split of unit j at point
     d makes two children, first s_j u_j.z_d >= 0 (active: g = u_j.z_d), then <= 0 (inactive:
-    g = 0); every (u, c) lies in one of them.  Leaf LP (columns u_j in R^(n+1) j-major, c,
+    g = 0); every (u, c) lies in one of them.  The split decides d and every exact copy of it
+    (rows of X equal to x_d, found here; equal z, so the same half-space).  Leaf LP (columns u_j in R^(n+1) j-major, c,
     o_d, g_(j,d) j-major, e_d; rows: the w - 1 symmetry rows (empty across signs), D output
     equalities o_d - c - sum_j g_(j,d) = 0, two rows per pair (A: s_j (g - u_j.z_d) >= 0;
     B: undecided: the ReLU triangle over [l, h] as for n = 1, active: -s_j (g - u_j.z_d) >= 0,
@@ -716,7 +744,9 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
     (d; e1, e2, e3) of ``proof["hull"]`` (inner) the sublinearity row
     s_j (sum_e lam_e g_(j,e) - g_(j,d)) >= -B^2 ||z_d - sum_e lam_e z_e||_1 with lam >= 0 the
     barycentric weights computed here (clipped at 0): relu(u.z_d) <= sum_e lam_e relu(u.z_e)
-    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0).  g in [0, h] / [l, 0] (undecided, s = +1 /
+    + |u.(z_d - sum_e lam_e z_e)| for any u and lam >= 0), then per unit j (outer) and copy d'
+    (inner, ascending: a point equal to an earlier one, d its first occurrence) the equality
+    g_(j,d') - g_(j,d) = 0.  g in [0, h] / [l, 0] (undecided, s = +1 /
     -1), [0, gmax] / [-gmax, 0] (active), {0} (inactive); [l, h] bound u_j.z_d on
     {||u_j||_inf <= B^2, the unit's decided rows}, derived here by weak duality: the best
     single decided row (found here), improved by the leaf's listed multipliers where they give
@@ -747,6 +777,9 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
         if np.any(hull[:, 0:1] == hull[:, 1:]) or np.any(hull[:, 1] == hull[:, 2]) or \
                 np.any(hull[:, 1] == hull[:, 3]) or np.any(hull[:, 2] == hull[:, 3]):
             return False, "hull rows repeat a point"
+    cp, ld = _nd_copies(X)
+    leader = np.arange(D)
+    leader[cp] = ld
     dat = _DataND(D)
     pos = 0
     seen = 0
@@ -760,10 +793,13 @@ def _verify_nd(proof, loss_name, X, Y, w, B, lb):
             kind = int(code[pos])
             if kind == 1:
                 j, d = int(unit[pos]), int(point[pos])
-                if not (0 <= j < w and 0 <= d < D) or st[j, d] != 0:
+                if not (0 <= j < w and 0 <= d < D):
+                    return False, f"node {pos}: invalid split"
+                grp = leader == leader[d]  # the point and its exact copies
+                if np.any(st[j, grp] != 0):
                     return False, f"node {pos}: invalid split"
                 a, b = st.copy(), st.copy()
-                a[j, d], b[j, d] = 1, -1
+                a[j, grp], b[j, grp] = 1, -1
                 stack += [b, a]
                 pos += 1
                 continue
