@@ -1,6 +1,7 @@
 """Review r8: the parallel continuous searches' scheduler handling, determinism, threads.
 
-Regression tests for what the review found (REVIEW-R8.md); each is small.
+Regression tests for what the review found (scheduler addresses, basis pickling, batch and
+workers validation, engine keys, wall-clock-free LP caps); each is small.
 """
 
 import threading
