@@ -16,14 +16,9 @@ from scipy.optimize import linprog, minimize
 
 from lptrain.arch import Architecture
 from lptrain.continuous import _patterns_nd, check_patterns, patterns
+from oracle import mean_loss  # noqa: E402
 
 
-def _loss(out, y, loss):
-    if loss == "absolute":
-        return np.abs(out - y).mean(axis=-1)
-    if loss == "quadratic":
-        return ((out - y) ** 2).mean(axis=-1)
-    return np.maximum(1.0 - out * y, 0.0).mean(axis=-1)
 
 
 def _random_risks(arch, X, Y, loss, count=20_000, seed=1):
@@ -33,7 +28,7 @@ def _random_risks(arch, X, Y, loss, count=20_000, seed=1):
     out = P[:, ic][:, None] * np.ones((1, len(X)))
     for j in range(arch.widths[1]):
         out = out + P[:, iv[j], None] * np.maximum(P[:, ia[j]] @ X.T + P[:, ib[j], None], 0.0)
-    return _loss(out, Y[:, 0][None, :], loss)
+    return mean_loss(out, Y[:, 0][None, :], loss)
 
 
 def _enumerate(X, y, w, loss, B=1.0):

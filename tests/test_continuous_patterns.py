@@ -14,6 +14,7 @@ from scipy.optimize import linprog, minimize
 from lptrain import make_dataset, train
 from lptrain.arch import Architecture
 from lptrain.continuous import check_patterns, patterns
+from oracle import mean_loss  # noqa: E402
 
 
 def _data(D, seed, w_true=None):
@@ -33,12 +34,6 @@ def _forward_many(P, x, w):
     return out
 
 
-def _loss(out, y, loss):
-    if loss == "absolute":
-        return np.abs(out - y).mean(axis=-1)
-    if loss == "quadratic":
-        return ((out - y) ** 2).mean(axis=-1)
-    return np.maximum(1.0 - out * y, 0.0).mean(axis=-1)
 
 
 def _enumerate(x, y, w, loss, B=1.0):
@@ -180,13 +175,13 @@ def test_bound_below_random_points_and_grid_optimum(loss):
     res = patterns.solve(arch, loss, X, Y)
     _check(res, arch, loss, X, Y)
     P = np.random.default_rng(0).uniform(-1, 1, (10_000, arch.n_params))
-    vals = _loss(_forward_many(P, X[:, 0], 2), Y[:, 0][None, :], loss)
+    vals = mean_loss(_forward_many(P, X[:, 0], 2), Y[:, 0][None, :], loss)
     assert res.lower_bound <= vals.min()
     ds = make_dataset(np.hstack([X, Y]), 1)
     grid = train(ds, arch, loss=loss, bits=2, solver="structured")
     phi = np.asarray(grid.network.params, dtype=np.float64)
     assert np.all(np.abs(phi) <= 1.0)
-    grid_risk = _loss(_forward_many(phi[None, :], X[:, 0], 2), Y[:, 0][None, :], loss)[0]
+    grid_risk = mean_loss(_forward_many(phi[None, :], X[:, 0], 2), Y[:, 0][None, :], loss)[0]
     assert res.lower_bound <= grid_risk
     assert res.objective <= grid_risk + 1e-12
 
@@ -454,7 +449,7 @@ def test_nd_bound_below_random_points(loss):
     for j in range(2):
         a = P[:, idx[0][j]]  # (C, 2)
         out = out + P[:, idx[2][j], None] * np.maximum(a @ X.T + P[:, idx[1][j], None], 0.0)
-    vals = _loss(out, Y[:, 0][None, :], loss)
+    vals = mean_loss(out, Y[:, 0][None, :], loss)
     assert res.lower_bound <= vals.min()
     assert res.objective <= vals.min() + 1e-12
 
