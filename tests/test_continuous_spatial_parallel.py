@@ -104,15 +104,24 @@ def test_bad_workers_and_batch():
             spatial.solve(arch, loss, x, y, batch=bad)
 
 
-def test_cross_entropy_without_relaxation_takes_workers():
-    """No relaxation for cross-entropy: the interval search runs here, whatever the workers."""
+def _cross_entropy_problem():
     arch = Architecture.parse("1-1-2", "relu")
     rng = np.random.default_rng(4)
     x = rng.uniform(-1, 1, (4, 1))
     y = np.eye(2)[rng.integers(0, 2, 4)]
-    a = solve_continuous(arch, "cross_entropy", x, y, time_limit=0.5, workers=2, method="spatial")
-    assert a.info["lp_solves"] == 0
-    assert check_continuous(a, arch, "cross_entropy", x, y).valid
+    return arch, "cross_entropy", x, y, None, 0.0
+
+
+def test_cross_entropy_interval_bounds_on_threads_give_the_same_search():
+    """No relaxation for cross-entropy: its interval bounds are computed in fixed chunks
+    (here, or on a cluster), so 1, 2 and 3 threads give the same tree."""
+    p = _cross_entropy_problem()
+    one = _solve(p, workers=1, box=0.1)
+    assert one.info["lp_solves"] == 0 and one.status == "optimal"
+    c = check_continuous(one, *p[:4], box=0.1)
+    assert c.valid, c.reason
+    for k in (2, 3):
+        _same(one, _solve(p, workers=k, box=0.1))
 
 
 def test_environment_ignored_when_workers_given(monkeypatch):
@@ -138,6 +147,13 @@ def test_dask_cluster_gives_the_same_search(cluster):
     assert res.info["workers"] == 2
     _same(local, res)
     _valid(res, p)
+
+
+def test_cross_entropy_on_the_cluster(cluster):
+    p = _cross_entropy_problem()
+    res = _solve(p, scheduler=cluster.scheduler_address, box=0.1)
+    assert res.info["workers"] == 2
+    _same(_solve(p, workers=1, box=0.1), res)
 
 
 def test_scheduler_from_the_environment(cluster, monkeypatch, tmp_path):

@@ -52,6 +52,7 @@ BATCH = 32
 LP_BATCH = 4
 DESCENT_NODES = 128
 MIN_WIDTH = 1e-12
+INTERVAL_CHUNK = 256  # boxes per interval-bound task (fixed, whatever runs the tasks)
 MAX_OPEN = 2_000_000
 WORK_CHUNK = 2_000_000
 FLOAT_MARGIN = 1e-9
@@ -192,7 +193,19 @@ class BoxWork:
         reg = reg or None
         self.N = arch.n_params
         self.bounder = _Bounder(arch, loss_name, X, Y, reg, lam)
-        self.relax = Relaxation(arch, loss_name, X, Y, reg, lam)
+        self._problem = (arch, loss_name, X, Y, reg, lam)
+        self._relax = None
+
+    @property
+    def relax(self):
+        """The LP relaxation, built on first use (interval-only searches never need it)."""
+        if self._relax is None:
+            self._relax = Relaxation(*self._problem)
+        return self._relax
+
+    def intervals(self, lo, hi):
+        """Interval bounds of the boxes [lo_k, hi_k] (rows): :meth:`_Bounder.bounds`."""
+        return self.bounder.bounds(lo, hi)
 
     def bound(self, lo, hi):
         """``(value, multipliers, point, dim)`` for the box [lo, hi].
@@ -294,9 +307,11 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         Bytes for the open boxes and the stored multipliers; the search stops (status
         ``time_limit``, with the interval proven) before it would exceed them.
     workers : int or None
-        Threads solving the boxes' relaxations concurrently (default: every core).
+        Threads solving the boxes' relaxations concurrently (default: every core).  Without
+        a relaxation (cross-entropy) the interval bounds stay in this thread.
     scheduler : str or None
-        A dask.distributed scheduler address: the relaxations are solved on that cluster.
+        A dask.distributed scheduler address: the relaxations (without one: the interval
+        bounds, in fixed chunks) are computed on that cluster.
     batch : int or None
         Open boxes split per synchronous step (default: 32 without the relaxation; with it
         4, or half the workers when more); for a fixed batch the result does not depend on
@@ -363,6 +378,13 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         pool = NodePool(BoxWork, (json.dumps(arch.dag_dict(), sort_keys=True), loss_name, X, Y,
                                   reg or "", float(lam)), workers=workers, scheduler=scheduler)
         workers = pool.workers
+    elif scheduler:  # no LP (cross-entropy): the interval bounds go to the cluster (local
+        # threads gain nothing on them: measured slower, the numpy passes are short)
+        from ._parallel import NodePool
+
+        pool = NodePool(BoxWork, (json.dumps(arch.dag_dict(), sort_keys=True), loss_name, X, Y,
+                                  reg or "", float(lam)), workers=workers, scheduler=scheduler)
+        workers = pool.workers
     if batch is None:
         batch = BATCH if relax is None else max(LP_BATCH, -(-workers // 2))
     batch = branch_batch(N, batch, memory)
@@ -379,6 +401,17 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
         if relax is not None:  # output biases are exact in the relaxation: split them last
             for k in _output_only_biases(arch):
                 branchable[k] = False
+
+        def intervals(los, his):
+            """Interval bounds of many boxes; without the LP in fixed chunks (on the cluster
+            when there is one), so the values do not depend on what computes them."""
+            if relax is not None:
+                return bounder.bounds(los, his)
+            chunks = [(los[a:a + INTERVAL_CHUNK], his[a:a + INTERVAL_CHUNK])
+                      for a in range(0, len(los), INTERVAL_CHUNK)]
+            parts = (pool.map("intervals", chunks) if pool is not None
+                     else [bounder.bounds(a, b) for a, b in chunks])
+            return np.concatenate(parts)
 
         def lp_bounds(cids, los, his, interval_lbs):
             """The children's bounds: their relaxations, solved by the pool, taken in task order."""
@@ -457,7 +490,7 @@ def solve(arch, loss_name, X, Y, *, box=1.0, reg=None, lam=0.0, gap=1e-4, abs_ga
             dims = np.arange(N)
             chi[:, dims, 0, dims] = mid
             clo[:, dims, 1, dims] = mid
-            lbs = bounder.bounds(clo.reshape(-1, N), chi.reshape(-1, N)).reshape(k, N, 2)
+            lbs = intervals(clo.reshape(-1, N), chi.reshape(-1, N)).reshape(k, N, 2)
             evaluated += 2 * k * N
             width = hi - lo
             score = np.minimum(lbs[..., 0], lbs[..., 1]) + 1e-9 * width / max(B, 1e-300)
