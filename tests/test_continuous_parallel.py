@@ -83,18 +83,29 @@ def test_solve_continuous_takes_workers():
             patterns.solve(arch, "absolute", X, Y, workers=bad)
 
 
-def test_dask_cluster_matches_threads():
+@pytest.fixture(scope="module")
+def cluster():
+    """Two single-threaded worker processes: tasks, HiGHS warm-start bases and results are
+    pickled on their way."""
     distributed = pytest.importorskip("distributed")
-    X, Y = _data2(8, 6)
-    arch = Architecture.parse("2-2-1")
-    local = patterns.solve(arch, "quadratic", X, Y, workers=1, batch=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        res = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address,
-                             batch=2)
-        dflt = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address)
+                                  dashboard_address=None) as c:
+        yield c
+
+
+def _cluster_matches_threads(cluster, spec, X, Y):
+    arch = Architecture.parse(spec)
+    local = patterns.solve(arch, "quadratic", X, Y, workers=1, batch=2)
+    res = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address, batch=2)
     _valid(res, arch, "quadratic", X, Y)
     _same(local, res)
+    return arch, local
+
+
+def test_dask_cluster_matches_threads(cluster):
+    X, Y = _data2(8, 6)
+    arch, local = _cluster_matches_threads(cluster, "2-2-1", X, Y)
+    dflt = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address)
     assert dflt.info["workers"] == 2
     _agree(local, dflt)
 
@@ -204,18 +215,9 @@ def test_n1_tampered_parallel_proof_is_rejected():
     assert not verify(p)
 
 
-def test_n1_dask_cluster_matches_threads():
-    distributed = pytest.importorskip("distributed")
+def test_n1_dask_cluster_matches_threads(cluster):
     X, Y = _data1(30, 5)
-    arch = Architecture.parse("1-2-1")
-    local = patterns.solve(arch, "quadratic", X, Y, workers=1, batch=2)
-    # worker processes: the tasks, their HiGHS warm-start bases and the results are pickled
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        res = patterns.solve(arch, "quadratic", X, Y, scheduler=cluster.scheduler_address,
-                             batch=2)
-    _valid(res, arch, "quadratic", X, Y)
-    _same(local, res)
+    _cluster_matches_threads(cluster, "1-2-1", X, Y)
 
 
 def test_highs_bases_pickle_as_data():
