@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..losses import get_loss
 from ._parallel import picklable_bases
 from ._patterns_lp import solve_warm
 
@@ -30,11 +31,12 @@ QP_MAX_UNDECIDED = 24
 def fast_risk(loss, xs, ys, s, u, c):
     """Mean loss on the sorted data of the net with unit contributions s_j relu(s_j u_j.z)."""
     out = c + sum(s[j] * np.maximum(s[j] * (u[j, 0] * xs + u[j, 1]), 0.0) for j in range(len(s)))
-    if loss == "absolute":
-        return float(np.mean(np.abs(out - ys)))
-    if loss == "quadratic":
-        return float(np.mean((out - ys) ** 2))
-    return float(np.mean(np.maximum(1.0 - ys * out, 0.0)))
+    return mean_risk(loss, out, ys)
+
+
+def mean_risk(loss, out, ys):
+    """Mean loss of one-output predictions ``out`` (D,) on targets ``ys`` (D,)."""
+    return float(np.mean(get_loss(loss).evaluate(out[:, None], ys[:, None])))
 
 
 def prune_level(inc, gap, abs_gap, use_qp):

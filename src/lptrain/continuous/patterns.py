@@ -406,6 +406,7 @@ def _split(xs, s, o, klo, khi, u, per_unit):
 def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, progress, t0,
               workers, scheduler, batch):
     """n >= 2 inputs: pair branching (:mod:`._patterns_nd`)."""
+    from ._patterns_1d import mean_risk
     from ._patterns_nd import search
 
     Z = np.hstack([X, np.ones((X.shape[0], 1))])
@@ -419,13 +420,7 @@ def _solve_nd(arch, loss_name, X, Y, B, gap, abs_gap, time_limit, incumbent, pro
 
     def offer(s, U, c):
         out = c + sum(s[j] * np.maximum(s[j] * (Z @ U[j]), 0.0) for j in range(len(s)))
-        if loss_name == "absolute":
-            val = float(np.mean(np.abs(out - ys)))
-        elif loss_name == "quadratic":
-            val = float(np.mean((out - ys) ** 2))
-        else:
-            val = float(np.mean(np.maximum(1.0 - ys * out, 0.0)))
-        if val < best["obj"]:
+        if mean_risk(loss_name, out, ys) < best["obj"]:
             offer_params(split_params(arch, s, U, c, B))
 
     if incumbent is not None:
